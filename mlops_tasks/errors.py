@@ -1,0 +1,61 @@
+"""Typed errors. Each message names what was wrong and where, so a failed run explains itself."""
+
+from __future__ import annotations
+
+
+class MlopsTasksError(Exception):
+    """Base class of every error this package raises on purpose."""
+
+
+class UnknownTaskError(MlopsTasksError, KeyError):
+    def __init__(self, name: str, known: list[str]):
+        self.name, self.known = name, known
+        super().__init__(f"unknown task {name!r}; registered tasks: {', '.join(sorted(known)) or 'none'}")
+
+    __str__ = Exception.__str__
+
+
+class ConfigError(MlopsTasksError, ValueError):
+    """A task's config did not validate: wrong type, missing field or unknown key."""
+
+    def __init__(self, task: str, problems: list[str]):
+        self.task, self.problems = task, problems
+        super().__init__(f"invalid config for task {task!r}: " + "; ".join(problems))
+
+
+class SourceNotFoundError(MlopsTasksError, FileNotFoundError):
+    """An input file, glob or table does not exist."""
+
+
+class SourceUnreachableError(MlopsTasksError, ConnectionError):
+    """A database or object store could not be reached."""
+
+
+class DataError(MlopsTasksError, ValueError):
+    """The data itself is unusable: unparsable file, empty dataset, unsupported type."""
+
+
+class ArtifactNotFoundError(MlopsTasksError, FileNotFoundError):
+    """An artifact reference points to nothing in the store."""
+
+
+class ArtifactIntegrityError(MlopsTasksError):
+    """An artifact's bytes no longer match the sha256 recorded for it."""
+
+    def __init__(self, uri: str, expected: str, actual: str):
+        self.uri, self.expected, self.actual = uri, expected, actual
+        super().__init__(
+            f"artifact {uri} is corrupt: sha256 is {actual[:12]}..., expected {expected[:12]}..."
+        )
+
+
+class MetadataStoreError(MlopsTasksError):
+    """The metadata and lineage store could not be opened, migrated or written."""
+
+
+class TaskFailedError(MlopsTasksError):
+    """A task raised an error that is not one of ours; the original is chained as __cause__."""
+
+    def __init__(self, task: str, error: BaseException):
+        self.task = task
+        super().__init__(f"task {task!r} failed: {type(error).__name__}: {error}")

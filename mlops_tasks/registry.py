@@ -1,0 +1,168 @@
+"""The task contract: a plain typed function, its config and result models, under a name and a stage.
+
+>>> from mlops_tasks.registry import TaskConfig, TaskResult, task
+>>> class AddConfig(TaskConfig):
+...     a: int
+...     b: int = 1
+>>> class AddResult(TaskResult):
+...     total: int
+>>> @task(stage="demo")
+... def add(config: AddConfig, ctx) -> AddResult:
+...     '''Add two numbers.'''
+...     return AddResult(total=config.a + config.b)
+>>> add.spec.name, add.spec.stage, add.spec.description
+('add', 'demo', 'Add two numbers.')
+>>> add(AddConfig(a=2), ctx=None).total
+3
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from mlops_tasks.errors import ConfigError, UnknownTaskError
+
+
+class TaskConfig(BaseModel):
+    """Base of every task config: unknown keys are errors, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TaskResult(BaseModel):
+    """Base of every task result. Keep it small: it travels through XCom and Prefect results."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    stage: str
+    fn: Callable[..., TaskResult]
+    config_model: type[TaskConfig]
+    result_model: type[TaskResult]
+    version: str = "1"
+    description: str = ""
+    # Extra fingerprint input for what the config alone does not pin down (a source file's
+    # identity); returning None means the run can never be served from cache.
+    cache_key: Callable[[Any], str | None] | None = None
+    libraries: tuple[str, ...] = field(default=("numpy", "pandas", "pyarrow"))
+
+    def validate_config(self, raw: TaskConfig | dict[str, Any] | None) -> TaskConfig:
+        """Build the config model, turning pydantic's errors into a `ConfigError` naming each field."""
+        if isinstance(raw, self.config_model):
+            return raw
+        try:
+            return self.config_model.model_validate(raw or {})
+        except ValidationError as exc:
+            problems = [f"{'.'.join(map(str, e['loc'])) or '<config>'}: {e['msg']}" for e in exc.errors()]
+            raise ConfigError(self.name, problems) from None
+
+    def config_schema(self) -> dict[str, Any]:
+        return self.config_model.model_json_schema()
+
+    @property
+    def field_names(self) -> list[str]:
+        return list(self.config_model.model_fields)
+
+
+def task(
+    name: str | None = None,
+    *,
+    stage: str,
+    version: str = "1",
+    cache_key: Callable[[Any], str | None] | None = None,
+    libraries: tuple[str, ...] = ("numpy", "pandas", "pyarrow"),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a function ``fn(config, ctx) -> Result`` as a task; its type hints give the models."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        hints = typing.get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters)
+        config_model = hints.get(params[0]) if params else None
+        result_model = hints.get("return")
+        if not (isinstance(config_model, type) and issubclass(config_model, TaskConfig)):
+            raise TypeError(f"task {fn.__name__}: first parameter must be annotated with a TaskConfig")
+        if not (isinstance(result_model, type) and issubclass(result_model, TaskResult)):
+            raise TypeError(f"task {fn.__name__}: return type must be a TaskResult")
+        fn.spec = TaskSpec(  # type: ignore[attr-defined]
+            name=name or fn.__name__,
+            stage=stage,
+            fn=fn,
+            config_model=config_model,
+            result_model=result_model,
+            version=version,
+            description=(inspect.getdoc(fn) or "").split("\n\n")[0].replace("\n", " "),
+            cache_key=cache_key,
+            libraries=libraries,
+        )
+        return fn
+
+    return decorate
+
+
+class TaskRegistry:
+    """Every task that the built-in modules and installed plugins provide, by name."""
+
+    def __init__(self, specs: list[TaskSpec]):
+        self._specs: dict[str, TaskSpec] = {}
+        for spec in specs:
+            if spec.name in self._specs and self._specs[spec.name].fn is not spec.fn:
+                raise ValueError(f"two plugins register a task named {spec.name!r}")
+            self._specs[spec.name] = spec
+
+    def get(self, name: str) -> TaskSpec:
+        try:
+            return self._specs[name]
+        except KeyError:
+            raise UnknownTaskError(name, list(self._specs)) from None
+
+    def names(self) -> list[str]:
+        return sorted(self._specs)
+
+    def __iter__(self) -> Iterator[TaskSpec]:
+        return iter(sorted(self._specs.values(), key=lambda s: (s.stage, s.name)))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._specs
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+def as_spec(item: TaskSpec | Callable[..., Any]) -> TaskSpec:
+    spec = item if isinstance(item, TaskSpec) else getattr(item, "spec", None)
+    if not isinstance(spec, TaskSpec):
+        raise TypeError(f"{item!r} is neither a TaskSpec nor a function decorated with @task")
+    return spec
+
+
+_registry: TaskRegistry | None = None
+
+
+def get_registry() -> TaskRegistry:
+    """The registry of built-in and plugin tasks, loaded once per process."""
+    global _registry
+    if _registry is None:
+        from mlops_tasks.plugins import plugin_manager
+
+        specs = [as_spec(t) for part in plugin_manager().hook.mlops_tasks_register_tasks() for t in part]
+        _registry = TaskRegistry(specs)
+    return _registry
+
+
+def reload_registry() -> TaskRegistry:
+    """Forget loaded plugins and load them again (after installing or registering one)."""
+    global _registry
+    from mlops_tasks.plugins import plugin_manager
+
+    plugin_manager.cache_clear()
+    _registry = None
+    return get_registry()

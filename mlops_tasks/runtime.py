@@ -1,0 +1,160 @@
+"""Run a registered task and record it: execution, inputs, outputs, fingerprint, metrics.
+
+Both scheduler faces call `run_task`; so does the CLI and any unit test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from mlops_tasks.artifacts import ArtifactRef
+from mlops_tasks.context import TaskContext
+from mlops_tasks.errors import MlopsTasksError
+from mlops_tasks.metadata import Identity
+from mlops_tasks.registry import TaskConfig, TaskResult, TaskSpec, get_registry
+from mlops_tasks.settings import Settings
+
+
+def run_task(
+    task: str | TaskSpec,
+    config: TaskConfig | dict[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    identity: Identity | None = None,
+    cache: bool = False,
+    logger: logging.Logger | None = None,
+) -> TaskResult:
+    """Validate the config, run the task, record everything in the metadata store.
+
+    With ``cache=True`` a previous successful run with the same fingerprint (task version,
+    config, input hashes, library versions) is returned instead, if its outputs still exist.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> home = pathlib.Path(tempfile.mkdtemp())
+    >>> (home / "x.csv").write_text("a,b\\n1,2\\n3,4\\n")
+    12
+    >>> s = Settings(artifact_root=str(home / "artifacts"), metadata_url=f"sqlite:///{home}/m.db")
+    >>> run_task("extract", {"source": str(home / "x.csv")}, settings=s).rows
+    2
+    """
+    spec = task if isinstance(task, TaskSpec) else get_registry().get(task)
+    cfg = spec.validate_config(config)
+    ctx = TaskContext(settings or Settings.from_env(), logger)
+    identity = identity or Identity()
+    inputs = _refs(cfg)
+    fingerprint = _fingerprint(spec, cfg)
+    config_json = cfg.model_dump(mode="json")
+    start = dict(
+        task=spec.name,
+        task_version=spec.version,
+        stage=spec.stage,
+        config=config_json,
+        identity=identity,
+        inputs=inputs,
+        params=_flatten(config_json),
+    )
+
+    if cache and fingerprint is not None:
+        hit = ctx.metadata.find_cached(spec.name, fingerprint)
+        if hit is not None:
+            result = spec.result_model.model_validate(hit.result)
+            if all(ctx.artifacts.exists(ref) for ref in _refs(result).values()):
+                execution_id = ctx.metadata.start_execution(fingerprint=fingerprint, **start)
+                ctx.metadata.finish_execution(
+                    execution_id, status="cached", result=hit.result, outputs=_refs(result), cached_from_id=hit.id
+                )
+                ctx.log.info("%s: served from cache (execution %s, fingerprint %s)", spec.name, hit.id, fingerprint[:12])
+                return result
+
+    execution_id = ctx.metadata.start_execution(fingerprint=fingerprint or "uncacheable", **start)
+    ctx.log.info("%s: execution %s started", spec.name, execution_id)
+    try:
+        result = spec.fn(cfg, ctx)
+        if not isinstance(result, spec.result_model):
+            raise TypeError(f"task {spec.name!r} returned {type(result).__name__}, not {spec.result_model.__name__}")
+    except BaseException as exc:
+        # Record the failure, then re-raise the original: nothing is lost or renamed.
+        ctx.metadata.finish_execution(execution_id, status="failed", error=exc, inputs=ctx.extra_inputs)
+        if not isinstance(exc, MlopsTasksError):
+            ctx.log.error("%s: execution %s failed: %s: %s", spec.name, execution_id, type(exc).__name__, exc)
+        raise
+    ctx.metadata.finish_execution(
+        execution_id,
+        status="succeeded",
+        result=result.model_dump(mode="json"),
+        inputs=ctx.extra_inputs,
+        outputs=_refs(result),
+        metrics=ctx.metrics,
+    )
+    ctx.log.info("%s: execution %s succeeded", spec.name, execution_id)
+    return result
+
+
+def _refs(model: BaseModel, prefix: str = "") -> dict[str, ArtifactRef]:
+    """Every ArtifactRef in a config or result, by its field path: the lineage inputs or outputs."""
+    found: dict[str, ArtifactRef] = {}
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, ArtifactRef):
+            found[path] = value
+        elif isinstance(value, BaseModel):
+            for name in type(value).model_fields:
+                walk(getattr(value, name), f"{path}.{name}" if path else name)
+        elif isinstance(value, (list, tuple)):
+            for i, item in enumerate(value):
+                walk(item, f"{path}[{i}]")
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                walk(item, f"{path}[{key}]")
+
+    walk(model, prefix)
+    return found
+
+
+def _fingerprint(spec: TaskSpec, cfg: TaskConfig) -> str | None:
+    """sha256 over task version, config (refs carry their content hash), sources and libraries."""
+    source = None
+    if spec.cache_key is not None:
+        source = spec.cache_key(cfg)
+        if source is None:
+            return None
+    payload = {
+        "task": spec.name,
+        "version": spec.version,
+        "config": cfg.model_dump(mode="json"),
+        "source": source,
+        "libraries": _library_versions(("mlops-tasks", *spec.libraries)),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@cache
+def _library_versions(names: tuple[str, ...]) -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions: dict[str, str | None] = {}
+    for name in names:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in config.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and not {"uri", "sha256"} <= value.keys():
+            flat.update(_flatten(value, f"{path}."))
+        else:
+            flat[path] = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return flat
