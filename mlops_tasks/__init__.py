@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "ArtifactRef": "mlops_tasks.artifacts",
     "ArtifactStore": "mlops_tasks.artifacts",
-    "Identity": "mlops_tasks.metadata",
+    "Identity": "mlops_tasks.identity",
     "MetadataStore": "mlops_tasks.metadata",
     "Settings": "mlops_tasks.settings",
     "TaskConfig": "mlops_tasks.registry",
@@ -36,7 +36,8 @@ _EXPORTS = {
 if TYPE_CHECKING:
     from mlops_tasks.artifacts import ArtifactRef, ArtifactStore
     from mlops_tasks.context import TaskContext
-    from mlops_tasks.metadata import Identity, MetadataStore
+    from mlops_tasks.identity import Identity
+    from mlops_tasks.metadata import MetadataStore
     from mlops_tasks.plugins import hookimpl
     from mlops_tasks.registry import TaskConfig, TaskResult, TaskSpec, get_registry, task
     from mlops_tasks.runtime import run_task

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import MlopsTasksError
-from mlops_tasks.metadata import Identity
+from mlops_tasks.identity import Identity
 from mlops_tasks.registry import TaskConfig, TaskResult, TaskSpec, get_registry
 from mlops_tasks.settings import Settings
 

@@ -1,5 +1,6 @@
 """The metadata and lineage store."""
 
-from mlops_tasks.metadata.store import Identity, MetadataStore
+from mlops_tasks.identity import Identity
+from mlops_tasks.metadata.store import MetadataStore
 
 __all__ = ["Identity", "MetadataStore"]

@@ -7,7 +7,6 @@ created and upgraded by the Alembic migrations beside this file on first use.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.errors import ArtifactNotFoundError, MetadataStoreError
+from mlops_tasks.identity import Identity
 from mlops_tasks.metadata.models import Artifact, Event, Execution, Metric, Param
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -30,20 +30,6 @@ _engines_lock = threading.Lock()
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who ran a task: the scheduler and its ids for this try."""
-
-    engine: str = "direct"
-    dag_id: str | None = None
-    run_id: str | None = None
-    task_id: str | None = None
-    map_index: int | None = None
-    try_number: int | None = None
-    flow_run_id: str | None = None
-    task_run_id: str | None = None
 
 
 class MetadataStore:
@@ -360,4 +346,4 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-__all__ = ["Identity", "MetadataStore"]
+__all__ = ["MetadataStore"]
