@@ -19,7 +19,16 @@ def _settings(ctx: click.Context) -> Any:
     return Settings.from_env(**ctx.obj)
 
 
-@click.group()
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        # Our errors already say what and where: show the message, not a traceback.
+        try:
+            return super().invoke(ctx)
+        except MlopsTasksError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=_Group)
 @click.option("--artifact-root", envvar="MLOPS_TASKS_ARTIFACT_ROOT", help="Artifact store (path or fsspec URL).")
 @click.option("--db-url", envvar="MLOPS_TASKS_DB_URL", help="Metadata store SQLAlchemy URL.")
 @click.pass_context
@@ -138,11 +147,7 @@ def _echo_steps(steps: list[dict[str, Any]], arrow: str, indent: str) -> None:
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except MlopsTasksError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    cli()
 
 
 if __name__ == "__main__":

@@ -89,7 +89,7 @@ class TaskContext:
     # -- small JSON documents --------------------------------------------------------------------
 
     def write_json(self, obj: Any, *, kind: str, metadata: dict[str, Any] | None = None) -> ArtifactRef:
-        data = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str).encode()
+        data = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False).encode()
         return self.artifacts.put_bytes(data, kind=kind, media_type="application/json", metadata=metadata)
 
     def read_json(self, ref: ArtifactRef) -> Any:

@@ -123,7 +123,10 @@ def _fingerprint(spec: TaskSpec, cfg: TaskConfig) -> str | None:
     """sha256 over task version, config (refs carry their content hash), sources and libraries."""
     source = None
     if spec.cache_key is not None:
-        source = spec.cache_key(cfg)
+        try:
+            source = spec.cache_key(cfg)
+        except MlopsTasksError:
+            return None  # e.g. a missing source: the run itself fails and is recorded with the reason
         if source is None:
             return None
     payload = {

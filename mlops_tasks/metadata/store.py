@@ -212,7 +212,9 @@ class MetadataStore:
                 matches = session.scalars(
                     select(Artifact).where(Artifact.sha256.startswith(key.lower())).limit(2)
                 ).all()
-                found = matches[0] if len(matches) == 1 else None
+                if len(matches) > 1:
+                    raise ArtifactNotFoundError(f"artifact prefix {key!r} is ambiguous: give more of the sha256")
+                found = matches[0] if matches else None
             if found is None:
                 raise ArtifactNotFoundError(f"no artifact {key!r} in the metadata store {_safe_url(self.url)}")
             return _ref(found)

@@ -174,10 +174,10 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ArtifactRef:
             with ctx.artifacts.new_file(".parquet") as path:
                 writer, rows = None, 0
                 for chunk in result.partitions(config.chunk_rows):
-                    table = pa.Table.from_pylist([dict(zip(columns, row)) for row in chunk])
+                    table = pa.Table.from_arrays([pa.array(values) for values in zip(*chunk)], names=columns)
                     if writer is None:
                         writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-                    writer.write_table(table.cast(writer.schema_arrow))
+                    writer.write_table(table.cast(writer.schema))
                     rows += table.num_rows
                 if writer is None:
                     raise DataError(f"extract: {what} on {safe} returned no rows")
@@ -189,7 +189,7 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ArtifactRef:
                     metadata={
                         "rows": rows,
                         "columns": columns,
-                        "schema": {f.name: str(f.type) for f in writer.schema_arrow},
+                        "schema": {f.name: str(f.type) for f in writer.schema},
                         "source": safe,
                     },
                 )

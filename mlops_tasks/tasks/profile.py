@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import Field
@@ -105,4 +106,6 @@ def _kind(dtype: Any) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # "inf", "-inf", "nan": JSON has no literal for them
     return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
