@@ -4,10 +4,18 @@ from __future__ import annotations
 
 
 class MlopsTasksError(Exception):
-    """Base class of every error this package raises on purpose."""
+    """Base class of every error this package raises on purpose.
+
+    ``retryable`` tells schedulers whether another try could succeed: a network blip could
+    pass, an invalid config or bad data cannot, so those fail without using the retries.
+    """
+
+    retryable = True
 
 
 class UnknownTaskError(MlopsTasksError, KeyError):
+    retryable = False
+
     def __init__(self, name: str, known: list[str]):
         self.name, self.known = name, known
         super().__init__(f"unknown task {name!r}; registered tasks: {', '.join(sorted(known)) or 'none'}")
@@ -17,6 +25,8 @@ class UnknownTaskError(MlopsTasksError, KeyError):
 
 class ConfigError(MlopsTasksError, ValueError):
     """A task's config did not validate: wrong type, missing field or unknown key."""
+
+    retryable = False
 
     def __init__(self, task: str, problems: list[str]):
         self.task, self.problems = task, problems
@@ -34,6 +44,8 @@ class SourceUnreachableError(MlopsTasksError, ConnectionError):
 class DataError(MlopsTasksError, ValueError):
     """The data itself is unusable: unparsable file, empty dataset, unsupported type."""
 
+    retryable = False
+
 
 class ArtifactNotFoundError(MlopsTasksError, FileNotFoundError):
     """An artifact reference points to nothing in the store."""
@@ -41,6 +53,8 @@ class ArtifactNotFoundError(MlopsTasksError, FileNotFoundError):
 
 class ArtifactIntegrityError(MlopsTasksError):
     """An artifact's bytes no longer match the sha256 recorded for it."""
+
+    retryable = False
 
     def __init__(self, uri: str, expected: str, actual: str):
         self.uri, self.expected, self.actual = uri, expected, actual
@@ -51,11 +65,3 @@ class ArtifactIntegrityError(MlopsTasksError):
 
 class MetadataStoreError(MlopsTasksError):
     """The metadata and lineage store could not be opened, migrated or written."""
-
-
-class TaskFailedError(MlopsTasksError):
-    """A task raised an error that is not one of ours; the original is chained as __cause__."""
-
-    def __init__(self, task: str, error: BaseException):
-        self.task = task
-        super().__init__(f"task {task!r} failed: {type(error).__name__}: {error}")
