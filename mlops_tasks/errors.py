@@ -65,3 +65,17 @@ class ArtifactIntegrityError(MlopsTasksError):
 
 class MetadataStoreError(MlopsTasksError):
     """The metadata and lineage store could not be opened, migrated or written."""
+
+
+class CheckFailedError(MlopsTasksError):
+    """A check ran and its verdict is "fail" (validation rules, a model gate ...).
+
+    ``result`` is the task's full result (with its report artifact), recorded with the failed
+    execution so nothing the check found is lost.
+    """
+
+    retryable = False
+
+    def __init__(self, message: str, result: object = None):
+        super().__init__(message)
+        self.result = result

@@ -81,8 +81,19 @@ def run_task(
         if not isinstance(result, spec.result_model):
             raise TypeError(f"task {spec.name!r} returned {type(result).__name__}, not {spec.result_model.__name__}")
     except BaseException as exc:
-        # Record the failure, then re-raise the original: nothing is lost or renamed.
-        ctx.metadata.finish_execution(execution_id, status="failed", error=exc, inputs=ctx.extra_inputs)
+        # Record the failure, then re-raise the original: nothing is lost or renamed. An error
+        # may carry the result it reached (a validation report): its artifacts are kept too.
+        partial = getattr(exc, "result", None)
+        partial = partial if isinstance(partial, TaskResult) else None
+        ctx.metadata.finish_execution(
+            execution_id,
+            status="failed",
+            error=exc,
+            inputs=ctx.extra_inputs,
+            result=partial.model_dump(mode="json") if partial else None,
+            outputs=_refs(partial) if partial else None,
+            metrics=ctx.metrics,
+        )
         if not isinstance(exc, MlopsTasksError):
             ctx.log.error("%s: execution %s failed: %s: %s", spec.name, execution_id, type(exc).__name__, exc)
         raise

@@ -1,5 +1,6 @@
 import pytest
 
+from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.errors import ConfigError, SourceNotFoundError, UnknownTaskError
 from mlops_tasks.identity import Identity
 from mlops_tasks.metadata import MetadataStore
@@ -115,3 +116,29 @@ def test_task_functions_are_plain_functions(settings, tmp_path):
     csv.write_text("a\n1\n2\n")
     result = extract(ExtractConfig(source=str(csv)), TaskContext(settings))
     assert result.rows == 2 and result.columns == ["a"]
+
+
+class VerdictResult(TaskResult):
+    report: ArtifactRef
+    failed: int
+
+
+@task(stage="test")
+def strict_check(config: BoomConfig, ctx) -> VerdictResult:
+    from mlops_tasks.errors import CheckFailedError
+
+    report = ctx.write_json({"failing": [config.message]}, kind="report")
+    raise CheckFailedError(f"1 rule failed: {config.message}", result=VerdictResult(report=report, failed=1))
+
+
+def test_a_failed_check_keeps_its_report(settings):
+    from mlops_tasks.errors import CheckFailedError
+
+    with pytest.raises(CheckFailedError) as info:
+        run_task(strict_check.spec, {"message": "age < 0"}, settings=settings)
+    assert info.value.retryable is False
+    store = MetadataStore(settings.database_url)
+    (run,) = store.runs()
+    assert run["status"] == "failed" and run["result"]["failed"] == 1
+    (event,) = store.events(run["id"])
+    assert event["direction"] == "output" and event["artifact"] == info.value.result.report
