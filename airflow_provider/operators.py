@@ -24,7 +24,8 @@ index is recorded with each execution.
 A config field whose name an Airflow operator already uses (``retries``, ``pool``, ``doc``,
 ``output`` ...) is not a keyword argument: give it in ``config``.
 
-An invalid config fails the task at once, without retries: running it again cannot fix it.
+An error another try cannot fix (``retryable = False`` in `mlops_tasks.errors`: an invalid
+config, unusable data, a corrupt artifact) fails the task at once, without using its retries.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
-from mlops_tasks.errors import ConfigError
+from mlops_tasks.errors import ConfigError, MlopsTasksError
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -69,8 +70,6 @@ class MlopsTaskOperator(BaseOperator):
     task_spec: ClassVar[TaskSpec | None] = None
     template_fields: Sequence[str] = ("config",)
     template_fields_renderers: ClassVar[dict[str, str]] = {"config": "json"}
-    # Errors that another try cannot fix: fail without using the task's retries.
-    fail_fast_errors: ClassVar[tuple[type[BaseException], ...]] = (ConfigError,)
     ui_color = "#e8f0fe"
 
     def __new__(cls, *args: Any, task_name: str | None = None, **kwargs: Any):
@@ -138,8 +137,12 @@ class MlopsTaskOperator(BaseOperator):
                 cache=self.cache,
                 logger=self.log,
             )
-        except self.fail_fast_errors as exc:
-            raise AirflowFailException(str(exc)) from exc
+        except MlopsTasksError as exc:
+            # What another try cannot fix (invalid config, unusable data, a corrupt artifact)
+            # fails without using the task's retries; the rest is retried as usual.
+            if exc.retryable:
+                raise
+            raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
         return result.model_dump(mode="json")
 
 

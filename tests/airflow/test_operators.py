@@ -15,7 +15,7 @@ from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider import operators
 from airflow_provider.operators import MlopsTaskOperator, class_name
-from mlops_tasks.errors import ConfigError, UnknownTaskError
+from mlops_tasks.errors import ConfigError, SourceNotFoundError, UnknownTaskError
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.registry import get_registry, reload_registry
 
@@ -125,6 +125,17 @@ def test_invalid_config_fails_without_retry_and_names_the_field(stores):
         op.execute(fake_context())
     # Rejected before it started: nothing recorded.
     assert MetadataStore(stores.database_url).runs() == []
+
+
+def test_only_retryable_errors_are_left_to_airflows_retries(stores, tmp_path):
+    from airflow_provider.operators import ExtractOperator
+
+    (tmp_path / "data.xyz").write_text("a,b\n1,2\n")
+    with pytest.raises(AirflowFailException, match="DataError: extract: cannot tell the format"):
+        ExtractOperator(task_id="e", source=str(tmp_path / "data.xyz")).execute(fake_context())
+    # A file that is not there yet may be there on the next try: raised as is, so Airflow retries.
+    with pytest.raises(SourceNotFoundError):
+        ExtractOperator(task_id="e", source=str(tmp_path / "later.csv")).execute(fake_context())
 
 
 def test_execute_records_the_airflow_identity_and_returns_a_small_dict(stores, bike_csv):
