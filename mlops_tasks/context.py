@@ -38,7 +38,8 @@ class TaskContext:
     in the content-addressed store and every external source they read is in the lineage.
     """
 
-    def __init__(self, settings: Settings, logger: logging.Logger | None = None):
+    def __init__(self, settings: Settings, logger: logging.Logger | Any | None = None):
+        # Any logger with info/warning/error/debug: Airflow hands over a structlog logger.
         self.settings = settings
         self.artifacts, self.metadata = open_stores(settings)
         self.log = logger or logging.getLogger("mlops_tasks")

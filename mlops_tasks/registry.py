@@ -159,10 +159,14 @@ def get_registry() -> TaskRegistry:
 
 
 def reload_registry() -> TaskRegistry:
-    """Forget loaded plugins and load them again (after installing or registering one)."""
-    global _registry
-    from mlops_tasks.plugins import plugin_manager
+    """Build the registry again, after installing a plugin or registering one by hand.
 
-    plugin_manager.cache_clear()
+    Entry points are read again; plugins registered with ``plugin_manager().register(module)``
+    stay registered.
+    """
+    global _registry
+    from mlops_tasks.plugins import ENTRY_POINT_GROUP, plugin_manager
+
+    plugin_manager().load_setuptools_entrypoints(ENTRY_POINT_GROUP)
     _registry = None
     return get_registry()

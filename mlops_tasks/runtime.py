@@ -28,7 +28,7 @@ def run_task(
     settings: Settings | None = None,
     identity: Identity | None = None,
     cache: bool = False,
-    logger: logging.Logger | None = None,
+    logger: logging.Logger | Any | None = None,
 ) -> TaskResult:
     """Validate the config, run the task, record everything in the metadata store.
 

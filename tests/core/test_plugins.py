@@ -5,7 +5,7 @@ import textwrap
 
 import pytest
 
-from mlops_tasks.plugins import registered
+from mlops_tasks.plugins import plugin_manager, registered
 from mlops_tasks.registry import get_registry, reload_registry
 from mlops_tasks.runtime import run_task
 
@@ -53,9 +53,25 @@ def installed_plugin(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
     reload_registry()
     yield
+    plugin_manager().unregister(name="demo")
     sys.modules.pop("demo_plugin", None)
     monkeypatch.undo()
     reload_registry()
+
+
+def test_a_plugin_registered_by_hand_survives_a_reload(settings):
+    import types
+
+    module = types.ModuleType("hand_plugin")
+    exec(PLUGIN, module.__dict__)
+    plugin_manager().register(module, name="hand")
+    try:
+        assert "double" in reload_registry()
+        assert "double" in reload_registry()
+    finally:
+        plugin_manager().unregister(name="hand")
+        reload_registry()
+    assert "double" not in get_registry()
 
 
 def test_entry_point_plugin_adds_a_task_that_runs(installed_plugin, settings):
