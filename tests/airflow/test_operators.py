@@ -203,8 +203,7 @@ def installed_plugin(tmp_path: Path):
     """A plugin installed the way a package installs one: a module and an entry point in
     the ``mlops_tasks.plugins`` group (a dist-info on sys.path).
 
-    `reload_registry` rebuilds the plugin manager from the entry points, so a module handed to
-    ``plugin_manager().register()`` would not survive it; an entry point does.
+    Uninstalling is unregistering the plugin, then reloading the registry.
     """
     site = tmp_path / "site"
     site.mkdir()
@@ -222,6 +221,9 @@ def installed_plugin(tmp_path: Path):
     try:
         yield reload_registry()
     finally:
+        from mlops_tasks.plugins import plugin_manager
+
+        plugin_manager().unregister(name="score")
         sys.path.remove(str(site))
         sys.modules.pop("mlops_tasks_score_plugin", None)
         importlib.invalidate_caches()
