@@ -1,0 +1,270 @@
+"""The reference profile: what monitoring needs to know about the training data, fitted once.
+
+For a numeric column: quantile bin edges and the reference counts in those bins (for PSI,
+Jensen-Shannon, Hellinger, L-infinity, chi-square), a CDF sketch (for Kolmogorov-Smirnov and
+Wasserstein: every distinct value up to ``sketch`` rows, exact; else ``sketch + 1`` quantiles),
+count, nulls, mean, std, min and max. For a categorical column: the count of every category.
+Optionally, per-chunk statistics of each method for calibrated thresholds (see
+`mlops_tasks.monitoring.drift.calibrated`).
+
+Stored as a JSON artifact of kind ``reference``, so monitoring never reloads the training set.
+
+>>> import pandas as pd
+>>> ref = fit_reference(pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6, 7, 8], "c": list("aabbbccc")}), bins=4)
+>>> ref.columns["x"].kind, ref.columns["x"].edges.tolist(), ref.columns["x"].hist.tolist()
+('numeric', [2.75, 4.5, 6.25], [2, 2, 2, 2])
+>>> ref.columns["c"].kind, ref.columns["c"].categories
+('categorical', {'a': 2, 'b': 3, 'c': 3})
+>>> Reference.from_dict(ref.to_dict()).columns["x"].edges.tolist()
+[2.75, 4.5, 6.25]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlops_tasks.errors import DataError
+
+# Evidently treats a numeric column with at most 5 distinct values as categorical; so do we.
+MAX_UNIQUE_AS_CATEGORICAL = 5
+FORMAT_VERSION = 1
+
+
+@dataclass
+class ColumnReference:
+    """One column of the reference. Numeric columns fill the numeric fields, categorical ``categories``."""
+
+    name: str
+    kind: str  # "numeric" | "categorical"
+    count: int  # non-null (and, for numeric, finite) values
+    nulls: int
+    # numeric
+    edges: np.ndarray = field(default_factory=lambda: np.empty(0))  # inner bin edges, bins = len + 1
+    hist: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
+    grid: np.ndarray = field(default_factory=lambda: np.empty(0))  # CDF sketch points
+    grid_lt: np.ndarray = field(default_factory=lambda: np.empty(0))  # share of values < grid point
+    grid_le: np.ndarray = field(default_factory=lambda: np.empty(0))  # share of values <= grid point
+    exact: bool = False  # the sketch holds every distinct value
+    mean: float | None = None
+    std: float | None = None
+    min: float | None = None
+    max: float | None = None
+    # categorical
+    categories: dict[str, int] = field(default_factory=dict)
+    # per method: its statistic on each reference chunk against the whole reference
+    calibration: dict[str, list[float]] = field(default_factory=dict)
+
+    @property
+    def bins(self) -> int:
+        return len(self.edges) + 1 if self.kind == "numeric" else len(self.categories)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"kind": self.kind, "count": self.count, "nulls": self.nulls}
+        if self.kind == "numeric":
+            doc.update(
+                edges=self.edges.tolist(),
+                hist=self.hist.tolist(),
+                grid=self.grid.tolist(),
+                grid_lt=self.grid_lt.tolist(),
+                grid_le=self.grid_le.tolist(),
+                exact=self.exact,
+                mean=self.mean,
+                std=self.std,
+                min=self.min,
+                max=self.max,
+            )
+        else:
+            doc["categories"] = self.categories
+        if self.calibration:
+            doc["calibration"] = self.calibration
+        return doc
+
+    @classmethod
+    def from_dict(cls, name: str, doc: dict[str, Any]) -> ColumnReference:
+        arrays = {k: np.asarray(doc[k], dtype=float) for k in ("edges", "grid", "grid_lt", "grid_le") if k in doc}
+        if "hist" in doc:
+            arrays["hist"] = np.asarray(doc["hist"], dtype=np.int64)
+        scalars = {k: doc[k] for k in ("exact", "mean", "std", "min", "max", "categories", "calibration") if k in doc}
+        return cls(name=name, kind=doc["kind"], count=doc["count"], nulls=doc["nulls"], **arrays, **scalars)
+
+
+@dataclass
+class Reference:
+    """Every monitored column's reference, plus the settings it was fitted with."""
+
+    columns: dict[str, ColumnReference]
+    rows: int
+    bins: int
+    sketch: int
+    calibration_chunks: int = 0
+    skipped: dict[str, str] = field(default_factory=dict)  # column -> why it is not monitored
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_VERSION,
+            "rows": self.rows,
+            "bins": self.bins,
+            "sketch": self.sketch,
+            "calibration_chunks": self.calibration_chunks,
+            "skipped": self.skipped,
+            "columns": {name: col.to_dict() for name, col in self.columns.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> Reference:
+        if doc.get("format") != FORMAT_VERSION:
+            raise DataError(f"reference format {doc.get('format')!r} is not supported (expected {FORMAT_VERSION})")
+        return cls(
+            columns={n: ColumnReference.from_dict(n, c) for n, c in doc["columns"].items()},
+            rows=doc["rows"],
+            bins=doc["bins"],
+            sketch=doc["sketch"],
+            calibration_chunks=doc.get("calibration_chunks", 0),
+            skipped=doc.get("skipped", {}),
+        )
+
+
+def fit_reference(
+    data: Any,
+    *,
+    columns: list[str] | None = None,
+    numeric: list[str] | None = None,
+    categorical: list[str] | None = None,
+    bins: int = 10,
+    sketch: int = 1000,
+    calibration_chunks: int = 0,
+) -> Reference:
+    """Fit the reference profile of a data frame (pandas, or anything with ``[column]`` and ``len``).
+
+    Parameters
+    ----------
+    bins : int
+        Quantile bins per numeric column (10: deciles); ties merge bins.
+    sketch : int
+        CDF sketch size for KS and Wasserstein: columns with at most this many values keep every
+        distinct value (exact); larger ones keep ``sketch + 1`` quantiles. 0 skips the sketch
+        (then only the binned methods are available).
+    calibration_chunks : int
+        Split the reference into this many chunks and record every method's statistic on each,
+        for calibrated thresholds; 0 skips it.
+    """
+    if bins < 2:
+        raise ValueError("bins must be at least 2")
+    names = list(columns) if columns is not None else list(data.columns)
+    numeric, categorical = set(numeric or ()), set(categorical or ())
+    fitted, skipped = {}, {}
+    for name in names:
+        values = data[name]
+        kind = "categorical" if name in categorical else "numeric" if name in numeric else column_kind(values)
+        if kind is None:
+            skipped[name] = f"dtype {values.dtype} is neither numeric nor categorical"
+            continue
+        fitted[name] = (_fit_numeric if kind == "numeric" else _fit_categorical)(name, values, bins, sketch)
+    reference = Reference(columns=fitted, rows=len(data), bins=bins, sketch=sketch, skipped=skipped)
+    if calibration_chunks:
+        from mlops_tasks.monitoring.drift.calibrated import calibrate
+
+        calibrate(reference, data, calibration_chunks)
+    return reference
+
+
+def column_kind(values: Any) -> str | None:
+    """``numeric``, ``categorical`` or None (dates, nested values), from the dtype and distinct count."""
+    import pandas as pd
+
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_numeric_dtype(dtype):
+        return "categorical" if pd.Series(values).nunique() <= MAX_UNIQUE_AS_CATEGORICAL else "numeric"
+    if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
+        return "categorical"
+    return None
+
+
+def finite_values(values: Any) -> tuple[np.ndarray, int, int]:
+    """(finite float64 values, nulls, non-finite count): NaN and None are nulls; +-inf are set aside."""
+    import pandas as pd
+
+    x = pd.to_numeric(pd.Series(values, copy=False), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    finite = np.isfinite(x)
+    if finite.all():
+        return x, 0, 0
+    nan = int(np.isnan(x).sum())
+    kept = x[finite]
+    return kept, nan, len(x) - nan - len(kept)
+
+
+def category_key(value: Any) -> str:
+    """The text a category is stored under: ``1.0`` and ``1`` are the same category.
+
+    >>> category_key(1.0), category_key(1), category_key("a"), category_key(True)
+    ('1', '1', 'a', 'True')
+    """
+    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    return str(value)
+
+
+def category_counts(values: Any) -> tuple[dict[str, int], int]:
+    """(count per category key, nulls) of a column."""
+    import pandas as pd
+
+    series = pd.Series(values, copy=False)
+    counts: dict[str, int] = {}
+    for value, n in series.value_counts(dropna=True, sort=False).items():
+        if n:
+            key = category_key(value)
+            counts[key] = counts.get(key, 0) + int(n)
+    return counts, int(series.isna().sum())
+
+
+def _fit_categorical(name: str, values: Any, bins: int, sketch: int) -> ColumnReference:
+    counts, nulls = category_counts(values)
+    return ColumnReference(name=name, kind="categorical", count=sum(counts.values()), nulls=nulls, categories=dict(sorted(counts.items())))
+
+
+def _fit_numeric(name: str, values: Any, bins: int, sketch: int) -> ColumnReference:
+    x, nulls, nonfinite = finite_values(values)
+    col = ColumnReference(name=name, kind="numeric", count=len(x), nulls=nulls + nonfinite)
+    if not len(x):
+        return col  # drift against it reports "reference has no values" per column
+    probs = np.linspace(0, 1, bins + 1)[1:-1]
+    if sketch:
+        # One sort serves the bin edges and the CDF sketch.
+        s = np.sort(x)
+        edges = _quantiles_sorted(s, probs)
+        if len(s) <= sketch:
+            grid, col.exact = np.unique(s), True
+        else:
+            # inverted_cdf: sketch points are real values, so ties (discrete data) stay exact.
+            grid = np.unique(s[np.ceil(np.linspace(0, 1, sketch + 1) * len(s)).astype(np.int64).clip(1, len(s)) - 1])
+        col.grid = grid
+        col.grid_lt = np.searchsorted(s, grid, side="left") / len(s)
+        col.grid_le = np.searchsorted(s, grid, side="right") / len(s)
+        lo, hi = float(s[0]), float(s[-1])
+    else:
+        edges = np.quantile(x, probs)
+        lo, hi = float(x.min()), float(x.max())
+    edges = np.unique(edges)
+    if lo == hi:
+        # A constant column: bins {< c}, {c}, {> c}, so a move either way shows.
+        edges = np.array([np.nextafter(lo, -np.inf), lo])
+    col.edges = edges
+    col.hist = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+    col.mean, col.std, col.min, col.max = float(x.mean()), float(x.std()), lo, hi
+    return col
+
+
+def _quantiles_sorted(s: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """numpy's default (linear) quantiles of an already sorted array."""
+    pos = probs * (len(s) - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)

@@ -1,0 +1,136 @@
+"""Sufficient statistics of current data on the reference's bins: all any drift method needs.
+
+Every drift method reads a summary, never the raw data, and summaries of chunks add up. So the
+same numbers come from a frame in memory, from 20M rows read chunk by chunk, or from a database
+(`mlops_tasks.monitoring.sql` computes these very fields with GROUP BY / CASE).
+
+Numeric column, with ``g`` the reference's CDF sketch points:
+
+* ``hist[i]``: values in reference bin i, ``(edges[i-1], edges[i]]``;
+* ``open[j]``: values strictly between ``g[j-1]`` and ``g[j]`` (``g[-1] = -inf``, ``g[len] = +inf``);
+* ``eq[j]``: values equal to ``g[j]``; ``sums[j]``: sum of the values counted in ``open[j]``.
+
+>>> import numpy as np, pandas as pd
+>>> from mlops_tasks.monitoring.reference import fit_reference
+>>> ref = fit_reference(pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6]}), bins=2)
+>>> s = summarize(ref, pd.DataFrame({"x": [0.5, 2.0, 2.5, 9.0, None]}))["x"]
+>>> s.n, s.nulls, s.hist.tolist(), s.open.tolist(), s.eq.tolist()
+(4, 1, [3, 1], [1, 0, 1, 0, 0, 0, 1], [0, 1, 0, 0, 0, 0])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mlops_tasks.monitoring.reference import ColumnReference, Reference, category_counts, finite_values
+
+
+@dataclass
+class ColumnSummary:
+    """Counts of current data on one reference column's bins (see the module docstring)."""
+
+    kind: str
+    n: int = 0
+    nulls: int = 0
+    hist: np.ndarray | None = None
+    open: np.ndarray | None = None
+    eq: np.ndarray | None = None
+    sums: np.ndarray | None = None
+    total: float = 0.0  # sum and sum of squares of the values: current mean and std for reports
+    total_sq: float = 0.0
+    categories: dict[str, int] = field(default_factory=dict)
+
+    def add(self, other: ColumnSummary) -> ColumnSummary:
+        """Add another chunk's summary into this one."""
+        self.n += other.n
+        self.nulls += other.nulls
+        self.total += other.total
+        self.total_sq += other.total_sq
+        for name in ("hist", "open", "eq", "sums"):
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if theirs is not None:
+                setattr(self, name, theirs.copy() if mine is None else mine + theirs)
+        for key, count in other.categories.items():
+            self.categories[key] = self.categories.get(key, 0) + count
+        return self
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n if self.n else None
+
+    @property
+    def std(self) -> float | None:
+        if not self.n:
+            return None
+        return float(np.sqrt(max(self.total_sq / self.n - (self.total / self.n) ** 2, 0.0)))
+
+    def cdf(self) -> tuple[np.ndarray, np.ndarray]:
+        """Share of current values below (lt) and at or below (le) each reference sketch point."""
+        below = np.cumsum(self.open[:-1]) + np.concatenate(([0], np.cumsum(self.eq)[:-1]))
+        return below / self.n, (below + self.eq) / self.n
+
+
+def summarize_column(ref: ColumnReference, values: Any, grid: bool = True) -> ColumnSummary:
+    """The summary of one column's values (a pandas Series or array) against its reference."""
+    if ref.kind == "categorical":
+        counts, nulls = category_counts(values)
+        return ColumnSummary(kind="categorical", n=sum(counts.values()), nulls=nulls, categories=counts)
+    x, nulls, nonfinite = finite_values(values)
+    out = ColumnSummary(kind="numeric", n=len(x), nulls=nulls + nonfinite)
+    if not ref.count:
+        return out
+    out.total, out.total_sq = float(x.sum()), float(np.dot(x, x))
+    if grid and len(ref.grid):
+        # One sort gives the bins, the sketch counts and the interval sums by binary search.
+        s = np.sort(x)
+        le_edges = np.searchsorted(s, ref.edges, side="right")
+        out.hist = np.diff(np.concatenate(([0], le_edges, [len(s)])))
+        lt = np.searchsorted(s, ref.grid, side="left")
+        le = np.searchsorted(s, ref.grid, side="right")
+        starts, ends = np.concatenate(([0], le)), np.concatenate((lt, [len(s)]))
+        out.open, out.eq = ends - starts, le - lt
+        csum = np.concatenate(([0.0], np.cumsum(s)))
+        out.sums = csum[ends] - csum[starts]
+    else:
+        out.hist = np.bincount(np.searchsorted(ref.edges, x, side="left"), minlength=len(ref.edges) + 1)
+    return out
+
+
+def summarize(
+    reference: Reference,
+    data: Any,
+    columns: list[str] | None = None,
+    grid: bool | set[str] = True,
+    threads: int | None = None,
+) -> dict[str, ColumnSummary]:
+    """Summaries of the reference's columns present in ``data``: a frame, or an iterable of frames.
+
+    ``grid`` says whether to compute the CDF-sketch statistics (needed by KS and Wasserstein):
+    True, False, or the set of columns that need them. Columns run on ``threads`` threads
+    (numpy's sort and search release the GIL). Missing columns are left out: the caller reports them.
+    """
+    chunks: Iterable[Any] = [data] if hasattr(data, "columns") else data
+    totals: dict[str, ColumnSummary] = {}
+    workers = threads or min(4, _cpus())
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for chunk in chunks:
+            names = [c for c in (columns or reference.columns) if c in reference.columns and c in chunk.columns]
+
+            def one(name: str) -> tuple[str, ColumnSummary]:
+                wants_grid = grid if isinstance(grid, bool) else name in grid
+                return name, summarize_column(reference.columns[name], chunk[name], wants_grid)
+
+            for name, part in pool.map(one, names):
+                totals[name] = totals[name].add(part) if name in totals else part
+    return totals
+
+
+def _cpus() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
