@@ -172,6 +172,25 @@ class MetadataStore:
             )
             return session.scalar(stmt)
 
+    def latest_result(self, task: str, path: tuple[str, ...], value: str) -> dict[str, Any] | None:
+        """The result of the newest successful execution of `task` whose result has `value` at `path`.
+
+        For state a task carries from one successful run to the next (an extract's watermark):
+        it is written with the run's success, in one transaction, and never by a failed run.
+
+        >>> MetadataStore("sqlite://").latest_result("extract", ("watermark", "key"), "abc") is None
+        True
+        """
+        stmt = (
+            select(Execution.result)
+            .where(Execution.task == task, Execution.status == "succeeded")
+            .where(Execution.result[path].as_string() == value)
+            .order_by(Execution.id.desc())
+            .limit(1)
+        )
+        with Session(self.engine) as session:
+            return session.scalar(stmt)
+
     def execution(self, execution_id: int) -> dict[str, Any]:
         with Session(self.engine) as session:
             execution = session.get(Execution, execution_id)

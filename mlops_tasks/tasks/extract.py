@@ -1,5 +1,13 @@
 """extract: copy a source (files by fsspec URL, or a SQL query or table) into a Parquet dataset artifact.
 
+Everything streams: files block by block or row group by row group, databases chunk by chunk
+through a server-side cursor, into one Parquet file (`mlops_tasks.extraction.sink`), so a big
+source never sits in memory whole. The artifact is named by the sha256 of its full content.
+
+With `watermark_column`, a SQL extract is incremental: it reads only rows whose watermark is
+greater than the largest one extracted by the last successful run for the same source, table
+or query, and column (see `mlops_tasks.extraction.sql` for where that is remembered and why).
+
 Heavy libraries are imported inside functions: Airflow imports this module whenever it parses a DAG.
 """
 
@@ -9,16 +17,17 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mlops_tasks.artifacts import ArtifactRef
-from mlops_tasks.context import TaskContext
+from mlops_tasks.context import PARQUET, TaskContext
 from mlops_tasks.errors import ConfigError, DataError, SourceNotFoundError, SourceUnreachableError
+from mlops_tasks.extraction.sql import safe_url as _safe
 from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "duckdb")
 FILE_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet", "jsonl": "application/x-ndjson"}
+MEDIA_TYPES = {"csv": "text/csv", "parquet": PARQUET, "jsonl": "application/x-ndjson"}
 
 
 class ExtractConfig(TaskConfig):
@@ -29,6 +38,12 @@ class ExtractConfig(TaskConfig):
     table: str | None = Field(None, description="Table (optionally schema.table) to read from a SQLAlchemy URL source.")
     format: Literal["auto", "csv", "parquet", "jsonl"] = Field("auto", description="File format; auto uses the extension.")
     chunk_rows: int = Field(100_000, gt=0, description="Rows fetched per round trip from a database.")
+    watermark_column: str | None = Field(
+        None, description="SQL only: extract rows whose value here is greater than the last successful run's maximum."
+    )
+    on_bad_lines: Literal["error", "skip"] = Field(
+        "error", description="CSV lines with the wrong number of fields: fail naming the line, or skip and count them."
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_source(self) -> ExtractConfig:
@@ -37,6 +52,8 @@ class ExtractConfig(TaskConfig):
         scheme = self.source.split("://", 1)[0].split("+", 1)[0].lower() if "://" in self.source else ""
         if scheme in SQL_SCHEMES and not (self.query or self.table):
             raise ValueError(f"source {_safe(self.source)} is a database URL: give a query or a table")
+        if self.watermark_column and not (self.query or self.table):
+            raise ValueError("watermark_column needs a SQL source (query or table)")
         return self
 
     @property
@@ -44,10 +61,23 @@ class ExtractConfig(TaskConfig):
         return bool(self.query or self.table)
 
 
+class Watermark(BaseModel):
+    """Where an incremental extract got to: the largest watermark value extracted so far."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: str = Field(description="sha256 of source (without password), table or query, and column.")
+    column: str
+    value: dict[str, Any] | None = Field(description="Largest value so far, as {type, value}; None before any row.")
+    previous: dict[str, Any] | None = Field(description="The value this run started after (None: a full extract).")
+
+
 class ExtractResult(TaskResult):
     dataset: ArtifactRef
     rows: int
     columns: list[str]
+    skipped_lines: int = 0
+    watermark: Watermark | None = None
 
 
 def _source_key(config: ExtractConfig) -> str | None:
@@ -58,35 +88,43 @@ def _source_key(config: ExtractConfig) -> str | None:
     return json.dumps([fs.ukey(p) for p in paths])
 
 
-@task(stage="data", version="1", cache_key=_source_key)
+@task(stage="data", version="2", cache_key=_source_key)
 def extract(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
     """Read a file set or a SQL query into a Parquet dataset artifact.
 
-    Files are read with Arrow's parsers and concatenated; a database is read in chunks of
-    `chunk_rows` through a server-side cursor, so memory stays bounded by one chunk plus the
-    Parquet writer's buffer.
+    Files stream block by block (CSV, JSON lines) or row group by row group (Parquet); a
+    database is read in chunks of `chunk_rows` through a server-side cursor. Memory stays
+    bounded by a chunk plus the Parquet writer's buffer.
     """
-    ref = _extract_sql(config, ctx) if config.is_sql else _extract_files(config, ctx)
-    ctx.log_metric("rows", ref.metadata["rows"])
-    ctx.log.info("extract: %s rows x %s columns -> %s", ref.metadata["rows"], len(ref.metadata["columns"]), ref.uri)
-    return ExtractResult(dataset=ref, rows=ref.metadata["rows"], columns=ref.metadata["columns"])
+    result = _extract_sql(config, ctx) if config.is_sql else _extract_files(config, ctx)
+    ctx.log_metric("rows", result.rows)
+    if result.skipped_lines:
+        ctx.log_metric("skipped_lines", result.skipped_lines)
+        ctx.log.warning("extract: skipped %s malformed lines in %s", result.skipped_lines, config.source)
+    ctx.log.info("extract: %s rows x %s columns -> %s", result.rows, len(result.columns), result.dataset.uri)
+    return result
 
 
-def _extract_files(config: ExtractConfig, ctx: TaskContext) -> ArtifactRef:
-    import pyarrow as pa
+# -- files ---------------------------------------------------------------------------------------
+
+
+def _extract_files(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
+    from mlops_tasks.extraction.files import read_file
+    from mlops_tasks.extraction.sink import ParquetSink
 
     fs, paths = _list_files(config.source)
-    tables = []
-    for path in paths:
-        fmt = config.format if config.format != "auto" else _format_of(path)
-        uri = fs.unstrip_protocol(path)
-        ctx.record_input(f"source[{len(tables)}]" if len(paths) > 1 else "source", _source_ref(fs, path, uri, fmt))
-        tables.append(_read_file(fs, path, uri, fmt))
-    try:
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
-    except pa.ArrowInvalid as exc:
-        raise DataError(f"files matching {config.source} have incompatible columns: {exc}") from exc
-    return ctx.write_table(table, metadata={"source": config.source})
+    skipped = 0
+    with ctx.artifacts.new_file(".parquet") as path, ParquetSink(str(path.parent)) as sink:
+        for i, file in enumerate(paths):
+            fmt = config.format if config.format != "auto" else _format_of(file)
+            uri = fs.unstrip_protocol(file)
+            ctx.record_input(f"source[{i}]" if len(paths) > 1 else "source", _source_ref(fs, file, uri, fmt))
+            skipped += read_file(sink, fs, file, uri, fmt, on_bad_lines=config.on_bad_lines)
+        schema, rows = sink.finish(str(path))
+        if not rows:
+            raise DataError(f"extract: {config.source} holds no rows (empty files or only a header)")
+        ref = _put_dataset(ctx, path, schema, rows, source=config.source)
+    return ExtractResult(dataset=ref, rows=rows, columns=schema.names, skipped_lines=skipped)
 
 
 def _list_files(source: str) -> tuple[Any, list[str]]:
@@ -111,24 +149,6 @@ def _format_of(path: str) -> str:
     raise DataError(f"extract: cannot tell the format of {path} from its extension; set format to csv, parquet or jsonl")
 
 
-def _read_file(fs: Any, path: str, uri: str, fmt: str) -> Any:
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.json as pajson
-    import pyarrow.parquet as pq
-
-    try:
-        with fs.open(path, "rb", compression="infer") as fh:
-            if fmt == "parquet":
-                return pq.read_table(fh)
-            if fmt == "jsonl":
-                return pajson.read_json(fh)
-            delimiter = "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
-            return pacsv.read_csv(fh, parse_options=pacsv.ParseOptions(delimiter=delimiter))
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise DataError(f"extract: cannot read {uri} as {fmt}: {exc}") from exc
-
-
 def _source_ref(fs: Any, path: str, uri: str, fmt: str) -> ArtifactRef:
     digest, size = hashlib.sha256(), 0
     with fs.open(path, "rb") as fh:
@@ -138,11 +158,27 @@ def _source_ref(fs: Any, path: str, uri: str, fmt: str) -> ArtifactRef:
     return ArtifactRef(uri=uri, sha256=digest.hexdigest(), size=size, kind="source", media_type=MEDIA_TYPES[fmt])
 
 
-def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ArtifactRef:
+def _put_dataset(ctx: TaskContext, path: Any, schema: Any, rows: int, **facts: Any) -> ArtifactRef:
+    return ctx.artifacts.put_file(
+        path,
+        kind="dataset",
+        media_type=PARQUET,
+        metadata={"rows": rows, "columns": schema.names, "schema": {f.name: str(f.type) for f in schema}, **facts},
+    )
+
+
+# -- SQL -----------------------------------------------------------------------------------------
+
+
+def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
     import sqlalchemy as sa
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, OperationalError, ProgrammingError
+
+    from mlops_tasks.extraction import sql
+    from mlops_tasks.extraction.sink import ParquetSink
 
     safe = _safe(config.source)
     try:
@@ -162,37 +198,32 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ArtifactRef:
             metadata={"table": config.table} if config.table else {"query": config.query},
         ),
     )
+    key = previous = None
+    if config.watermark_column:
+        key = sql.watermark_key(config.source, config.table, config.query, config.watermark_column)
+        last = ctx.metadata.latest_result("extract", ("watermark", "key"), key)
+        previous = (last or {}).get("watermark", {}).get("value")
+        ctx.log.info("extract: watermark %s > %s", config.watermark_column, previous["value"] if previous else "(none: full extract)")
+    highest = sql.decode_watermark(previous) if previous else None
     try:
-        with engine.connect() as conn:
-            if config.table:
-                schema, _, name = config.table.rpartition(".")
-                statement = sa.select(sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn))
-            else:
-                statement = sa.text(config.query)
+        with engine.connect() as conn, ctx.artifacts.new_file(".parquet") as path, ParquetSink(str(path.parent), config.chunk_rows) as sink:
+            statement = sql.statement_for(conn, config.table, config.query, config.watermark_column, highest)
             result = conn.execution_options(stream_results=True, yield_per=config.chunk_rows).execute(statement)
             columns = list(result.keys())
-            with ctx.artifacts.new_file(".parquet") as path:
-                writer, rows = None, 0
-                for chunk in result.partitions(config.chunk_rows):
-                    table = pa.Table.from_arrays([pa.array(values) for values in zip(*chunk)], names=columns)
-                    if writer is None:
-                        writer = pq.ParquetWriter(path, table.schema, compression="zstd")
-                    writer.write_table(table.cast(writer.schema))
-                    rows += table.num_rows
-                if writer is None:
-                    raise DataError(f"extract: {what} on {safe} returned no rows")
-                writer.close()
-                return ctx.artifacts.put_file(
-                    path,
-                    kind="dataset",
-                    media_type=MEDIA_TYPES["parquet"],
-                    metadata={
-                        "rows": rows,
-                        "columns": columns,
-                        "schema": {f.name: str(f.type) for f in writer.schema},
-                        "source": safe,
-                    },
-                )
+            if config.watermark_column and config.watermark_column not in columns:
+                raise DataError(f"extract: watermark column {config.watermark_column!r} is not in the query's columns {columns}")
+            for i, table in enumerate(sql.arrow_chunks(result, columns, config.chunk_rows, f"{what} on {safe}")):
+                if config.watermark_column:
+                    top = pc.max(table.column(config.watermark_column)).as_py()
+                    highest = top if highest is None or (top is not None and top > highest) else highest
+                sink.write(table, origin=f"rows {i * config.chunk_rows}-{i * config.chunk_rows + table.num_rows - 1}")
+            schema, rows = sink.finish(str(path))
+            if not rows and not config.watermark_column:
+                raise DataError(f"extract: {what} on {safe} returned no rows")
+            if not rows:  # incremental and nothing new: an empty dataset, the watermark stays
+                schema = pa.schema([pa.field(c, pa.null()) for c in columns])
+                pq.write_table(schema.empty_table(), str(path))
+            ref = _put_dataset(ctx, path, schema, rows, source=safe)
     except NoSuchTableError:
         raise SourceNotFoundError(f"extract: no table {config.table!r} in {safe}") from None
     except OperationalError as exc:
@@ -203,13 +234,9 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ArtifactRef:
         raise SourceNotFoundError(f"extract: {what} on {safe} failed: {exc.orig}") from None
     finally:
         engine.dispose()
-
-
-def _safe(url: str) -> str:
-    """The URL with any password masked, for messages and lineage."""
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a SQLAlchemy URL: files carry no password
-        return url
+    watermark = None
+    if config.watermark_column:
+        value = sql.encode_watermark(highest) if highest is not None else None
+        watermark = Watermark(key=key, column=config.watermark_column, value=value, previous=previous)
+        ctx.log_metric("watermark_advanced", float(value != previous))
+    return ExtractResult(dataset=ref, rows=rows, columns=columns, watermark=watermark)

@@ -1,9 +1,49 @@
-"""profile: per-column statistics of a dataset artifact, stored as a JSON profile artifact."""
+"""profile: per-column statistics of a dataset artifact, stored as a JSON profile artifact.
+
+Statistics come from mergeable partials, one per Parquet row group (`mlops_tasks.profiling`), so
+chunks and partitions combine and a 10-million-row column never needs a sort. The profile is
+the reference the monitoring work compares new data against (histogram edges and counts, top
+categories), and the input of the `data_report` task.
+
+Profile JSON (``format: "mlops-tasks/profile@2"``)::
+
+    {
+      "format": "mlops-tasks/profile@2",
+      "dataset": {ArtifactRef of the profiled dataset},
+      "rows": 731,
+      "sketches": {"quantile_sample": 8192, "hll_precision": 14, "bins": 10},
+      "columns": {
+        "<name>": {
+          "type": "double",            # Arrow type ("a | b" when partitions differ)
+          "kind": "numeric",           # numeric | categorical | boolean | temporal | other
+          "count": 729,                # non-null values
+          "nulls": 2, "null_fraction": 0.0027,
+          "distinct": 595,             # non-null distinct values (NaN, inf count as values)
+          "distinct_exact": true,      # false: HyperLogLog estimate, standard error 0.81%
+          # numeric only
+          "non_finite": 0,             # NaN and +-inf: counted, never averaged
+          "min": 0.05, "max": 0.86, "mean": 0.49, "std": 0.18,   # over finite values, std ddof=1
+          "quantiles": {"0.01": ..., "0.05": ..., "0.25": ..., "0.5": ..., "0.75": ..., "0.95": ..., "0.99": ...},
+          "quantiles_exact": true,     # false: from a uniform sample of 8192 values
+          "quantile_rank_error": 0.0,  # DKW bound on the rank error, 99% probability (0.018 sampled)
+          "histogram": {"edges": [min, ..., max], "counts": [...]},
+                                       # edges at deciles of the data (ties collapsed), bins closed
+                                       # on the left, the last one on both sides; counts are exact
+          # temporal only
+          "min": "2011-01-01 00:00:00", "max": "...",
+          # categorical, boolean, and numeric with distinct <= top_k
+          "top": [{"value": "a", "count": 3}, ...],   # most frequent first, ties by value
+          "top_exact": true,           # false: some partial held > 10,000 distinct values
+          "top_other": 12              # non-null values outside `top`
+        }
+      }
+    }
+
+Keys a column cannot have are absent (no ``mean`` for an all-null column); the document never
+holds NaN or Infinity (JSON has no literal for them).
+"""
 
 from __future__ import annotations
-
-import math
-from typing import Any
 
 from pydantic import Field
 
@@ -12,13 +52,14 @@ from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
 
-QUANTILES = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
+PROFILE_FORMAT = "mlops-tasks/profile@2"
 
 
 class ProfileConfig(TaskConfig):
     dataset: ArtifactRef = Field(description="Dataset artifact to profile (Parquet).")
     columns: list[str] | None = Field(None, description="Columns to profile; all when omitted.")
     top_k: int = Field(10, ge=1, le=1000, description="Most frequent values kept per categorical column.")
+    bins: int = Field(10, ge=1, le=100, description="Histogram bins per numeric column, at quantiles of the data.")
 
 
 class ProfileResult(TaskResult):
@@ -28,13 +69,17 @@ class ProfileResult(TaskResult):
     columns_with_nulls: list[str]
 
 
-@task(stage="data", version="1")
+@task(stage="data", version="2")
 def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
-    """Count, nulls, distinct values, min/max/mean/std, quantiles and top values of every column.
+    """Count, nulls, distinct values, min/max/mean/std, quantiles, histogram and top values of every column.
 
-    Computed with Arrow compute kernels over the Parquet file, column by column, so memory
-    holds one column at a time.
+    Reads a column at a time per thread (a few threads, one per core) and summarises it row
+    group by row group with mergeable partials: memory holds a few columns and the work is a
+    few linear passes.
     """
+    from mlops_tasks.profiling import in_threads, profile_column
+    from mlops_tasks.profiling.sketches import HLL_PRECISION, SAMPLE_SIZE
+
     parquet = ctx.parquet_file(config.dataset)
     names = parquet.schema_arrow.names
     wanted = config.columns or names
@@ -42,70 +87,28 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     if missing:
         raise DataError(f"profile: columns {missing} are not in dataset {config.dataset.uri} (it has {names})")
     rows = parquet.metadata.num_rows
-    stats = {}
-    for name in wanted:
-        column = parquet.read(columns=[name]).column(name)
-        stats[name] = _column_stats(column, config.top_k)
-        ctx.log.debug("profile: %s done", name)
-    document = {"dataset": config.dataset.model_dump(mode="json"), "rows": rows, "columns": stats}
-    ref = ctx.write_json(document, kind="profile", metadata={"rows": rows, "columns": wanted})
+    if rows == 0:
+        raise DataError(f"profile: dataset {config.dataset.uri} is empty (0 rows): there is nothing to profile")
+    path = ctx.artifacts.local_path(config.dataset)
+
+    def one(name: str) -> dict:
+        import pyarrow.parquet as pq
+
+        # A ParquetFile per thread: its reader is not meant to be shared between threads.
+        column = pq.ParquetFile(path).read(columns=[name]).column(name)
+        return profile_column(name, column.chunks, top_k=config.top_k, bins=config.bins)
+
+    stats = dict(zip(wanted, in_threads(one, wanted)))
+    document = {
+        "format": PROFILE_FORMAT,
+        "dataset": config.dataset.model_dump(mode="json"),
+        "rows": rows,
+        "sketches": {"quantile_sample": SAMPLE_SIZE, "hll_precision": HLL_PRECISION, "bins": config.bins},
+        "columns": stats,
+    }
+    ref = ctx.write_json(document, kind="profile", metadata={"rows": rows, "columns": wanted, "format": PROFILE_FORMAT})
     with_nulls = [n for n, s in stats.items() if s["nulls"]]
     ctx.log_metric("rows", rows)
     ctx.log_metric("columns_with_nulls", len(with_nulls))
     ctx.log.info("profile: %s rows x %s columns, %s with nulls -> %s", rows, len(wanted), len(with_nulls), ref.uri)
     return ProfileResult(profile=ref, rows=rows, columns=len(wanted), columns_with_nulls=with_nulls)
-
-
-def _column_stats(column: Any, top_k: int) -> dict[str, Any]:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    kind = _kind(column.type)
-    stats: dict[str, Any] = {
-        "type": str(column.type),
-        "kind": kind,
-        "count": len(column) - column.null_count,
-        "nulls": column.null_count,
-        "distinct": pc.count_distinct(column, mode="only_valid").as_py(),
-    }
-    if kind == "numeric":
-        values = pc.cast(column, pa.float64())
-        finite = pc.filter(values, pc.is_finite(values)) if len(values) else values
-        stats["non_finite"] = stats["count"] - (len(finite) - finite.null_count)
-        if len(finite) - finite.null_count:
-            minmax = pc.min_max(finite)
-            stats.update(
-                min=minmax["min"].as_py(),
-                max=minmax["max"].as_py(),
-                mean=pc.mean(finite).as_py(),
-                std=pc.stddev(finite, ddof=1).as_py(),
-                quantiles=dict(zip(map(str, QUANTILES), pc.quantile(finite, q=list(QUANTILES)).to_pylist())),
-            )
-    elif kind == "temporal":
-        minmax = pc.min_max(column)
-        stats.update(min=str(minmax["min"].as_py()), max=str(minmax["max"].as_py()))
-    if kind in ("categorical", "boolean") or (kind == "numeric" and stats["distinct"] <= top_k):
-        counts = pc.value_counts(pc.drop_null(column)).to_pylist()
-        counts.sort(key=lambda item: (-item["counts"], str(item["values"])))
-        stats["top"] = [{"value": _jsonable(c["values"]), "count": c["counts"]} for c in counts[:top_k]]
-    return stats
-
-
-def _kind(dtype: Any) -> str:
-    import pyarrow.types as pat
-
-    if pat.is_boolean(dtype):
-        return "boolean"
-    if pat.is_integer(dtype) or pat.is_floating(dtype) or pat.is_decimal(dtype):
-        return "numeric"
-    if pat.is_temporal(dtype):
-        return "temporal"
-    if pat.is_string(dtype) or pat.is_large_string(dtype) or pat.is_dictionary(dtype):
-        return "categorical"
-    return "other"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)  # "inf", "-inf", "nan": JSON has no literal for them
-    return value if isinstance(value, (str, int, float, bool)) or value is None else str(value)
