@@ -181,7 +181,8 @@ class ColumnPartial:
         """Bin edges at evenly spaced quantiles, with the exact min and max outside; None if not numeric."""
         if self.kind != "numeric" or not self.finite or self.sample is None:
             return None
-        edges = self.sample.quantiles(np.linspace(0, 1, bins + 1))
+        # Observed values, not interpolations: discrete data gets edges on its values.
+        edges = self.sample.quantiles(np.linspace(0, 1, bins + 1), method="inverted_cdf")
         edges[0], edges[-1] = self.min, self.max
         return np.unique(edges)  # ties (discrete data) collapse: fewer, still disjoint bins
 

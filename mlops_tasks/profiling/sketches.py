@@ -157,11 +157,11 @@ class QuantileSample:
         """True while the sample holds every value: quantiles are then exact."""
         return self.total == len(self.values)
 
-    def quantiles(self, q: list[float] | np.ndarray) -> np.ndarray:
-        """Quantiles with linear interpolation (pandas' and numpy's default)."""
+    def quantiles(self, q: list[float] | np.ndarray, method: str = "linear") -> np.ndarray:
+        """Quantiles; linear interpolation by default (pandas' and numpy's), any numpy `method`."""
         if not len(self.values):
             return np.full(len(q), np.nan)
-        return np.quantile(self.values, q)
+        return np.quantile(self.values, q, method=method)
 
     def rank_error(self, delta: float = 0.01) -> float:
         """The DKW bound on the rank error of any quantile, holding with probability 1 - delta."""

@@ -71,3 +71,126 @@ def test_quantiles_are_ordered(settings):
     q = list(doc["columns"]["v"]["quantiles"].values())
     assert q == sorted(q) and all(math.isfinite(v) for v in q)
     assert doc["columns"]["v"]["quantiles"]["0.5"] == pytest.approx(0.0, abs=0.1)
+
+
+# -- mergeable partials -------------------------------------------------------------------------
+
+
+def _parts_frame(rows: int = 30_000) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    x = rng.normal(10, 3, rows)
+    x[rng.integers(0, rows, 50)] = np.nan
+    x[:3] = [np.inf, -np.inf, np.inf]
+    return pd.DataFrame(
+        {
+            "x": x,
+            "n": rng.integers(0, 5, rows),
+            "c": pd.Series(rng.choice(["a", "b", "c", None], rows, p=[0.5, 0.3, 0.15, 0.05]), dtype=object),
+            "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10_000, rows), unit="min"),
+        }
+    )
+
+
+def _partial(series_arrow, seed):
+    from mlops_tasks.profiling import ColumnPartial
+
+    return ColumnPartial.of(series_arrow, seed=seed)
+
+
+def test_merged_partials_equal_one_pass_and_merging_is_associative():
+    import pyarrow as pa
+
+    from mlops_tasks.profiling.sketches import QuantileSample
+
+    frame = _parts_frame()
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    a, b, c = table.slice(0, 7_000), table.slice(7_000, 13_000), table.slice(20_000)
+    for name in ("x", "n", "c", "t"):
+        whole = _partial(table.column(name), 0)
+        pa_, pb, pc_ = (_partial(p.column(name), i + 1) for i, p in enumerate((a, b, c)))
+        left, right = pa_.merge(pb).merge(pc_), pa_.merge(pb.merge(pc_))
+        for merged in (left, right, pc_.merge(pa_).merge(pb)):
+            assert (merged.count, merged.nulls, merged.finite, merged.non_finite) == (whole.count, whole.nulls, whole.finite, whole.non_finite)
+            assert (merged.min, merged.max) == (whole.min, whole.max)
+            assert merged.counts == whole.counts  # exact value counts (categorical)
+            assert np.array_equal(merged.hll.registers, whole.hll.registers)  # so `distinct` is identical
+            if whole.finite:
+                assert merged.mean == pytest.approx(whole.mean, rel=1e-12)
+                assert merged.m2 == pytest.approx(whole.m2, rel=1e-9)  # Chan's parallel variance
+    x = frame["x"][np.isfinite(frame["x"])]
+    merged = _partial(a.column("x"), 1).merge(_partial(b.column("x"), 2)).merge(_partial(c.column("x"), 3))
+    assert merged.mean == pytest.approx(x.mean(), rel=1e-12)
+    assert math.sqrt(merged.m2 / (merged.finite - 1)) == pytest.approx(x.std(), rel=1e-9)
+    # Quantiles from the merged sample are within the DKW rank bound of the true ones.
+    assert isinstance(merged.sample, QuantileSample) and len(merged.sample.values) == 8192
+    bound = merged.sample.rank_error(delta=1e-6)
+    for q in (0.05, 0.25, 0.5, 0.75, 0.95):
+        rank = (x <= merged.sample.quantiles([q])[0]).mean()
+        assert abs(rank - q) <= bound
+
+
+def test_profile_of_partitions_equals_profile_of_their_concatenation(settings):
+    import pyarrow as pa
+
+    from mlops_tasks.profiling import profile_table
+
+    frame = _parts_frame(12_000)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    one = profile_table(table.combine_chunks())
+    parts = profile_table(pa.concat_tables([table.slice(0, 5_000), table.slice(5_000, 1), table.slice(5_001)]))
+    assert len(pa.concat_tables([table.slice(0, 5_000), table.slice(5_000)]).column("x").chunks) == 2
+    for name in frame.columns:
+        exact = ("count", "nulls", "null_fraction", "non_finite", "min", "max", "distinct", "top", "top_other")
+        assert {k: one[name].get(k) for k in exact} == {k: parts[name].get(k) for k in exact}, name
+    assert parts["x"]["mean"] == pytest.approx(one["x"]["mean"], rel=1e-12)
+    assert parts["x"]["std"] == pytest.approx(one["x"]["std"], rel=1e-9)
+    assert parts["x"]["distinct_exact"] is False and parts["n"]["distinct_exact"] is True
+    for q, v in parts["x"]["quantiles"].items():
+        assert (frame["x"][np.isfinite(frame["x"])] <= v).mean() == pytest.approx(float(q), abs=parts["x"]["quantile_rank_error"] * 1.5)
+
+
+def test_histogram_has_quantile_edges_and_exact_counts(settings):
+    values = np.random.default_rng(3).lognormal(size=20_000)
+    doc = profile_of(settings, pd.DataFrame({"v": values}), bins=8)
+    hist = doc["columns"]["v"]["histogram"]
+    edges, counts = np.array(hist["edges"]), hist["counts"]
+    assert edges[0] == values.min() and edges[-1] == values.max() and np.all(np.diff(edges) > 0)
+    assert len(counts) == len(edges) - 1 == 8
+    assert counts == np.histogram(values, edges)[0].tolist() and sum(counts) == 20_000
+    assert max(counts) / min(counts) < 1.3  # quantile edges: about equal mass per bin
+    discrete = profile_of(settings, pd.DataFrame({"d": [1, 1, 1, 2, 2, 3] * 10}))["columns"]["d"]
+    assert discrete["histogram"]["edges"] == [1.0, 2.0, 3.0] and sum(discrete["histogram"]["counts"]) == 60
+    assert discrete["top"] == [{"value": 1, "count": 30}, {"value": 2, "count": 20}, {"value": 3, "count": 10}]
+
+
+def test_distinct_estimate_of_a_large_column_is_within_the_sketch_error(settings):
+    frame = pd.DataFrame({"id": np.arange(200_000) * 7, "s": [f"k{i}" for i in range(200_000)]})
+    doc = profile_of(settings, frame)
+    for name in ("id", "s"):
+        stats = doc["columns"][name]
+        assert stats["distinct_exact"] is False
+        assert stats["distinct"] == pytest.approx(200_000, rel=0.03)  # 3.7 standard errors of 0.81%
+
+
+def test_top_values_past_the_tracked_limit_are_flagged_inexact(settings, monkeypatch):
+    from mlops_tasks.profiling import partials
+
+    monkeypatch.setattr(partials, "TRACKED_VALUES", 50)
+    values = ["common"] * 500 + [f"rare{i}" for i in range(300)]
+    stats = profile_of(settings, pd.DataFrame({"s": values}))["columns"]["s"]
+    assert stats["top"][0] == {"value": "common", "count": 500}
+    assert stats["top_exact"] is False and stats["distinct_exact"] is False
+    assert stats["distinct"] == pytest.approx(301, rel=0.03)
+
+
+def test_empty_dataset_is_a_clear_error(settings):
+    with pytest.raises(DataError, match="is empty"):
+        profile_of(settings, pd.DataFrame({"a": pd.Series([], dtype="float64")}))
+
+
+def test_profile_is_deterministic(settings):
+    ctx = TaskContext(settings)
+    dataset = ctx.write_dataframe(_parts_frame(20_000))
+    first = run_task("profile", {"dataset": dataset}, settings=settings)
+    second = run_task("profile", {"dataset": dataset}, settings=settings)
+    assert first.profile.sha256 == second.profile.sha256
