@@ -19,7 +19,21 @@ The pieces, each in its own module:
 ['x']
 """
 
-from mlops_tasks.monitoring.drift import DatasetDrift, detect_drift
-from mlops_tasks.monitoring.reference import Reference, fit_reference
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["DatasetDrift", "Reference", "detect_drift", "fit_reference"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: task modules import `monitoring.policy` at DAG-parse time, which must not pull numpy in.
+    if name in ("DatasetDrift", "detect_drift"):
+        from mlops_tasks.monitoring import drift
+
+        return getattr(drift, name)
+    if name in ("Reference", "fit_reference"):
+        from mlops_tasks.monitoring import reference
+
+        return getattr(reference, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -26,7 +26,7 @@ import pluggy
 from mlops_tasks.plugins import hookspecs
 
 ENTRY_POINT_GROUP = "mlops_tasks.plugins"
-BUILTIN_PLUGINS = ("mlops_tasks.tasks",)
+BUILTIN_PLUGINS = ("mlops_tasks.tasks", "mlops_tasks.notifiers")
 
 hookimpl = pluggy.HookimplMarker("mlops_tasks")
 

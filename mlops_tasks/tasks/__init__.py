@@ -3,8 +3,23 @@
 from mlops_tasks.plugins import hookimpl
 from mlops_tasks.tasks.extract import extract
 from mlops_tasks.tasks.profile import profile
+from mlops_tasks.tasks.drift import detect_drift
+from mlops_tasks.tasks.monitoring_report import monitoring_report
+from mlops_tasks.tasks.notify import notify
+from mlops_tasks.tasks.performance import monitor_performance
+from mlops_tasks.tasks.reference import fit_reference
+from mlops_tasks.tasks.retraining import decide_retraining
 
 
 @hookimpl
 def mlops_tasks_register_tasks():
-    return [extract, profile]
+    return [
+        extract,
+        profile,
+        fit_reference,
+        detect_drift,
+        monitor_performance,
+        decide_retraining,
+        monitoring_report,
+        notify,
+    ]
