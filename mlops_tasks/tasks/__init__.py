@@ -3,6 +3,7 @@
 from mlops_tasks.plugins import hookimpl
 from mlops_tasks.tasks.extract import extract
 from mlops_tasks.tasks.profile import profile
+from mlops_tasks.tasks.prepare import prepare
 from mlops_tasks.tasks.drift import detect_drift
 from mlops_tasks.tasks.monitoring_report import monitoring_report
 from mlops_tasks.tasks.notify import notify
@@ -22,4 +23,5 @@ def mlops_tasks_register_tasks():
         decide_retraining,
         monitoring_report,
         notify,
+        prepare,
     ]

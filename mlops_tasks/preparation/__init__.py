@@ -1,0 +1,1 @@
+"""Preparing a dataset for training: deterministic splits and the fitted preprocessing pipeline."""
