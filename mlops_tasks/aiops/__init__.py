@@ -1,0 +1,1 @@
+"""AIOps checks: anomaly detectors, change points, series loading and cleaning."""
