@@ -40,12 +40,7 @@ def safe_url(url: str) -> str:
 
 
 def watermark_key(source: str, table: str | None, query: str | None, column: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        identity = make_url(source).set(password=None).render_as_string(hide_password=False)
-    except Exception:  # noqa: BLE001
-        identity = source
+    identity = safe_url(source)  # the password masked: rotating it keeps the watermark
     statement = table or " ".join((query or "").split())  # whitespace changes do not matter
     return hashlib.sha256(json.dumps([identity, statement, column]).encode()).hexdigest()
 

@@ -1,0 +1,95 @@
+"""`MlopsTasksStore`: where the artifact store and the metadata store live, as a Prefect block.
+
+Save one per environment and hand it to any mlops-tasks Prefect task::
+
+    from prefect_blocks import MlopsTasksStore
+
+    MlopsTasksStore(
+        artifact_root="s3://ml-artifacts/prod",
+        metadata_url="postgresql+psycopg://mlops:secret@db/mlops",
+        storage_options={"key": "...", "secret": "..."},
+    ).save("prod")
+
+    extract(source="s3://raw/day.csv", store=MlopsTasksStore.load("prod"))
+    extract(source="s3://raw/day.csv", store="prod")   # same, loaded by name
+
+Without a block, tasks read the same environment variables as the CLI
+(`MLOPS_TASKS_HOME`, `MLOPS_TASKS_ARTIFACT_ROOT`, `MLOPS_TASKS_DB_URL`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.blocks.core import Block
+from prefect.types import SecretDict
+from pydantic import Field, SecretStr
+
+from mlops_tasks.settings import Settings
+
+
+class MlopsTasksStore(Block):
+    """Locations of the mlops-tasks artifact store and metadata (lineage) store.
+
+    The metadata URL may carry a database password and the storage options may carry
+    object-store credentials, so both are secret fields: Prefect encrypts them at rest and
+    they never appear in a repr, a log line or the UI.
+
+    Example:
+        >>> store = MlopsTasksStore(artifact_root="/tmp/a", metadata_url="sqlite:////tmp/m.db")
+        >>> store.settings().artifact_root
+        '/tmp/a'
+        >>> "sqlite" in repr(store)
+        False
+    """
+
+    # The slug is the block type's primary key on the server: namespaced so it cannot clash
+    # with another collection's "store", and never to be renamed once documents exist.
+    _block_type_slug = "mlops-tasks-store"
+    _block_type_name = "mlops-tasks Store"
+    _description = (
+        "Where mlops-tasks keeps artifacts (any fsspec URL) and its metadata and lineage "
+        "store (a SQLAlchemy URL). Pass it as `store=` to any mlops-tasks Prefect task."
+    )
+    _code_example = """
+    from prefect_blocks import MlopsTasksStore
+    from prefect_blocks.tasks import extract
+
+    store = MlopsTasksStore.load("BLOCK_NAME")
+    extract(source="data/day.csv", store=store)
+    """
+
+    artifact_root: str = Field(
+        description="Local path or fsspec URL of the artifact store, e.g. s3://bucket/prefix.",
+        title="Artifact root",
+    )
+    metadata_url: SecretStr = Field(
+        description="SQLAlchemy URL of the metadata and lineage store; may hold a password.",
+        title="Metadata store URL",
+    )
+    storage_options: SecretDict = Field(
+        default_factory=lambda: SecretDict({}),
+        description="Keyword arguments for the fsspec filesystem (credentials, endpoint_url).",
+        title="Storage options",
+    )
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> MlopsTasksStore:
+        """A block holding what the environment says (the same defaults as the CLI)."""
+        s = Settings.from_env(**overrides)
+        return cls(
+            artifact_root=s.artifact_root,
+            metadata_url=s.metadata_url,
+            storage_options=s.storage_options,
+        )
+
+    def settings(self) -> Settings:
+        """The core `Settings` these locations stand for."""
+        return Settings(
+            artifact_root=self.artifact_root,
+            metadata_url=self.metadata_url,
+            storage_options=self.storage_options.get_secret_value(),
+        )
+
+
+__all__ = ["MlopsTasksStore"]
