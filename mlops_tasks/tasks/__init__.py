@@ -4,12 +4,20 @@ from mlops_tasks.plugins import hookimpl
 from mlops_tasks.tasks.extract import extract
 from mlops_tasks.tasks.profile import profile
 from mlops_tasks.tasks.prepare import prepare
+from mlops_tasks.tasks.report import data_report
 from mlops_tasks.tasks.drift import detect_drift
 from mlops_tasks.tasks.monitoring_report import monitoring_report
 from mlops_tasks.tasks.notify import notify
 from mlops_tasks.tasks.performance import monitor_performance
 from mlops_tasks.tasks.reference import fit_reference
 from mlops_tasks.tasks.retraining import decide_retraining
+
+from mlops_tasks.tasks.train import train
+from mlops_tasks.tasks.evaluate import evaluate
+from mlops_tasks.tasks.gate import gate
+from mlops_tasks.tasks.register import promote, register
+from mlops_tasks.tasks.validate_model import validate_model
+from mlops_tasks.tasks.batch_predict import batch_predict
 
 
 @hookimpl
@@ -24,4 +32,12 @@ def mlops_tasks_register_tasks():
         monitoring_report,
         notify,
         prepare,
+        data_report,
+        train,
+        evaluate,
+        gate,
+        register,
+        promote,
+        validate_model,
+        batch_predict,
     ]

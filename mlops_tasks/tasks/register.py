@@ -1,0 +1,106 @@
+"""register and promote: add a model artifact to the registry as a new version; move an alias to it.
+
+Both write one transaction each, so a failure leaves nothing registered or promoted half-way.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mlops_tasks.artifacts import ArtifactRef
+from mlops_tasks.context import TaskContext
+from mlops_tasks.registry import TaskConfig, TaskResult, task
+
+
+class RegisterConfig(TaskConfig):
+    name: str = Field(description="Registered model name (created on first use).")
+    model: ArtifactRef = Field(description="Model artifact (from train).")
+    alias: str | None = Field(None, description="Alias to point at the new version, e.g. challenger.")
+    tags: dict[str, str] = Field(default_factory=dict, description="Version tags.")
+    metrics: dict[str, float] = Field(default_factory=dict, description="Metrics to keep with the version (from evaluate).")
+    description: str | None = Field(None, description="Free text.")
+
+
+class RegisterResult(TaskResult):
+    name: str
+    version: int
+    model_uri: str
+    alias: str | None = None
+
+
+@task(stage="model", version="1", libraries=("sqlalchemy",))
+def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
+    """Register a model artifact as the next version of a named model (its bytes checked first)."""
+    from mlops_tasks.models.registry import ModelRegistry, current_execution
+
+    if config.model.kind != "model":
+        from mlops_tasks.errors import ConfigError
+
+        raise ConfigError("register", [f"model: artifact {config.model.uri} is a {config.model.kind!r}, not a model"])
+    ctx.artifacts.local_path(config.model)  # refuses bytes that no longer match the sha256
+    info = ModelRegistry(ctx.metadata).register(
+        config.name,
+        config.model,
+        signature=config.model.metadata.get("signature"),
+        metrics=config.metrics or None,
+        tags=config.tags,
+        description=config.description,
+        alias=config.alias,
+        execution_id=current_execution(ctx.metadata, "register", config.model),
+    )
+    ctx.log.info("register: %s version %s%s", info.name, info.version, f" @{config.alias}" if config.alias else "")
+    return RegisterResult(name=info.name, version=info.version, model_uri=info.ref, alias=config.alias)
+
+
+class PromoteConfig(TaskConfig):
+    name: str = Field(description="Registered model name.")
+    model: ArtifactRef | None = Field(None, description="Promote the version holding this artifact (newest if several).")
+    version: int | None = Field(None, ge=1, description="Or promote this version number.")
+    alias: str = Field("champion", description="Alias to move.")
+    decision: Literal["promote", "reject"] | None = Field(None, description="A gate's decision: reject skips the promotion.")
+    reason: str | None = Field(None, description="Why, for the audit log.")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PromoteConfig:
+        if (self.model is None) == (self.version is None):
+            raise ValueError("give either model or version")
+        return self
+
+
+class PromoteResult(TaskResult):
+    name: str
+    alias: str
+    promoted: bool
+    version: int | None
+    previous_version: int | None = None
+
+
+@task(stage="model", version="1", libraries=("sqlalchemy",))
+def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
+    """Point an alias (champion by default) at a registered version; the audit log records who and what it replaced."""
+    from mlops_tasks.models.registry import ModelNotFoundError, ModelRegistry, current_execution
+
+    registry = ModelRegistry(ctx.metadata)
+    try:
+        previous = registry.resolve(f"{config.name}@{config.alias}")[0]
+    except ModelNotFoundError:
+        previous = None
+    if config.decision == "reject":
+        ctx.log.info("promote: the gate rejected the candidate; %s@%s stays at %s", config.name, config.alias, previous)
+        return PromoteResult(name=config.name, alias=config.alias, promoted=False, version=previous, previous_version=previous)
+    version = config.version
+    if config.model is not None:
+        found = registry.find(config.name, config.model.sha256)
+        if found is None:
+            from mlops_tasks.errors import DataError
+
+            raise DataError(f"promote: model {config.model.sha256[:12]} is not a registered version of {config.name!r}; register it first")
+        version = found.version
+    info = registry.promote(
+        config.name, version, config.alias, reason=config.reason,
+        execution_id=current_execution(ctx.metadata, "promote", config.model) if config.model else None,
+    )  # fmt: skip
+    ctx.log.info("promote: %s@%s -> version %s (was %s)", config.name, config.alias, info.version, previous)
+    return PromoteResult(name=config.name, alias=config.alias, promoted=True, version=info.version, previous_version=previous)
