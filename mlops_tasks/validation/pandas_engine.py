@@ -1,0 +1,414 @@
+"""The in-memory engine: check rules against a pandas DataFrame with vectorised numpy and Arrow kernels.
+
+Per column, the statistics several rules need (null count, min, max) are computed once and
+shared; a range rule whose column's min and max are inside the bounds costs nothing more.
+String rules read the Arrow buffers directly (`strings`). Rules run on a small thread pool:
+numpy reductions and Arrow kernels release the GIL, so the expensive string rules use one
+core while the numeric ones use the other.
+
+>>> import pandas as pd
+>>> from mlops_tasks.validation.rules import Range, Unique
+>>> frame = pd.DataFrame({"x": [1.0, 5.0, 11.0], "k": ["a", "b", "a"]})
+>>> [(o.id, o.passed, o.failing_rows) for o in validate_frame(frame, [Range(column="x", max=10), Unique(columns=["k"])])]
+[('range:x', False, 1), ('unique:k', False, 1)]
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mlops_tasks.validation import rules as r
+from mlops_tasks.validation import strings
+from mlops_tasks.validation.verdicts import Measure, jsonable, judge, wrong_kind
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# Rules that scan strings run first, so the cheap numeric ones fill the other core meanwhile.
+_HEAVY = ("unique", "regex", "references", "allowed")
+ReferenceLoader = Callable[[Any, str], Any]
+
+
+def validate_frame(
+    frame: pd.DataFrame,
+    rules: list[r.Rule],
+    *,
+    sample_rows: int = 5,
+    load_reference: ReferenceLoader | None = None,
+    threads: int = 2,
+) -> list[r.RuleOutcome]:
+    """Check every rule against `frame`; outcomes come back in the rules' order.
+
+    `load_reference(ref, column)` returns the values of a referenced dataset's column (an
+    Arrow array), for `references` rules.
+    """
+    checker = _Checker(frame, sample_rows, load_reference, threads)
+    order = sorted(range(len(rules)), key=lambda i: rules[i].rule not in _HEAVY)
+    with ThreadPoolExecutor(max(1, threads)) as pool:
+        measured = dict(zip(order, pool.map(lambda i: checker.measure(rules[i]), order)))
+    return [judge(rule, len(frame), measured[i]) for i, rule in enumerate(rules)]
+
+
+class Column:
+    """One column's views (numpy values, null mask, Arrow strings) and shared statistics, made once."""
+
+    def __init__(self, series: pd.Series):
+        self.series = series
+        self.name = str(series.name)
+        self.kind, self.detail = column_kind(series)
+        self.categorical = str(series.dtype) == "category"
+        self._lock = threading.RLock()  # a view may be built from another (stats from numeric)
+        self._cache: dict[str, Any] = {}
+
+    def _once(self, key: str, make: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
+
+    def numeric(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, null mask or None): int64/float64 (datetimes as int64) without copying where possible."""
+        return self._once("numeric", self._numeric)
+
+    def _numeric(self) -> tuple[np.ndarray, np.ndarray | None]:
+        import pandas as pd
+
+        s, array = self.series, self.series.array
+        if self.kind == "datetime":
+            values = np.asarray(s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s).view("i8")
+            return values, np.asarray(s.isna())
+        if hasattr(array, "_data") and hasattr(array, "_mask"):  # pandas masked arrays (Int64, Float64, boolean)
+            return np.asarray(array._data), (np.asarray(array._mask) if array._mask.any() else None)
+        if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iufb":
+            return s.to_numpy(), None  # in a float column NaN marks the nulls
+        values = pd.to_numeric(s, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        return values, None
+
+    def stats(self) -> dict[str, Any]:
+        """nulls, min, max (inf included, NaN excluded) of a numeric column, in one pass each."""
+        return self._once("stats", self._stats)
+
+    def _stats(self) -> dict[str, Any]:
+        values, mask = self.numeric()
+        if values.dtype.kind == "f":
+            nulls = int(np.count_nonzero(np.isnan(values))) if mask is None else int(mask.sum())
+            if len(values) - nulls == 0:
+                return {"nulls": nulls, "min": None, "max": None}
+            where = {} if mask is None else {"where": ~mask}
+            lo = np.fmin.reduce(values, initial=np.inf, **where)
+            hi = np.fmax.reduce(values, initial=-np.inf, **where)
+            return {"nulls": nulls, "min": float(lo), "max": float(hi)}
+        nulls = 0 if mask is None else int(mask.sum())
+        if len(values) - nulls == 0:
+            return {"nulls": nulls, "min": None, "max": None}
+        if mask is None:
+            return {"nulls": 0, "min": values.min().item(), "max": values.max().item()}
+        info = np.iinfo(values.dtype) if values.dtype.kind in "iu" else None
+        lo = values.min(where=~mask, initial=info.max if info else True)
+        hi = values.max(where=~mask, initial=info.min if info else False)
+        return {"nulls": nulls, "min": lo.item(), "max": hi.item()}
+
+    def null_count(self) -> int:
+        if self.kind in ("int", "float", "bool", "datetime") and not self.categorical:
+            return self.stats()["nulls"] if self.kind != "datetime" else int(self.numeric()[1].sum())
+        return self._once("nulls", lambda: int(self.series.isna().sum()))
+
+    def valid_values(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """(values, validity or None) for comparisons: NaN and masked entries are not valid."""
+        values, mask = self.numeric()
+        if mask is not None:
+            return values, ~mask
+        if values.dtype.kind == "f" and self.stats()["nulls"]:
+            return values, ~np.isnan(values)
+        return values, None
+
+    def arrow(self) -> Any:
+        """The column as an Arrow (chunked) array: zero-copy for pandas' Arrow-backed strings."""
+        import pyarrow as pa
+
+        def make() -> Any:
+            array = self.series.array
+            native = getattr(array, "_pa_array", None)
+            if native is not None:
+                return native
+            if self.categorical:
+                return pa.chunked_array([pa.array(self.series.astype(object).where(self.series.notna(), None), from_pandas=True)])
+            return pa.chunked_array([pa.array(self.series, from_pandas=True)])
+
+        return self._once("arrow", make)
+
+
+def column_kind(series: pd.Series) -> tuple[str, str]:
+    """(kind, detail): int, float, bool, datetime, string, null, mixed or other, and the dtype behind it."""
+    import pandas as pd
+    from pandas.api import types as pt
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        kind, _ = column_kind(pd.Series(dtype.categories))
+        return (kind if kind != "null" else "string"), "category"
+    if pt.is_bool_dtype(dtype):
+        return "bool", str(dtype)
+    if pt.is_integer_dtype(dtype):
+        return "int", str(dtype)
+    if pt.is_float_dtype(dtype):
+        return "float", str(dtype)
+    if pt.is_datetime64_any_dtype(dtype):
+        return "datetime", str(dtype)
+    if pt.is_string_dtype(dtype) and not pt.is_object_dtype(dtype):
+        return "string", str(dtype)
+    if pt.is_object_dtype(dtype):
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        simple = {"string": "string", "empty": "null", "integer": "int", "floating": "float",
+                  "mixed-integer-float": "float", "boolean": "bool", "datetime": "datetime"}  # fmt: skip
+        if inferred in simple:
+            return simple[inferred], f"object ({inferred})"
+        types = sorted({type(v).__name__ for v in series.dropna().head(10_000)})
+        return "mixed", f"mixed types ({', '.join(types)})"
+    return "other", str(dtype)
+
+
+class _Checker:
+    def __init__(self, frame: pd.DataFrame, sample_rows: int, load_reference: ReferenceLoader | None, threads: int):
+        self.frame, self.rows = frame, len(frame)
+        self.sample_rows, self.load_reference, self.threads = sample_rows, load_reference, threads
+        self._columns: dict[str, Column] = {}
+        self._lock = threading.Lock()
+
+    def column(self, name: str) -> Column:
+        with self._lock:
+            if name not in self._columns:
+                self._columns[name] = Column(self.frame[name])
+            return self._columns[name]
+
+    def measure(self, rule: r.Rule) -> Measure:
+        missing = [c for c in rule.columns_used if c not in self.frame.columns]
+        if missing and not isinstance(rule, (r.RequiredColumns, r.NoExtraColumns)):
+            return Measure(problem=f"{rule.id}: column {missing[0]!r} is missing from the dataset")
+        method = getattr(self, f"_{rule.rule}", None) or self._plugin
+        try:
+            return method(rule)
+        except (TypeError, ValueError) as exc:  # a kernel met data it cannot compare: say which rule and column
+            return Measure(problem=f"{rule.id}: cannot check column(s) {list(rule.columns_used)}: {exc}")
+
+    def _found(self, mask: np.ndarray | None, columns: tuple[str, ...], observed: dict[str, Any] | None = None) -> Measure:
+        """A Measure from a boolean mask of offending rows, with the first few as samples."""
+        if mask is None:
+            return Measure(failing=0, observed=observed or {})
+        positions = np.flatnonzero(mask)
+        return Measure(failing=len(positions), observed=observed or {}, samples=self.samples(positions, columns))
+
+    def samples(self, positions: Any, columns: tuple[str, ...]) -> list[dict[str, Any]]:
+        picked = list(positions[: self.sample_rows])
+        if not picked:
+            return []
+        part = self.frame.iloc[picked][list(columns)]
+        return [
+            {"row": int(pos), **{str(c): jsonable(v) for c, v in zip(columns, values)}}
+            for pos, values in zip(picked, part.itertuples(index=False, name=None))
+        ]
+
+    # -- dataset-wide ----------------------------------------------------------------------------
+
+    def _row_count(self, rule: r.RowCount) -> Measure:
+        return Measure(observed={"rows": self.rows})
+
+    def _required_columns(self, rule: r.RequiredColumns) -> Measure:
+        return Measure(observed={"missing": [c for c in rule.columns if c not in self.frame.columns]})
+
+    def _no_extra_columns(self, rule: r.NoExtraColumns) -> Measure:
+        return Measure(observed={"extra": [str(c) for c in self.frame.columns if c not in rule.columns]})
+
+    # -- per column ------------------------------------------------------------------------------
+
+    def _dtype(self, rule: r.Dtype) -> Measure:
+        col = self.column(rule.column)
+        kind = "null" if col.kind in ("float", "string") and self.rows and col.null_count() == self.rows else col.kind
+        return Measure(observed={"dtype": kind, "detail": col.detail})
+
+    def _not_null(self, rule: r.NotNull) -> Measure:
+        col = self.column(rule.column)
+        nulls = col.null_count()
+        if not nulls:
+            return Measure(failing=0)
+        return self._found(np.asarray(col.series.isna()), (rule.column,))
+
+    def _numeric_column(self, rule: r.Rule, column: str) -> Column | Measure:
+        col = self.column(column)
+        if col.kind not in ("int", "float") or col.categorical:
+            return wrong_kind(rule, column, col.detail if col.kind == "mixed" else col.kind, "numeric")
+        return col
+
+    def _range(self, rule: r.Range) -> Measure:
+        col = self._numeric_column(rule, rule.column)
+        if isinstance(col, Measure):
+            return col
+        stats = col.stats()
+        observed = {"min": stats["min"], "max": stats["max"]}
+        lo, hi = rule.min, rule.max
+        if stats["min"] is None or (
+            (lo is None or (stats["min"] >= lo if rule.inclusive else stats["min"] > lo))
+            and (hi is None or (stats["max"] <= hi if rule.inclusive else stats["max"] < hi))
+        ):
+            return Measure(failing=0, observed=_finite(observed))
+        values, valid = col.valid_values()
+        bad = np.zeros(len(values), dtype=bool)
+        if lo is not None:
+            bad |= values < lo if rule.inclusive else values <= lo
+        if hi is not None:
+            bad |= values > hi if rule.inclusive else values >= hi
+        if valid is not None:
+            bad &= valid
+        return self._found(bad, (rule.column,), _finite(observed))
+
+    def _finite(self, rule: r.Finite) -> Measure:
+        col = self._numeric_column(rule, rule.column)
+        if isinstance(col, Measure):
+            return col
+        stats = col.stats()
+        if col.kind == "int" or stats["min"] is None or (np.isfinite(stats["min"]) and np.isfinite(stats["max"])):
+            return Measure(failing=0)
+        return self._found(np.isinf(col.numeric()[0]), (rule.column,))
+
+    def _mean_between(self, rule: r.MeanBetween) -> Measure:
+        col = self._numeric_column(rule, rule.column)
+        if isinstance(col, Measure):
+            return col
+        values, valid = col.valid_values()
+        if values.dtype.kind == "f":
+            finite = np.isfinite(values) if valid is None else (valid & np.isfinite(values))
+            count = int(np.count_nonzero(finite))
+            mean = float(np.add.reduce(values, where=finite) / count) if count else None
+        else:
+            count = len(values) if valid is None else int(valid.sum())
+            mean = float(np.mean(values, where=valid) if valid is not None else values.mean()) if count else None
+        return Measure(observed={"mean": mean, "count": count})
+
+    def _allowed(self, rule: r.Allowed) -> Measure:
+        col = self.column(rule.column)
+        allowed = values_for_kind(rule.values, col.kind)
+        if col.categorical:
+            bad_codes = [i for i, c in enumerate(col.series.cat.categories) if c not in set(allowed)]
+            return self._bad_categories(col, bad_codes, rule.column)
+        if col.kind == "string":
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            array = col.arrow()
+            inside = pc.is_in(array, value_set=pa.array([str(v) for v in allowed], type=array.type))
+            bad = pc.and_(pc.is_valid(array), pc.invert(pc.fill_null(inside, True)))
+            return self._found(bad.to_numpy(zero_copy_only=False), (rule.column,))
+        if col.kind in ("int", "float", "bool"):
+            values, valid = col.valid_values()
+            bad = ~np.isin(values, np.asarray(allowed)) if allowed else np.ones(len(values), bool)
+            return self._found(bad if valid is None else bad & valid, (rule.column,))
+        series = col.series
+        return self._found(np.asarray(series.notna() & ~series.isin(allowed)), (rule.column,))
+
+    def _bad_categories(self, col: Column, bad_codes: list[int], column: str) -> Measure:
+        if not bad_codes:
+            return Measure(failing=0)
+        codes = np.asarray(col.series.cat.codes)
+        return self._found(np.isin(codes, bad_codes), (column,))
+
+    def _regex(self, rule: r.Regex) -> Measure:
+        col = self.column(rule.column)
+        if col.kind != "string":
+            return wrong_kind(rule, rule.column, col.detail if col.kind == "mixed" else col.kind, "string")
+        if col.categorical:
+            compiled = re.compile(python_pattern(rule.pattern))
+            cats = col.series.cat.categories
+            return self._bad_categories(col, [i for i, c in enumerate(cats) if not compiled.search(str(c))], rule.column)
+        simple = strings.simple_pattern(rule.pattern)
+        if simple is not None:
+            failing, first = strings.count_simple_mismatches(col.arrow(), simple, sample=self.sample_rows)
+        else:
+            failing, first = strings.count_regex_mismatches(col.arrow(), rule.pattern, threads=self.threads, sample=self.sample_rows)
+        return Measure(failing=failing, samples=self.samples(first, (rule.column,)))
+
+    def _unique(self, rule: r.Unique) -> Measure:
+        if len(rule.columns) == 1:
+            col = self.column(rule.columns[0])
+            if col.kind == "string" and not col.categorical:
+                failing, first = strings.count_duplicates(col.arrow(), threads=self.threads, sample=self.sample_rows)
+                return Measure(failing=failing, samples=self.samples(first, tuple(rule.columns)))
+            if col.kind in ("int", "float", "datetime", "bool") and not col.categorical:
+                values, valid = col.valid_values()
+                present = values if valid is None else values[valid]
+                ordered = np.sort(present)
+                if not np.count_nonzero(ordered[1:] == ordered[:-1]):
+                    return Measure(failing=0)
+        keys = self.frame[rule.columns]
+        complete = np.asarray(keys.notna().all(axis=1))
+        repeats = np.zeros(self.rows, dtype=bool)
+        repeats[complete] = np.asarray(keys[complete].duplicated(keep="first"))
+        return self._found(repeats, tuple(rule.columns))
+
+    def _freshness(self, rule: r.Freshness) -> Measure:
+        col = self.column(rule.column)
+        if col.kind != "datetime":
+            return wrong_kind(rule, rule.column, col.kind, "datetime")
+        latest = col.series.max()
+        import pandas as pd
+
+        if pd.isna(latest):
+            return Measure(observed={"latest": None})
+        if latest.tzinfo is not None:
+            latest = latest.tz_convert("UTC")
+        return Measure(observed={"latest": latest.isoformat()})
+
+    def _references(self, rule: r.References) -> Measure:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self.load_reference is None:
+            return Measure(problem=f"{rule.id}: no way to read the referenced dataset here")
+        reference = self.load_reference(rule.dataset, rule.dataset_column or rule.column)
+        array = self.column(rule.column).arrow()
+        value_type = array.type.value_type if pa.types.is_dictionary(array.type) else array.type
+        try:
+            reference = pc.unique(reference).cast(value_type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            return Measure(problem=f"{rule.id}: the referenced column's values are not comparable to {rule.column!r}: {exc}")
+        bad = pc.and_(pc.is_valid(array), pc.invert(pc.fill_null(pc.is_in(array, value_set=reference), True)))
+        return self._found(bad.to_numpy(zero_copy_only=False), (rule.column,))
+
+    def _plugin(self, rule: r.Rule) -> Measure:
+        check = r.plugin_rules().get(rule.rule)
+        if check is None:
+            return Measure(problem=f"{rule.id}: no engine check for rule {rule.rule!r}")
+        column = getattr(rule, "column", None)
+        target = self.frame[column] if column else self.frame
+        try:
+            mask = np.asarray(check(target, rule), dtype=bool)
+        except Exception as exc:  # noqa: BLE001 - a plugin's bug is reported as its rule's failure
+            return Measure(problem=f"{rule.id}: plugin check raised {type(exc).__name__}: {exc}")
+        if mask.shape != (self.rows,):
+            return Measure(problem=f"{rule.id}: plugin check returned {mask.shape}, expected one flag per row ({self.rows})")
+        return self._found(mask, (column,) if column else tuple(map(str, self.frame.columns[:5])))
+
+
+def _finite(observed: dict[str, Any]) -> dict[str, Any]:
+    return {k: jsonable(v) for k, v in observed.items()}
+
+
+def values_for_kind(values: list[Any], kind: str) -> list[Any]:
+    """The allowed values that can equal a value of this kind (a string never equals 1)."""
+    if kind == "string":
+        return [v for v in values if isinstance(v, str)]
+    if kind == "bool":
+        return [v for v in values if isinstance(v, bool)]
+    if kind in ("int", "float"):
+        return [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return list(values)
+
+
+def python_pattern(pattern: str) -> str:
+    """`pattern` for Python's `re` with RE2/PostgreSQL meaning: a final ``$`` is the very end, not before a newline."""
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern

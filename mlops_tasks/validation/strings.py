@@ -1,0 +1,291 @@
+"""Fast kernels over Arrow string arrays: duplicate counting and simple anchored patterns.
+
+Both read the Arrow buffers (offsets + UTF-8 bytes) with numpy, so no Python string is ever
+built: 10 million ids are a few vectorised passes, not 10 million objects.
+
+* `count_duplicates`: each string becomes a 64-bit hash of its bytes (gathered 8 bytes at a
+  time, masked to its length); a sort of the hashes finds equal ones, and only those few
+  candidates are compared exactly, so a hash collision can never count as a duplicate.
+* `simple_pattern` / `count_simple_mismatches`: ``^<literal><class>+$``-style patterns (an id
+  format, a code) are checked as "prefix bytes equal, every later byte in the class", which is
+  several times cheaper than running a regex engine per string. Other patterns go to RE2
+  (``pyarrow.compute.match_substring_regex``).
+
+>>> import pyarrow as pa
+>>> count_duplicates(pa.chunked_array([["a", "b", "a", None, "a"]]))[0]
+2
+>>> p = simple_pattern("^id-[0-9]+$")
+>>> count_simple_mismatches(pa.chunked_array([["id-1", "id-", "ID-2", "id-3x", None]]), p)[0]
+3
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# Longer strings go to Arrow's own hash table: gathering them 8 bytes at a time stops paying off.
+MAX_GATHER_BYTES = 64
+_MASKS = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
+_MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+@dataclass
+class _Chunk:
+    """One Arrow string chunk as numpy views of its buffers: starts, lengths, bytes, validity."""
+
+    starts: np.ndarray
+    lengths: np.ndarray
+    data: np.ndarray  # the chunk's bytes (a view, not a copy)
+    valid: np.ndarray | None
+
+    @classmethod
+    def of(cls, chunk: Any) -> _Chunk:
+        import pyarrow as pa
+
+        if pa.types.is_dictionary(chunk.type):
+            chunk = chunk.dictionary_decode()
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            chunk = chunk.cast(pa.large_string())  # string_view and friends
+        _, offsets_buf, data_buf = chunk.buffers()
+        width = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+        offsets = np.frombuffer(offsets_buf, dtype=width, count=len(chunk) + 1, offset=chunk.offset * width.itemsize)
+        offsets = offsets.astype(np.int64, copy=False)
+        first, last = int(offsets[0]), int(offsets[-1])
+        raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+        starts = offsets[:-1] - first if first else offsets[:-1]
+        valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
+        return cls(starts, np.diff(offsets), raw[first:last], valid)
+
+    def word(self, k: int, mask: bool = True) -> np.ndarray:
+        """Bytes 8k..8k+7 of every string as a little-endian uint64, zeroed past the string's end."""
+        size = len(self.data)
+        if size >= 8:
+            words = np.ndarray((size - 7,), dtype="<u8", buffer=self.data, strides=(1,))
+            out = words[np.minimum(self.starts + 8 * k, size - 8)]
+        else:
+            out = np.zeros(len(self.starts), dtype=np.uint64)
+        # The last few strings may sit within 8 bytes of the buffer's end: read them from a padded copy.
+        near_end = int(np.searchsorted(self.starts, size - 8 - 8 * k, side="right"))
+        if near_end < len(self.starts):
+            padded = np.zeros(size + 16, dtype=np.uint8)
+            padded[:size] = self.data
+            tail = np.minimum(self.starts[near_end:] + 8 * k, size)
+            out[near_end:] = [int.from_bytes(padded[p: p + 8].tobytes(), "little") for p in tail]
+        if mask:
+            rest = self.lengths - 8 * k
+            np.clip(rest, 0, 8, out=rest)
+            np.bitwise_and(out, _MASKS[rest], out=out)
+        return out
+
+
+def _hash(chunk: _Chunk) -> np.ndarray:
+    """A 64-bit hash of each string's bytes and length (splitmix-style mixing, wrapping uint64)."""
+    h = chunk.lengths.astype(np.uint64) * _MIX[0]
+    for k in range(int(chunk.lengths.max(initial=0) + 7) // 8):
+        h ^= chunk.word(k)
+        h *= _MIX[1]
+        h ^= h >> np.uint64(31)
+    h *= _MIX[2]
+    h ^= h >> np.uint64(29)
+    return h
+
+
+def _sorted(values: np.ndarray, threads: int) -> list[np.ndarray]:
+    """Sorted parts whose value ranges do not overlap (split on the top bit, sorted in parallel)."""
+    if threads < 2 or len(values) < 1_000_000:
+        return [np.sort(values)]
+    top = (values >> np.uint64(63)).astype(bool)
+    parts = [values[~top], values[top]]
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(np.sort, parts))
+
+
+def count_duplicates(array: Any, *, threads: int = 2, sample: int = 5) -> tuple[int, list[int]]:
+    """Rows that repeat an earlier row's string (nulls ignored), and up to `sample` of their positions.
+
+    The count is exact: hashes only pick the candidates, which are then compared as strings.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    chunks = [c for c in getattr(array, "chunks", [array]) if len(c)]
+    if not chunks:
+        return 0, []
+    views = [_Chunk.of(c) for c in chunks]
+    if max(int(v.lengths.max(initial=0)) for v in views) > MAX_GATHER_BYTES:
+        return _count_duplicates_arrow(pa.chunked_array(chunks), sample)
+    hashes = np.concatenate([_hash(v) for v in views]) if len(views) > 1 else _hash(views[0])
+    valid = None
+    if any(v.valid is not None for v in views):
+        valid = np.concatenate([v.valid if v.valid is not None else np.ones(len(v.starts), bool) for v in views])
+    keep = hashes if valid is None else hashes[valid]
+    candidates = []
+    for part in _sorted(keep, threads):
+        equal = part[1:] == part[:-1]
+        if equal.any():
+            candidates.append(np.unique(part[1:][equal]))
+    if not candidates:
+        return 0, []
+    suspects = np.isin(hashes, np.concatenate(candidates))
+    if valid is not None:
+        suspects &= valid
+    positions = np.flatnonzero(suspects)
+    # Exact check on the few suspects: equal hashes of different strings do not count.
+    import pandas as pd
+
+    values = pa.chunked_array(chunks).take(pa.array(positions)).to_pandas()
+    dup_positions = positions[pd.Series(values).duplicated(keep="first").to_numpy()]
+    return int(len(dup_positions)), dup_positions[:sample].tolist()
+
+
+def _count_duplicates_arrow(array: Any, sample: int) -> tuple[int, list[int]]:
+    import pyarrow.compute as pc
+
+    valid = len(array) - array.null_count
+    distinct = pc.count_distinct(array, mode="only_valid").as_py()
+    if valid == distinct:
+        return 0, []
+    import pandas as pd
+
+    dup = pd.Series(array.to_pandas()).pipe(lambda s: s.duplicated(keep="first") & s.notna()).to_numpy()
+    positions = np.flatnonzero(dup)
+    return int(len(positions)), positions[:sample].tolist()
+
+
+# -- anchored simple patterns --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SimplePattern:
+    """``^prefix$`` or ``^prefix[class]+$`` / ``*``: a literal head, then bytes from one ASCII class."""
+
+    prefix: bytes
+    byte_class: tuple[tuple[int, int], ...] | None  # ASCII (lo, hi) ranges; None: exact literal
+    at_least_one: bool
+
+
+_CLASS = re.compile(r"\[([^\]\\^]|\\.)(?:[^\]\\]|\\.)*\]|\\d|\\w")
+
+
+def simple_pattern(pattern: str) -> SimplePattern | None:
+    """Recognise the patterns the byte kernel handles exactly; None sends the pattern to RE2."""
+    if not (pattern.startswith("^") and pattern.endswith("$") and not pattern.endswith("\\$")):
+        return None
+    body = pattern[1:-1]
+    head, i = [], 0
+    while i < len(body) and body[i] not in "[\\.*+?{}()|^$":
+        head.append(body[i])
+        i += 1
+    while i < len(body) and body[i] == "\\" and i + 1 < len(body) and body[i + 1] in "-.[](){}*+?^$|\\/":
+        head.append(body[i + 1])
+        i += 2
+        while i < len(body) and body[i] not in "[\\.*+?{}()|^$":
+            head.append(body[i])
+            i += 1
+    prefix = "".join(head).encode()
+    tail = body[i:]
+    if not tail:
+        return SimplePattern(prefix, None, False)
+    match = _CLASS.match(tail)
+    if not match or tail[match.end():] not in ("+", "*"):
+        return None
+    byte_class = _byte_class(match.group(0))
+    if byte_class is None:
+        return None
+    return SimplePattern(prefix, byte_class, tail[match.end():] == "+")
+
+
+def _byte_class(spec: str) -> tuple[tuple[int, int], ...] | None:
+    """A character class as ASCII byte ranges; None for what the byte kernel does not handle."""
+    if spec == "\\d":
+        return ((ord("0"), ord("9")),)
+    if spec == "\\w":
+        return None  # Unicode word characters: leave to RE2
+    inner, i, ranges = spec[1:-1], 0, []
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\":
+            if i + 1 >= len(inner) or inner[i + 1].isalnum():
+                return None  # \d, \s, \w inside a class: not worth the cases
+            ch, i = inner[i + 1], i + 1
+        if i + 2 < len(inner) and inner[i + 1] == "-":
+            lo, hi = ord(ch), ord(inner[i + 2])
+            i += 3
+        else:
+            lo = hi = ord(ch)
+            i += 1
+        if hi > 127 or lo > hi:
+            return None
+        ranges.append((lo, hi))
+    return tuple(ranges)
+
+
+def count_simple_mismatches(array: Any, pattern: SimplePattern, *, sample: int = 5) -> tuple[int, list[int]]:
+    """Non-null strings that do not match `pattern`, and up to `sample` of their positions."""
+    bad_rows, base = [], 0
+    for chunk in getattr(array, "chunks", [array]):
+        if len(chunk):
+            view = _Chunk.of(chunk)
+            bad = ~_simple_matches(view, pattern)
+            if view.valid is not None:
+                bad &= view.valid
+            bad_rows.append(np.flatnonzero(bad) + base)
+        base += len(chunk)
+    positions = np.concatenate(bad_rows) if bad_rows else np.zeros(0, np.int64)
+    return int(len(positions)), positions[:sample].tolist()
+
+
+def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
+    size = len(pattern.prefix)
+    lengths = view.lengths
+    if pattern.byte_class is None:
+        ok = lengths == size
+    else:
+        ok = lengths >= size + (1 if pattern.at_least_one else 0)
+    for k in range(0, size, 8):
+        piece = pattern.prefix[k: k + 8]
+        expected = np.uint64(int.from_bytes(piece, "little"))
+        ok &= (view.word(k // 8, mask=False) & _MASKS[len(piece)]) == expected
+    if pattern.byte_class is not None and len(view.data):
+        # Flag every byte outside the class, clear the prefix bytes (already checked), and map
+        # the few flagged bytes left to their strings: one cheap pass over the bytes, no per-string loop.
+        outside = ~_in_class(view.data, pattern.byte_class)
+        for j in range(size):
+            has = lengths > j
+            outside[view.starts[has] + j] = False
+        flagged = np.flatnonzero(outside)
+        if len(flagged):
+            ok[np.searchsorted(view.starts, flagged, side="right") - 1] = False
+    return ok
+
+
+def _in_class(data: np.ndarray, byte_class: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """bool per byte: inside one of the (lo, hi) ranges. Wrapping uint8 arithmetic keeps it one SIMD pass per range."""
+    inside = None
+    for lo, hi in byte_class:
+        test = np.subtract(data, np.uint8(lo), dtype=np.uint8) <= np.uint8(hi - lo)
+        inside = test if inside is None else np.logical_or(inside, test, out=inside)
+    return inside
+
+
+def count_regex_mismatches(array: Any, pattern: str, *, threads: int = 2, sample: int = 5) -> tuple[int, list[int]]:
+    """Non-null strings without a match of `pattern` (RE2, search semantics), over chunks in parallel."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+    step = max(1, -(-len(array) // max(threads, 1)))
+    pieces = [array.slice(i, step) for i in range(0, len(array), step)] or [array]
+
+    def bad(piece: Any) -> np.ndarray:
+        matched = pc.match_substring_regex(piece, pattern)
+        return pc.invert(pc.fill_null(matched, True)).to_numpy(zero_copy_only=False)
+
+    with ThreadPoolExecutor(max(threads, 1)) as pool:
+        parts = list(pool.map(bad, pieces))
+    positions = np.flatnonzero(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
+    return int(len(positions)), positions[:sample].tolist()
