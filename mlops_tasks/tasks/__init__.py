@@ -18,6 +18,8 @@ from mlops_tasks.tasks.gate import gate
 from mlops_tasks.tasks.register import promote, register
 from mlops_tasks.tasks.validate_model import validate_model
 from mlops_tasks.tasks.batch_predict import batch_predict
+from mlops_tasks.tasks.anomaly import detect_anomalies
+from mlops_tasks.tasks.changepoints import detect_changepoints
 
 
 @hookimpl
@@ -40,4 +42,6 @@ def mlops_tasks_register_tasks():
         promote,
         validate_model,
         batch_predict,
+        detect_anomalies,
+        detect_changepoints,
     ]

@@ -26,14 +26,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-# score = L / (L + SURPRISE_AT_HALF): a score of 0.5 is a tail probability of 1e-4; 1 is never
-# reached, so scores keep their order however extreme (no clipping).
-SURPRISE_AT_HALF = 4.0
+# score = L / (L + SURPRISE_AT_HALF): a score of 0.5 is a tail probability of 10**-3.6; 1 is
+# never reached, so scores keep their order however extreme (no clipping).
+SURPRISE_AT_HALF = 3.6
 DEFAULT_THRESHOLD = 0.5
 
 
 def surprise_to_score(surprise: np.ndarray) -> np.ndarray:
-    """Map ``-log10 p`` (>= 0) to [0, 1): monotone, 0.5 at p = 1e-4, 0.8 at p = 1e-16."""
+    """Map ``-log10 p`` (>= 0) to [0, 1): monotone, 0.5 at p = 10**-3.6, 0.8 at p = 10**-14.4."""
     s = np.maximum(np.nan_to_num(surprise, nan=0.0, posinf=1e300), 0.0)
     return s / (s + SURPRISE_AT_HALF)
 
@@ -111,7 +111,7 @@ class Detector:
             if last is not None and g - last <= self.suppress:
                 out[i] = scores[i] * self.threshold
             else:
-                last = g
+                last = int(g)
         self.last_alarm = last
         return out
 

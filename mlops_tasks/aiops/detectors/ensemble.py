@@ -5,6 +5,11 @@ With ``agree=1`` any member can alarm (the union); with ``agree=2`` two members 
 point rare, which silences one member's idiosyncratic false alarms. Surprises (``-log10 p``) are
 combined, not scores, so members stay comparable; alarm suppression applies to the result.
 
+Runs of mildly rare points matter too (a level that drifts out of its band, a noisier stretch):
+for each ``runs`` length m, the sum of a member's surprise over its last m points (Fisher's
+combination) is itself calibrated against its own past sums, and competes with the single-point
+surprises. The members' past surprises are kept in the state, so this stays exactly resumable.
+
 >>> import numpy as np
 >>> x = np.r_[np.random.default_rng(0).normal(0, 1, 1500), [9.0], np.zeros(10)]
 >>> det = EnsembleDetector(members=[{"detector": "level"}, {"detector": "jump"}], agree=2)
@@ -25,16 +30,21 @@ from mlops_tasks.aiops.detectors.base import Detector
 
 class EnsembleDetector(Detector):
     name: ClassVar[str] = "ensemble"
-    params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "members", "agree", "weights")
+    params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "members", "agree", "weights", "runs", "window", "block")
 
     def __init__(
         self,
         members: list[dict[str, Any]] | None = None,
         agree: int = 1,
         weights: list[float] | None = None,
+        runs: list[int] | None = None,
+        window: int = 1000,
+        block: int = 50,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
+        self.runs = [int(m) for m in (runs or [])]
+        self.window, self.block = int(window), int(block)
         from mlops_tasks.aiops.detectors import make_detector
 
         self.members = [dict(m) for m in (members or [{"detector": "level"}, {"detector": "jump"}])]
@@ -45,6 +55,7 @@ class EnsembleDetector(Detector):
         if not 1 <= self.agree <= len(self.members):
             raise ValueError(f"agree must be between 1 and {len(self.members)}")
         self._detectors = [make_detector(m) for m in self.members]
+        self._past = np.zeros((len(self.members), 0))  # members' recent surprises, for the runs
 
     @property
     def history(self) -> int:
@@ -52,15 +63,45 @@ class EnsembleDetector(Detector):
 
     def surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
         each = np.vstack([w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)])
+        rows = [each]
+        if self.runs:
+            rows.append(self._run_surprise(each))
         self.seen += each.shape[1]
-        # agree-th largest per column
-        return -np.partition(-each, self.agree - 1, axis=0)[self.agree - 1]
+        candidates = np.vstack(rows)
+        if self.agree == 1:
+            combined = candidates.max(axis=0)
+        else:
+            combined = -np.partition(-candidates, self.agree - 1, axis=0)[self.agree - 1]
+        return np.where(np.isfinite(np.asarray(values, dtype=float)), combined, 0.0)  # a missing value is no evidence
+
+    def _run_surprise(self, each: np.ndarray) -> np.ndarray:
+        from numpy.lib.stride_tricks import sliding_window_view
+
+        from mlops_tasks.aiops.detectors.rarity import block_rarity
+
+        first = self._past.shape[1]
+        full = np.hstack([self._past, each])
+        start = self.seen - first
+        out = []
+        for m in self.runs:
+            # Window sums, not cumsum differences: the same m values always add up to the same
+            # float, wherever the run started. Before the series' start there is nothing (0);
+            # before a resumed buffer's start, something unknown (NaN, never used as reference).
+            pad = np.full((len(full), m - 1), 0.0 if start == 0 else np.nan)
+            sums = sliding_window_view(np.hstack([pad, full]), m, axis=1).sum(axis=2)
+            for row in sums:
+                out.append(block_rarity(row, first, start, self.window, self.block, two_sided=False))
+        keep = self.window + self.block + max(self.runs)
+        self._past = full[:, -keep:]
+        return np.vstack(out)
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"members": [d.state() for d in self._detectors]}
+        return {"members": [d.state() for d in self._detectors], "past": self._past.tolist()}
 
     def _load_extra_state(self, extra: dict[str, Any]) -> None:
         from mlops_tasks.aiops.detectors import detector_class
 
         if extra.get("members"):
             self._detectors = [detector_class(s["detector"]).from_state(s) for s in extra["members"]]
+        if "past" in extra:
+            self._past = np.array(extra["past"], dtype=float).reshape(len(self._detectors), -1)

@@ -57,8 +57,10 @@ def block_rarity(
         tail = np.minimum(ge, le) if two_sided else ge
         p = np.minimum((2.0 if two_sided else 1.0) * (tail + 1) / (k + 1), 1.0)
         spread = float(np.std(ref))
-        spread = max(spread, 1e-9 * max(abs(float(ref[k // 2])), 1e-300))
-        excess = np.maximum(x - ref[-1], ref[0] - x if two_sided else 0.0) / spread
+        # A constant reference still has a (tiny) spread: a departure from it is very rare, not
+        # infinitely so, and stays finite so scores stay below 1.
+        spread = max(spread, 1e-9 * abs(float(ref[k // 2])), 1e-12)
+        excess = np.minimum(np.maximum(x - ref[-1], ref[0] - x if two_sided else 0.0) / spread, 1e12)
         surprise = -np.log10(p) + np.maximum(excess, 0.0) * LOG10_E
         out[lo - g0 : hi - g0] = np.where(np.isfinite(x), surprise, 0.0)
     return out

@@ -1,0 +1,150 @@
+"""Detectors: causal, resumable, scores in [0, 1), spikes and shifts found, plugins."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mlops_tasks.aiops.defaults import DEFAULT_DETECTOR
+from mlops_tasks.aiops.detectors import BUILTIN, Detector, available_detectors, detector_class, make_detector
+
+SPECS = [
+    {"detector": "level"},
+    {"detector": "jump"},
+    {"detector": "seasonal"},
+    {"detector": "entropy"},
+    DEFAULT_DETECTOR,
+    {"detector": "ensemble", "members": [{"detector": "level"}, {"detector": "entropy"}], "agree": 2, "runs": [5]},
+]
+
+
+def daily_series(days=8, step_min=5, seed=0, anomaly_at=None):
+    ts = pd.date_range("2024-03-01", periods=days * 24 * 60 // step_min, freq=f"{step_min}min")
+    hour = ts.hour.to_numpy() + ts.minute.to_numpy() / 60
+    rng = np.random.default_rng(seed)
+    x = 50 + 20 * np.sin(2 * np.pi * hour / 24) + rng.normal(0, 1, len(ts))
+    if anomaly_at is not None:
+        x[anomaly_at] += 15
+    return ts.to_numpy(), x
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s["detector"] + str(len(s)))
+def test_scores_of_a_prefix_do_not_change_when_the_future_is_appended(spec):
+    ts, x = daily_series()
+    full = make_detector(spec).update(x, ts)
+    prefix = make_detector(spec).update(x[:1500], ts[:1500])
+    np.testing.assert_array_equal(prefix, full[:1500])
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s["detector"] + str(len(s)))
+@pytest.mark.parametrize("cut", [1, 777, 1500, 2303])
+def test_two_runs_through_a_json_state_equal_one_long_run(spec, cut):
+    ts, x = daily_series(anomaly_at=2000)
+    one = make_detector(spec).update(x, ts)
+    det = make_detector(spec)
+    first = det.update(x[:cut], ts[:cut])
+    state = json.loads(json.dumps(det.state()))  # what the state artifact holds
+    resumed = detector_class(state["detector"]).from_state(state)
+    second = resumed.update(x[cut:], ts[cut:])
+    np.testing.assert_array_equal(np.r_[first, second], one)
+
+
+def test_many_small_runs_equal_one_long_run():
+    ts, x = daily_series(days=5, anomaly_at=1000)
+    one = make_detector(DEFAULT_DETECTOR).update(x, ts)
+    det, parts = make_detector(DEFAULT_DETECTOR), []
+    for a in range(0, len(x), 97):
+        det = detector_class("ensemble").from_state(json.loads(json.dumps(det.state())))
+        parts.append(det.update(x[a : a + 97], ts[a : a + 97]))
+    np.testing.assert_array_equal(np.concatenate(parts), one)
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s["detector"] + str(len(s)))
+def test_scores_are_in_0_1_and_do_not_saturate(spec):
+    ts, x = daily_series()
+    x = x.copy()
+    x[1800], x[2000] = 1e3, 1e6  # a far outlier scores above a near one, and neither reaches 1
+    s = make_detector({**spec, "suppress": 0}).update(x, ts)
+    assert np.all((s >= 0) & (s < 1)) and np.all(np.isfinite(s))
+    if spec["detector"] in ("level", "jump", "ensemble") and len(spec) < 6:
+        assert s[2000] > s[1800] > 0.5
+
+
+def test_the_default_finds_a_spike_in_a_daily_pattern_without_false_alarms():
+    ts, x = daily_series(anomaly_at=2000)
+    s = make_detector(DEFAULT_DETECTOR).update(x, ts)
+    alarms = np.flatnonzero(s >= 0.5)
+    assert 2000 in alarms
+    assert len(alarms[alarms > 288]) <= 3  # after a day of warm-up
+
+
+def test_seasonal_detector_ignores_the_daily_cycle_but_not_a_night_time_peak():
+    ts = pd.date_range("2024-01-01", periods=288 * 6, freq="5min")
+    office = (ts.hour >= 9) & (ts.hour < 17)
+    x = 10 + 5 * office.astype(float) + np.random.default_rng(3).normal(0, 0.2, len(ts))
+    x[288 * 5 + 20 : 288 * 5 + 40] += 5  # office level at night
+    s = make_detector({"detector": "seasonal"}).update(x, ts.to_numpy())
+    assert s[288 * 3 : 288 * 5].max() < 0.5  # the rising and falling edges are expected
+    assert s[288 * 5 + 20] > 0.5
+
+
+def test_level_shift_is_found_at_its_start():
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(10, 1, 1500), rng.normal(16, 1, 300)]
+    s = make_detector(DEFAULT_DETECTOR).update(x)
+    assert np.flatnonzero(s >= 0.5)[np.flatnonzero(s >= 0.5) > 200][0] in range(1500, 1505)
+
+
+def test_alarm_suppression_keeps_one_alarm_per_burst_and_order_below_threshold():
+    rng = np.random.default_rng(2)
+    x = rng.normal(0, 1, 1500)
+    x[1200:1210] = 50 + np.arange(10)
+    loud = make_detector({"detector": "level", "suppress": 0}).update(x)
+    quiet = make_detector({"detector": "level", "suppress": 100}).update(x)
+    assert (loud[1200:1210] >= 0.5).sum() > 1
+    assert np.flatnonzero(quiet >= 0.5).tolist() == [1200]
+    assert np.all(np.diff(quiet[1201:1210]) > 0)  # still ranked, just below the threshold
+
+
+def test_constant_and_short_series_and_nan_do_not_crash():
+    assert np.all(make_detector(DEFAULT_DETECTOR).update(np.full(2000, 7.0)) == 0)
+    assert make_detector(DEFAULT_DETECTOR).update([1.0, 2.0]).shape == (2,)
+    x = np.r_[np.random.default_rng(0).normal(0, 1, 500), [np.nan] * 5, np.random.default_rng(1).normal(0, 1, 100)]
+    s = make_detector(DEFAULT_DETECTOR).update(x)
+    assert np.all(np.isfinite(s)) and np.all(s[500:505] == 0)
+
+
+def test_unknown_detector_and_parameters_are_errors():
+    with pytest.raises(ValueError, match="unknown detector 'nope'"):
+        make_detector({"detector": "nope"})
+    with pytest.raises(TypeError, match="unknown parameters"):
+        make_detector({"detector": "level", "windw": 3})
+
+
+def test_a_plugin_registers_a_detector():
+    from mlops_tasks.plugins import hookimpl, plugin_manager
+
+    class Always(Detector):
+        name = "always"
+        history = 0
+
+        def _surprise(self, values, first):
+            return np.full(len(values) - first, 9.0)
+
+    class Plugin:
+        @hookimpl
+        def mlops_tasks_register_detectors(self):
+            return {"always": Always}
+
+    pm = plugin_manager()
+    plugin = Plugin()
+    pm.register(plugin)
+    try:
+        assert available_detectors()["always"] is Always
+        assert make_detector({"detector": "always"}).update([1.0, 2.0]).min() > 0.5
+    finally:
+        pm.unregister(plugin)
+    assert "always" not in available_detectors() and "level" in BUILTIN
