@@ -146,6 +146,105 @@ def _echo_steps(steps: list[dict[str, Any]], arrow: str, indent: str) -> None:
             _echo_steps(item["next"], arrow, indent + "      ")
 
 
+@cli.command("serve")
+@click.option("--model", "model_ref", required=True, help="Registered model: NAME@ALIAS (e.g. bikes@champion), NAME/VERSION or NAME.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True)
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
+@click.option("--poll-seconds", default=5.0, show_default=True, help="How often to check the registry for a new version.")
+@click.option("--log-level", default="warning", show_default=True)
+@click.pass_context
+def serve_command(ctx: click.Context, model_ref: str, host: str, port: int, workers: int, poll_seconds: float, log_level: str) -> None:
+    """Serve a registered model over HTTP: /predict, /health, /metrics (FastAPI + uvicorn)."""
+    from mlops_tasks.models.serving import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    serve(model_ref, _settings(ctx), host=host, port=port, workers=workers, poll_seconds=poll_seconds, log_level=log_level)
+
+
+@cli.group("models", cls=_Group, invoke_without_command=True)
+@click.pass_context
+def models_group(ctx: click.Context) -> None:
+    """The model registry: list models, their versions and aliases; promote, roll back, audit."""
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(models_list)
+
+
+def _registry(ctx: click.Context) -> Any:
+    from mlops_tasks.metadata import MetadataStore
+    from mlops_tasks.models.registry import ModelRegistry
+
+    return ModelRegistry(MetadataStore(_settings(ctx).database_url))
+
+
+@models_group.command("list")
+@click.pass_context
+def models_list(ctx: click.Context) -> None:
+    """Every model, its latest version and aliases."""
+    models = _registry(ctx).models()
+    click.echo(f"{'model':<30} {'latest':>6}  aliases")
+    for m in models:
+        aliases = ", ".join(f"{a}={v}" for a, v in sorted(m["aliases"].items()))
+        click.echo(f"{m['name']:<30} {m['latest_version']:>6}  {aliases}")
+
+
+@models_group.command("versions")
+@click.argument("name")
+@click.option("--limit", default=20, show_default=True)
+@click.pass_context
+def models_versions(ctx: click.Context, name: str, limit: int) -> None:
+    """Versions of NAME, newest first, with aliases, sha256 and the run that registered them."""
+    click.echo(f"{'version':>7}  {'created (UTC)':<19}  {'sha256':<12}  {'execution':>9}  aliases / tags")
+    for v in _registry(ctx).versions(name, limit=limit):
+        extra = ", ".join([*(f"@{a}" for a in v.aliases), *(f"{k}={t}" for k, t in sorted(v.tags.items()))])
+        click.echo(f"{v.version:>7}  {v.created_at:%Y-%m-%d %H:%M:%S}  {v.artifact.sha256[:12]}  {v.execution_id or '':>9}  {extra}")
+
+
+@models_group.command("show")
+@click.argument("ref")
+@click.pass_context
+def models_show(ctx: click.Context, ref: str) -> None:
+    """One version (NAME@ALIAS, NAME/VERSION or NAME) as JSON."""
+    click.echo(_registry(ctx).get(ref).model_dump_json(indent=2))
+
+
+@models_group.command("promote")
+@click.argument("name")
+@click.argument("version", type=int)
+@click.option("--alias", default="champion", show_default=True)
+@click.option("--reason", help="Why, for the audit log.")
+@click.pass_context
+def models_promote(ctx: click.Context, name: str, version: int, alias: str, reason: str | None) -> None:
+    """Point ALIAS of NAME at VERSION."""
+    info = _registry(ctx).promote(name, version, alias, reason=reason)
+    click.echo(f"{name}@{alias} -> version {info.version}")
+
+
+@models_group.command("rollback")
+@click.argument("name")
+@click.option("--alias", default="champion", show_default=True)
+@click.option("--to", "to_version", type=int, help="Version to roll back to; default: the one before the current promotion.")
+@click.option("--reason", help="Why, for the audit log.")
+@click.pass_context
+def models_rollback(ctx: click.Context, name: str, alias: str, to_version: int | None, reason: str | None) -> None:
+    """Point ALIAS of NAME back at the version it held before."""
+    info = _registry(ctx).rollback(name, alias, to_version=to_version, reason=reason)
+    click.echo(f"{name}@{alias} -> version {info.version}")
+
+
+@models_group.command("audit")
+@click.argument("name")
+@click.option("--limit", default=50, show_default=True)
+@click.pass_context
+def models_audit(ctx: click.Context, name: str, limit: int) -> None:
+    """What happened to NAME: registrations, promotions, rollbacks, and which run did them."""
+    for e in _registry(ctx).audit(name, limit=limit):
+        where = f"{e['dag_id']}/{e['run_id']}" if e["dag_id"] else (e["flow_run_id"] or e["engine"] or "")
+        move = f"{e['previous_version']} -> {e['version']}" if e["previous_version"] else f"{e['version']}"
+        click.echo(f"{e['at']:%Y-%m-%d %H:%M:%S}  {e['action']:<12} {(e['alias'] or ''):<12} {move:<10} "
+                   f"execution {e['execution_id'] or '-'} {where} {e['actor'] or ''} {e['reason'] or ''}".rstrip())
+
+
 def main() -> None:
     cli()
 
