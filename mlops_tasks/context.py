@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from typing import TYPE_CHECKING, Any
 
 from mlops_tasks.artifacts import ArtifactRef, ArtifactStore
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 PARQUET = "application/vnd.apache.parquet"
 _stores: dict[tuple[str, str, str], tuple[ArtifactStore, MetadataStore]] = {}
+_stores_lock = threading.Lock()
 
 
 def open_stores(settings: Settings) -> tuple[ArtifactStore, MetadataStore]:
@@ -23,12 +25,13 @@ def open_stores(settings: Settings) -> tuple[ArtifactStore, MetadataStore]:
     from mlops_tasks.metadata import MetadataStore  # SQLAlchemy: only once a task runs
 
     key = (settings.artifact_root, settings.database_url, json.dumps(settings.storage_options, sort_keys=True))
-    if key not in _stores:
-        _stores[key] = (
-            ArtifactStore(settings.artifact_root, settings.storage_options),
-            MetadataStore(settings.database_url),
-        )
-    return _stores[key]
+    with _stores_lock:  # mapped tasks run in threads: open and migrate once
+        if key not in _stores:
+            _stores[key] = (
+                ArtifactStore(settings.artifact_root, settings.storage_options),
+                MetadataStore(settings.database_url),
+            )
+        return _stores[key]
 
 
 class TaskContext:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from mlops_tasks.errors import ConfigError, UnknownTaskError
 
@@ -39,6 +39,28 @@ class TaskResult(BaseModel):
     """Base of every task result. Keep it small: it travels through XCom and Prefect results."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Set by `run_task`: which execution in the metadata store produced (or served) this result.
+    _execution_id: int | None = PrivateAttr(default=None)
+    _status: str | None = PrivateAttr(default=None)
+
+    def __eq__(self, other: object) -> bool:
+        # Equal results are equal whichever execution recorded them (pydantic would compare the
+        # private attributes too).
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = BaseModel.__hash__
+
+    @property
+    def execution_id(self) -> int | None:
+        return self._execution_id
+
+    @property
+    def status(self) -> str | None:
+        """``succeeded`` or ``cached``, once recorded by `run_task`."""
+        return self._status
 
 
 @dataclass(frozen=True)

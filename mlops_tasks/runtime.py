@@ -49,7 +49,7 @@ def run_task(
     cfg = spec.validate_config(config)
     ctx = TaskContext(settings or Settings.from_env(), logger)
     identity = identity or Identity()
-    inputs = _refs(cfg)
+    inputs = artifact_refs(cfg)
     fingerprint = _fingerprint(spec, cfg)
     config_json = cfg.model_dump(mode="json")
     start = dict(
@@ -66,13 +66,13 @@ def run_task(
         hit = ctx.metadata.find_cached(spec.name, fingerprint)
         if hit is not None:
             result = spec.result_model.model_validate(hit.result)
-            if all(ctx.artifacts.exists(ref) for ref in _refs(result).values()):
+            if all(ctx.artifacts.exists(ref) for ref in artifact_refs(result).values()):
                 execution_id = ctx.metadata.start_execution(fingerprint=fingerprint, **start)
                 ctx.metadata.finish_execution(
-                    execution_id, status="cached", result=hit.result, outputs=_refs(result), cached_from_id=hit.id
+                    execution_id, status="cached", result=hit.result, outputs=artifact_refs(result), cached_from_id=hit.id
                 )
                 ctx.log.info("%s: served from cache (execution %s, fingerprint %s)", spec.name, hit.id, fingerprint[:12])
-                return result
+                return _recorded(result, execution_id, "cached")
 
     execution_id = ctx.metadata.start_execution(fingerprint=fingerprint or "uncacheable", **start)
     ctx.log.info("%s: execution %s started", spec.name, execution_id)
@@ -91,7 +91,7 @@ def run_task(
             error=exc,
             inputs=ctx.extra_inputs,
             result=partial.model_dump(mode="json") if partial else None,
-            outputs=_refs(partial) if partial else None,
+            outputs=artifact_refs(partial) if partial else None,
             metrics=ctx.metrics,
         )
         if not isinstance(exc, MlopsTasksError):
@@ -102,14 +102,19 @@ def run_task(
         status="succeeded",
         result=result.model_dump(mode="json"),
         inputs=ctx.extra_inputs,
-        outputs=_refs(result),
+        outputs=artifact_refs(result),
         metrics=ctx.metrics,
     )
     ctx.log.info("%s: execution %s succeeded", spec.name, execution_id)
+    return _recorded(result, execution_id, "succeeded")
+
+
+def _recorded(result: TaskResult, execution_id: int, status: str) -> TaskResult:
+    result._execution_id, result._status = execution_id, status
     return result
 
 
-def _refs(model: BaseModel, prefix: str = "") -> dict[str, ArtifactRef]:
+def artifact_refs(model: BaseModel, prefix: str = "") -> dict[str, ArtifactRef]:
     """Every ArtifactRef in a config or result, by its field path: the lineage inputs or outputs."""
     found: dict[str, ArtifactRef] = {}
 

@@ -28,7 +28,9 @@ class Settings(BaseModel):
         description="SQLAlchemy URL of the metadata and lineage store; may hold a password."
     )
     storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="Keyword arguments for the fsspec filesystem."
+        default_factory=dict,
+        repr=False,  # may hold object-store credentials
+        description="Keyword arguments for the fsspec filesystem.",
     )
 
     @classmethod

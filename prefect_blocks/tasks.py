@@ -30,9 +30,12 @@ Names defined here shadow registry names of the same spelling; `all_tasks()` and
 
 from __future__ import annotations
 
+import contextvars as _contextvars
+import functools as _functools
 import inspect as _inspect
 import re as _re
 import threading as _threading
+from concurrent.futures import ThreadPoolExecutor as _ThreadPoolExecutor
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
@@ -79,8 +82,8 @@ class _Default:
 def prefect_task(spec: _TaskSpec | str, *, artifact: bool = True, **options: _Any) -> Task:
     """The Prefect task for one registered task (built once per spec, then reused).
 
-    ``artifact=False`` skips the Markdown result artifact: it costs one blocking API round trip
-    per run, which matters for thousands of small mapped runs (the event is sent regardless).
+    ``artifact=False`` skips the Markdown result artifact (published in the background, see
+    `flush`), for thousands of small mapped runs; the event is sent regardless.
     ``options`` go to `prefect.task` (``retries``, ``tags``, ``timeout_seconds`` ...). Either
     builds a fresh task; ``prefect_task(spec).with_options(...)`` does the same.
 
@@ -212,16 +215,33 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     )
     if not in_run:
         return result
+    # An artifact costs a blocking API round trip: publish off the task's path, in order, on one
+    # background thread (Python joins it at exit; `flush()` waits for it), like Prefect's own
+    # log and event workers.
+    _publisher().submit(
+        _contextvars.copy_context().run, _publish_or_warn, spec, config, result, identity, artifact, logger
+    )
+    return result
+
+
+def flush(timeout: float | None = 60) -> None:
+    """Wait until every result artifact and event queued so far has been published."""
+    _publisher().submit(lambda: None).result(timeout)
+
+
+@_functools.cache
+def _publisher() -> _ThreadPoolExecutor:
+    return _ThreadPoolExecutor(max_workers=1, thread_name_prefix="mlops-tasks-publish")
+
+
+def _publish_or_warn(*args: _Any) -> None:
+    spec, logger = args[0], args[-1]
     try:
-        _publish(spec, config, result, settings, identity, artifact)
+        _publish(*args[:-1])
     except Exception as exc:  # noqa: BLE001 - the run is recorded; a UI summary must not fail it
         logger.warning(
-            "%s: could not publish the result artifact or event: %s: %s",
-            spec.name,
-            type(exc).__name__,
-            exc,
+            "%s: could not publish the result artifact or event: %s: %s", spec.name, type(exc).__name__, exc
         )
-    return result
 
 
 def _settings(store: MlopsTasksStore | str | None) -> Settings:
@@ -256,7 +276,6 @@ def _publish(
     spec: _TaskSpec,
     config: dict[str, _Any],
     result: TaskResult,
-    settings: Settings,
     identity: _Identity,
     artifact: bool,
 ) -> None:
@@ -264,10 +283,10 @@ def _publish(
     from prefect.artifacts import create_markdown_artifact
     from prefect.events import emit_event
 
-    from mlops_tasks.runtime import _refs
+    from mlops_tasks.runtime import artifact_refs
 
-    execution_id, status = _execution(settings, identity.task_run_id)
-    inputs, outputs = _refs(spec.validate_config(config)), _refs(result)
+    execution_id, status = result.execution_id, result.status or "succeeded"
+    inputs, outputs = artifact_refs(spec.validate_config(config)), artifact_refs(result)
     primary = next(iter(outputs.values()), None)
     rows = _summary(result)
 
@@ -319,29 +338,6 @@ def _publish(
     )
 
 
-def _execution(settings: Settings, task_run_id: str | None) -> tuple[int | None, str]:
-    """Id and status (succeeded or cached) of the execution this task run just recorded.
-
-    `run_task` returns the result, not the execution id; the newest execution carrying this
-    task-run id is the one (a task run runs one try at a time).
-    """
-    from sqlalchemy import select
-
-    from mlops_tasks.context import open_stores
-    from mlops_tasks.metadata.models import Execution
-
-    _, metadata = open_stores(settings)
-    stmt = (
-        select(Execution.id, Execution.status)
-        .where(Execution.task_run_id == task_run_id)
-        .order_by(Execution.id.desc())
-        .limit(1)
-    )
-    with metadata.engine.connect() as conn:
-        row = conn.execute(stmt).first()
-    return (row[0], row[1]) if row else (None, "succeeded")
-
-
 def _summary(result: TaskResult, markdown: bool = False) -> dict[str, str]:
     """Each result field as short text: refs as ``<sha256[:12]> <uri>``, long values cut."""
     from mlops_tasks.artifacts import ArtifactRef
@@ -373,7 +369,7 @@ def _summary(result: TaskResult, markdown: bool = False) -> dict[str, str]:
 
 def __getattr__(name: str) -> _Any:
     if name == "__all__":
-        return ["all_tasks", "artifact_key", "prefect_task", *_get_registry().names()]
+        return ["all_tasks", "artifact_key", "flush", "prefect_task", *_get_registry().names()]
     if name.startswith("__"):
         raise AttributeError(name)  # probes from pickle, inspect and doctest: no registry load
     registry = _get_registry()

@@ -73,6 +73,9 @@ def read_artifacts(prefect_client):
     from prefect.client.schemas.sorting import ArtifactSort
 
     def read(key: str, flow_run_id: str | None = None, task_run_id: str | None = None):
+        from prefect_blocks.tasks import flush
+
+        flush()  # artifacts are published in the background
         flow_runs = (
             FlowRunFilter(id=FlowRunFilterId(any_=[UUID(str(flow_run_id))]))
             if flow_run_id

@@ -148,6 +148,9 @@ def test_completed_events_name_the_delivered_artifact_and_the_execution(
     from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
     from prefect.events.worker import EventsWorker
 
+    from prefect_blocks.tasks import flush
+
+    flush()  # our events are emitted from the background publisher
     EventsWorker.drain_all()
     runs = example_run["runs"]
     event_filter = EventFilter(
