@@ -65,9 +65,12 @@ def find_changepoints(
     idx = np.flatnonzero(np.isfinite(x))
     y = x[idx]
     if period and len(y) >= 2 * period + 1 and period >= 2:
-        from statsmodels.tsa.seasonal import STL
+        # Classical decomposition, not STL: its seasonal figure is one mean profile per phase, so
+        # a shift goes to the trend and stays visible; STL's adaptive seasonal would absorb part
+        # of a shift and leave spurious variance changes (and robust STL is slow on long series).
+        from statsmodels.tsa.seasonal import seasonal_decompose
 
-        y = y - STL(y, period=period, robust=True).fit().seasonal
+        y = y - seasonal_decompose(y, period=period, model="additive").seasonal
     n = len(y)
     if n < 2 * min_size:
         return []

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from typing import Any
 
-from mlops_tasks.profiling.partials import QUANTILES, ColumnPartial, Tallies, describe
+from mlops_tasks.profiling.partials import QUANTILES, ColumnPartial, Tallies, describe, finite_values, kind_of
 
 DEFAULT_BINS = 10
 
@@ -27,9 +27,15 @@ def profile_column(name: str, chunks: list[Any], *, top_k: int = 10, bins: int =
     Each chunk's sample is seeded by the column name and the chunk's position, so the same
     data in the same chunks always gives the same profile (and the same artifact hash).
     """
-    partial = merge_partials(ColumnPartial.of(c, seed=(zlib.crc32(name.encode()), i)) for i, c in enumerate(chunks))
+    import pyarrow as pa
+
+    chunks = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in chunks]
+    # Numeric chunks are converted to finite float64 once, for both passes.
+    numbers = [finite_values(c) if kind_of(c.type) == "numeric" else None for c in chunks]
+    seed = zlib.crc32(name.encode())
+    partial = merge_partials(ColumnPartial.of(c, seed=(seed, i), numbers=n) for i, (c, n) in enumerate(zip(chunks, numbers)))
     edges = partial.histogram_edges(bins)
-    tallies = reduce(Tallies.merge, (Tallies.of(c, partial, edges) for c in chunks), Tallies())
+    tallies = reduce(Tallies.merge, (Tallies.of(c, partial, edges, numbers=n) for c, n in zip(chunks, numbers)), Tallies())
     return describe(partial, tallies, edges, top_k=top_k)
 
 

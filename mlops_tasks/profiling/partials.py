@@ -57,6 +57,23 @@ def kind_of(dtype: Any) -> str:
     return "other"
 
 
+def finite_values(chunk: Any) -> tuple[np.ndarray, dict[str, int]]:
+    """The finite values of a numeric Arrow array as float64, and counts of NaN, inf and -inf.
+
+    Nulls become NaN in one conversion (no `drop_null` copy) and go with the non-finite values;
+    NaN that were real values are told apart by subtracting the null count.
+    """
+    import pyarrow as pa
+
+    values = np.asarray(chunk.cast(pa.float64()).to_numpy(zero_copy_only=False))
+    finite = np.isfinite(values)
+    if finite.all():
+        return values, {}
+    bad = values[~finite]
+    counts = {"nan": int(np.isnan(bad).sum()) - chunk.null_count, "inf": int((bad == np.inf).sum()), "-inf": int((bad == -np.inf).sum())}
+    return values[finite], {k: n for k, n in counts.items() if n}
+
+
 @dataclass
 class ColumnPartial:
     """Pass-1 summary of one chunk of one column; `merge` combines two of them."""
@@ -83,8 +100,8 @@ class ColumnPartial:
     # -- building ------------------------------------------------------------------------------
 
     @classmethod
-    def of(cls, chunk: Any, *, seed: int | tuple[int, ...] = 0) -> ColumnPartial:
-        """Summarise one Arrow array (a chunk of a column)."""
+    def of(cls, chunk: Any, *, seed: int | tuple[int, ...] = 0, numbers: tuple[np.ndarray, dict[str, int]] | None = None) -> ColumnPartial:
+        """Summarise one Arrow array (a chunk of a column); `numbers`: its `finite_values`, if already known."""
         import pyarrow as pa
 
         if isinstance(chunk, pa.ChunkedArray):
@@ -93,26 +110,18 @@ class ColumnPartial:
             chunk = chunk.dictionary_decode()
         kind = kind_of(chunk.type)
         part = cls(type=str(chunk.type), kind=kind, nulls=chunk.null_count, count=len(chunk) - chunk.null_count)
-        valid = chunk.drop_null() if chunk.null_count else chunk
         if kind == "numeric":
-            part._add_numbers(valid, seed)
-        elif kind == "temporal":
+            part._add_numbers(*(numbers or finite_values(chunk)), seed)
+            return part
+        valid = chunk.drop_null() if chunk.null_count else chunk
+        if kind == "temporal":
             part._add_times(valid)
         elif kind in ("categorical", "boolean"):
             part._add_categories(valid)
         return part
 
-    def _add_numbers(self, valid: Any, seed: int | tuple[int, ...]) -> None:
-        import pyarrow as pa
-
-        values = np.asarray(valid.cast(pa.float64()).to_numpy(zero_copy_only=False))
-        finite_mask = np.isfinite(values)
-        if not finite_mask.all():
-            bad = values[~finite_mask]
-            self.non_finite = {
-                k: n for k, n in (("nan", int(np.isnan(bad).sum())), ("inf", int((bad == np.inf).sum())), ("-inf", int((bad == -np.inf).sum()))) if n
-            }
-            values = values[finite_mask]
+    def _add_numbers(self, values: np.ndarray, non_finite: dict[str, int], seed: int | tuple[int, ...]) -> None:
+        self.non_finite = non_finite
         self.finite = len(values)
         self.hll = HyperLogLog()
         self.sample = QuantileSample.from_values(values, seed=seed)
@@ -199,7 +208,7 @@ class Tallies:
     counts: dict[Any, int] | None = None
 
     @classmethod
-    def of(cls, chunk: Any, partial: ColumnPartial, edges: np.ndarray | None) -> Tallies:
+    def of(cls, chunk: Any, partial: ColumnPartial, edges: np.ndarray | None, *, numbers: tuple[np.ndarray, dict[str, int]] | None = None) -> Tallies:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -208,15 +217,14 @@ class Tallies:
         tallies = cls()
         if partial.kind != "numeric" or pa.types.is_null(chunk.type):
             return tallies
-        valid = chunk.drop_null() if chunk.null_count else chunk
         if edges is not None:
-            values = np.asarray(valid.cast(pa.float64()).to_numpy(zero_copy_only=False))
-            values = values[np.isfinite(values)] if partial.non_finite else values
+            values = (numbers or finite_values(chunk))[0]
             if len(edges) == 1:  # one distinct value: one bin holding all of it
                 tallies.histogram = np.array([len(values)], dtype=np.int64)
             else:
                 tallies.histogram = np.histogram(values, edges)[0]
         if partial.wants_value_counts:
+            valid = chunk.drop_null() if chunk.null_count else chunk
             counted = pc.value_counts(valid.cast(pa.float64()) if pa.types.is_decimal(valid.type) else valid)
             tallies.counts = dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
         return tallies

@@ -76,9 +76,10 @@ class HyperLogLog:
 
     def add_float64(self, values: np.ndarray) -> None:
         """Add numbers (ints are hashed as their float64 value, so 1 and 1.0 are one value)."""
-        values = np.asarray(values, dtype=np.float64) + 0.0  # -0.0 + 0.0 == +0.0: one zero
+        values = np.asarray(values, dtype=np.float64)
         for start in range(0, len(values), _BLOCK):
-            self.add_hashes(mix64(values[start : start + _BLOCK].view(np.uint64)))
+            block = values[start : start + _BLOCK] + 0.0  # -0.0 + 0.0 == +0.0: one zero
+            self.add_hashes(mix64(block.view(np.uint64)))
 
     def add_int64(self, values: np.ndarray) -> None:
         values = np.asarray(values, dtype=np.int64)

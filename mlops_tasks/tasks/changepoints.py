@@ -19,7 +19,7 @@ class DetectChangepointsConfig(SeriesInput):
     penalty: float = Field(3.0, gt=0, description="A split must gain more than penalty * log(n) in log-likelihood.")
     min_size: int = Field(30, ge=2, description="Fewest points on each side of a change.")
     max_changes: int = Field(20, ge=1)
-    season: Literal["auto", "none", "daily", "weekly"] = Field("auto", description="Seasonal cycle removed (STL) before segmenting; auto: daily when the series spans two days.")
+    season: Literal["auto", "none", "daily", "weekly"] = Field("auto", description="Seasonal cycle removed (classical decomposition) before segmenting; auto: daily when the series spans two days.")
 
 
 class Change(BaseModel):
@@ -48,7 +48,7 @@ def detect_changepoints(config: DetectChangepointsConfig, ctx: TaskContext) -> D
     """Find where a series' level or spread shifts (binary segmentation, BIC-like penalty).
 
     Each change comes with its timestamp (first point of the new regime), kind (level or
-    variance) and magnitudes. A daily or weekly cycle is removed first with STL.
+    variance) and magnitudes. A daily or weekly cycle is removed first.
     """
     import pandas as pd
 
@@ -67,7 +67,7 @@ def detect_changepoints(config: DetectChangepointsConfig, ctx: TaskContext) -> D
                 notes.append(f"series shorter than two {kind} seasons ({len(series)} < {2 * period + 1} points): no seasonal adjustment")
             period = 0
     if period:
-        notes.append(f"removed a {config.season if config.season != 'auto' else 'daily'} cycle of {period} points (STL)")
+        notes.append(f"removed a {config.season if config.season != 'auto' else 'daily'} cycle of {period} points (seasonal decomposition)")
     if len(series) < 2 * config.min_size:
         notes.append(f"series too short for change points ({len(series)} < {2 * config.min_size} points)")
     found = find_changepoints(series.values, config.penalty, config.min_size, config.max_changes, period)
