@@ -1,0 +1,182 @@
+"""Alerts into incidents: by time window, shared labels and the service topology.
+
+An alert joins an incident that was active within `gap` before it started and that it is
+related to: the same service, a service at most `hops` calls away in the topology, or (for an
+alert naming no service) a shared grouping label. Otherwise it opens a new incident. An incident
+is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
+
+>>> from datetime import datetime, timezone, timedelta
+>>> from mlops_tasks.aiops.alerts import Alert
+>>> t = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+>>> alerts = [Alert({"alertname": "Cpu", "service": "cart"}, t),
+...           Alert({"alertname": "Latency", "service": "frontend"}, t + timedelta(minutes=1)),
+...           Alert({"alertname": "Disk", "service": "db"}, t + timedelta(hours=2))]
+>>> incidents = correlate(alerts, edges=[("frontend", "cart")])
+>>> [sorted(i.services) for i in incidents]
+[['cart', 'frontend'], ['db']]
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from mlops_tasks.aiops.alerts import Alert
+
+# Labels that say two service-less alerts are about the same place.
+GROUP_LABELS = ("cluster", "namespace", "instance", "node", "host")
+
+
+@dataclass
+class Incident:
+    """A group of related alerts; `key` is stable across runs (first alert's print and start)."""
+
+    key: str
+    alerts: list[Alert] = field(default_factory=list)
+    status: str = "open"
+    resolved_at: datetime | None = None
+
+    @property
+    def started_at(self) -> datetime:
+        return min(a.starts_at for a in self.alerts)
+
+    @property
+    def last_seen(self) -> datetime:
+        return max(a.seen_until for a in self.alerts)
+
+    @property
+    def services(self) -> set[str]:
+        return {a.service for a in self.alerts if a.service}
+
+    @property
+    def notifications(self) -> int:
+        return sum(a.count for a in self.alerts)
+
+    def labels(self, key: str) -> set[str]:
+        return {a.labels[key] for a in self.alerts if key in a.labels}
+
+    def title(self) -> str:
+        names = sorted({a.name for a in self.alerts})
+        where = ", ".join(sorted(self.services)) or "no service"
+        return f"{len(self.alerts)} alerts ({', '.join(names[:3])}{' ...' if len(names) > 3 else ''}) on {where}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "status": self.status,
+            "title": self.title(),
+            "started_at": self.started_at.isoformat(),
+            "last_seen": self.last_seen.isoformat(),
+            "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "services": sorted(self.services),
+            "notifications": self.notifications,
+            "alerts": [a.to_json() for a in self.alerts],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Incident:
+        from mlops_tasks.aiops.alerts import parse_time
+
+        return cls(
+            key=data["key"],
+            alerts=[Alert.from_json(a) for a in data["alerts"]],
+            status=data.get("status", "open"),
+            resolved_at=parse_time(data["resolved_at"]) if data.get("resolved_at") else None,
+        )
+
+
+def neighbours(edges: Iterable[tuple[str, str]], hops: int) -> dict[str, set[str]]:
+    """Services within `hops` calls of each service, in either direction (itself included).
+
+    >>> sorted(neighbours([("a", "b"), ("b", "c")], 1)["a"])
+    ['a', 'b']
+    """
+    adjacent: dict[str, set[str]] = defaultdict(set)
+    for source, target in edges:
+        adjacent[source].add(target)
+        adjacent[target].add(source)
+    near: dict[str, set[str]] = {}
+    for service in list(adjacent):
+        seen, frontier = {service}, {service}
+        for _ in range(hops):
+            frontier = {n for s in frontier for n in adjacent[s]} - seen
+            seen |= frontier
+        near[service] = seen
+    return near
+
+
+def correlate(
+    alerts: list[Alert],
+    *,
+    edges: Iterable[tuple[str, str]] = (),
+    gap: timedelta = timedelta(minutes=2),
+    hops: int = 1,
+    max_span: timedelta = timedelta(minutes=30),
+    resolve_after: timedelta = timedelta(minutes=15),
+    now: datetime | None = None,
+    open_incidents: list[Incident] | None = None,
+) -> list[Incident]:
+    """Group de-duplicated alerts into incidents, continuing `open_incidents` from an earlier run.
+
+    `max_span` caps how long one incident keeps absorbing alerts, so a flapping alert cannot
+    chain unrelated problems together for hours. `now` (default: the newest alert) decides
+    which incidents are stale enough to resolve.
+    """
+    near = neighbours(edges, hops)
+    incidents = [i for i in (open_incidents or []) if i.alerts]
+    known = {(a.fingerprint, a.starts_at) for i in incidents for a in i.alerts}
+    for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
+        if (alert.fingerprint, alert.starts_at) in known:
+            continue
+        home = _best_incident(alert, incidents, near, gap, max_span)
+        if home is None:
+            digest = hashlib.sha256(f"{alert.fingerprint}|{alert.starts_at.isoformat()}".encode()).hexdigest()
+            home = Incident(key=digest[:16])
+            incidents.append(home)
+        home.alerts.append(alert)
+    now = now or max((i.last_seen for i in incidents), default=None)
+    for incident in incidents:
+        _update_status(incident, now, resolve_after)
+    return sorted(incidents, key=lambda i: i.started_at)
+
+
+def _best_incident(
+    alert: Alert, incidents: list[Incident], near: dict[str, set[str]], gap: timedelta, max_span: timedelta
+) -> Incident | None:
+    best, best_seen = None, None
+    for incident in incidents:
+        if incident.status == "resolved":
+            continue
+        if alert.starts_at > incident.last_seen + gap or alert.starts_at > incident.started_at + max_span:
+            continue
+        if not _related(alert, incident, near):
+            continue
+        # Of several candidates, the most recently active one: it is the likeliest same problem.
+        if best_seen is None or incident.last_seen > best_seen:
+            best, best_seen = incident, incident.last_seen
+    return best
+
+
+def _related(alert: Alert, incident: Incident, near: dict[str, set[str]]) -> bool:
+    service = alert.service
+    services = incident.services
+    if service and services:
+        return service in services or bool(near.get(service, {service}) & services)
+    # Without a service on one side, a shared grouping label ties them; with none at all, time does.
+    shared = [k for k in GROUP_LABELS if k in alert.labels]
+    if shared:
+        return any(alert.labels[k] in incident.labels(k) for k in shared)
+    return True
+
+
+def _update_status(incident: Incident, now: datetime | None, resolve_after: timedelta) -> None:
+    if incident.status == "resolved":
+        return
+    if all(a.status == "resolved" for a in incident.alerts):
+        incident.status, incident.resolved_at = "resolved", incident.last_seen
+    elif now is not None and now - incident.last_seen >= resolve_after:
+        incident.status, incident.resolved_at = "resolved", incident.last_seen + resolve_after

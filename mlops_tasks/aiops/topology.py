@@ -1,0 +1,162 @@
+"""Dependency mapping: the service call graph from traces or call records, else from lagged metric correlation.
+
+The graph is a small JSON document (``{"nodes": [...], "edges": [{"source", "target", "weight", "evidence"}]}``)
+stored as an artifact and drawn in the incident report.
+
+>>> import pandas as pd
+>>> spans = pd.DataFrame({"TraceID": ["t", "t"], "SpanID": ["a", "b"], "ParentID": ["root", "a"],
+...                       "PodName": ["web-1-x", "db-2-y"]})
+>>> edges_from_spans(spans, service_of=lambda p: p.split("-")[0])
+{('web', 'db'): 1}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SPAN_COLUMNS = {
+    "trace": ("TraceID", "trace_id", "traceId"),
+    "span": ("SpanID", "span_id", "spanId"),
+    "parent": ("ParentID", "parent_id", "parentSpanId", "parent_span_id"),
+    "service": ("ServiceName", "service", "service_name", "PodName", "pod"),
+}
+
+
+def _column(frame: pd.DataFrame, role: str) -> str | None:
+    return next((c for c in SPAN_COLUMNS[role] if c in frame.columns), None)
+
+
+def edges_from_spans(spans: pd.DataFrame, *, service_of: Callable[[str], str] = str) -> dict[tuple[str, str], int]:
+    """Caller -> callee edges with call counts: every span whose parent span runs in another service."""
+    cols = {role: _column(spans, role) for role in SPAN_COLUMNS}
+    missing = [role for role, col in cols.items() if col is None]
+    if missing:
+        raise ValueError(f"spans lack columns for {', '.join(missing)} (looked for {SPAN_COLUMNS})")
+    frame = spans[[cols["trace"], cols["span"], cols["parent"], cols["service"]]].dropna()
+    frame.columns = ["trace", "span", "parent", "service"]
+    frame = frame.assign(service=frame["service"].astype(str).map(service_of))
+    parents = frame[["trace", "span", "service"]].rename(columns={"span": "parent", "service": "caller"})
+    joined = frame.merge(parents.drop_duplicates(["trace", "parent"]), on=["trace", "parent"])
+    joined = joined[joined["caller"] != joined["service"]]
+    counts = joined.groupby(["caller", "service"]).size()
+    return {(str(a), str(b)): int(n) for (a, b), n in counts.items()}
+
+
+def edges_from_calls(calls: pd.DataFrame) -> dict[tuple[str, str], int]:
+    """Edges from call records (``source,target[,calls|weight]``), such as a service mesh's export."""
+    source = next((c for c in ("Source", "source", "caller") if c in calls), None)
+    target = next((c for c in ("Target", "target", "callee") if c in calls), None)
+    if source is None or target is None:
+        raise ValueError("call records need source and target columns")
+    weight = next((c for c in ("Calls", "calls", "Weight", "weight", "count") if c in calls), None)
+    edges: dict[tuple[str, str], int] = {}
+    for row in calls.itertuples(index=False):
+        a, b = str(getattr(row, source)), str(getattr(row, target))
+        if a != b:
+            edges[(a, b)] = edges.get((a, b), 0) + int(getattr(row, weight) if weight else 1)
+    return edges
+
+
+def edges_from_metrics(
+    series: dict[str, pd.Series], *, max_lag: int = 3, threshold: float = 0.6
+) -> dict[tuple[str, str], float]:
+    """Guess edges from lagged correlation of per-service series (e.g. request rate or latency).
+
+    Differenced series are correlated at lags 0..`max_lag` samples; a pair correlating above
+    `threshold` becomes an edge. Direction: if B's changes lag A's, the load or trouble flows
+    A -> B, read as A calling B; without a lag it is undecided and ordered by name. This is
+    evidence of coupling, not proof of a call: prefer traces when there are any.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(series).sort_index()
+    frame = frame[~frame.index.duplicated(keep="last")].interpolate(limit=3).diff().dropna(how="all")
+    frame = frame.loc[:, frame.std() > 0]  # a constant series correlates with nothing
+    names = list(frame.columns)
+    edges: dict[tuple[str, str], float] = {}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            best, best_lag = 0.0, 0
+            for lag in range(-max_lag, max_lag + 1):
+                corr = frame[a].corr(frame[b].shift(lag))
+                if np.isfinite(corr) and abs(corr) > abs(best):
+                    best, best_lag = corr, lag
+            if abs(best) >= threshold:
+                # shift(lag) with lag > 0 aligns b's past with a's present: a follows b.
+                edge = (b, a) if best_lag > 0 else (a, b)
+                edges[edge] = round(abs(float(best)), 4)
+    return edges
+
+
+def graph_document(edges: dict[tuple[str, str], float], *, evidence: str, nodes: list[str] | None = None) -> dict[str, Any]:
+    """The JSON graph artifact.
+
+    >>> graph_document({("a", "b"): 3}, evidence="traces")["edges"]
+    [{'source': 'a', 'target': 'b', 'weight': 3, 'evidence': 'traces'}]
+    """
+    names = sorted(set(nodes or []) | {n for e in edges for n in e})
+    return {
+        "directed": True,
+        "nodes": [{"id": n} for n in names],
+        "edges": [
+            {"source": a, "target": b, "weight": w, "evidence": evidence} for (a, b), w in sorted(edges.items())
+        ],
+    }
+
+
+def edge_list(graph: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(e["source"], e["target"]) for e in graph.get("edges", [])]
+
+
+def draw_svg(graph: dict[str, Any], highlight: dict[str, float] | None = None) -> str:
+    """An inline SVG of the graph (callers above callees); `highlight` shades nodes by score in [0, 1]."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n["id"] for n in graph.get("nodes", [])]
+    edges = edge_list(graph)
+    depth = _depths(names, edges)
+    levels: dict[int, list[str]] = {}
+    for n in names:
+        levels.setdefault(depth[n], []).append(n)
+    pos = {}
+    for level, members in levels.items():
+        for i, n in enumerate(sorted(members)):
+            pos[n] = ((i + 1) / (len(members) + 1), -level)
+    fig, ax = plt.subplots(figsize=(8, 1.6 + 1.2 * max(len(levels), 1)))
+    for a, b in edges:
+        if a in pos and b in pos:
+            ax.annotate("", xy=pos[b], xytext=pos[a], arrowprops=dict(arrowstyle="->", color="#888", shrinkA=12, shrinkB=12))
+    for n, (x, y) in pos.items():
+        shade = (highlight or {}).get(n, 0.0)
+        ax.scatter([x], [y], s=600, color=plt.cm.Reds(0.15 + 0.8 * shade), edgecolors="#333", zorder=3)
+        ax.text(x, y - 0.32, n, ha="center", va="top", fontsize=8)
+    ax.set_axis_off()
+    ax.set_ylim(-max(len(levels), 1) - 0.2, 0.5)
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.find("<svg") :]
+
+
+def _depths(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """Longest call depth from a root, cycles cut, so the drawing reads top-down."""
+    depth = dict.fromkeys(names, 0)
+    for _ in range(len(names)):
+        changed = False
+        for a, b in edges:
+            if a in depth and b in depth and depth[b] < depth[a] + 1 <= len(names):
+                depth[b], changed = depth[a] + 1, True
+        if not changed:
+            break
+    return depth
