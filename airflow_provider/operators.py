@@ -26,6 +26,12 @@ A config field whose name an Airflow operator already uses (``retries``, ``pool`
 
 An error another try cannot fix (``retryable = False`` in `mlops_tasks.errors`: an invalid
 config, unusable data, a corrupt artifact) fails the task at once, without using its retries.
+
+A task whose result has an ``events`` field (a list of names, e.g. ``decide_retraining``'s
+``["mlops-tasks.retrain"]`` when it decides to retrain) gets an `AssetAlias` outlet,
+``mlops-tasks.<task>.events``; each name in a run's ``events`` becomes an event of the
+`Asset` of that name through the alias. A DAG scheduled on ``Asset("mlops-tasks.retrain")``
+therefore runs only when the decision was to retrain (Airflow 3's way to emit conditionally).
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
     from mlops_tasks.registry import TaskSpec
 
 DEFAULT_CONN_ID = "mlops_tasks_default"
+EVENTS_FIELD = "events"  # a result field listing the Asset names to emit an event for
 OWN_ARGUMENTS = frozenset({"task_name", "config", "cache", "mlops_conn_id"})
 
 
@@ -96,6 +103,10 @@ class MlopsTaskOperator(BaseOperator):
         keywords = config_keywords(spec)
         given = {name: kwargs.pop(name) for name in list(kwargs) if name in keywords}
         kwargs.setdefault("multiple_outputs", True)
+        if EVENTS_FIELD in spec.result_model.model_fields:
+            outlets = kwargs.get("outlets") or []
+            outlets = list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
+            kwargs["outlets"] = [*outlets, events_alias(spec.name)]
         super().__init__(**kwargs)
         if isinstance(config, dict):
             _check_keys(spec, config, given)
@@ -143,7 +154,27 @@ class MlopsTaskOperator(BaseOperator):
             if exc.retryable:
                 raise
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        self.emit_events(result, context)
         return result.model_dump(mode="json")
+
+    def emit_events(self, result: Any, context: Context) -> None:
+        """An Asset event per name in the result's ``events``, through the task's events alias."""
+        from airflow.sdk import Asset
+
+        names = getattr(result, EVENTS_FIELD, None) or []
+        if not names:
+            return
+        alias = events_alias(self.task_name)
+        for name in names:
+            context["outlet_events"][alias].add(Asset(name), extra={"task": self.task_name, "task_id": self.task_id})
+            self.log.info("%s: emitted an event of Asset %r", self.task_name, name)
+
+
+def events_alias(task_name: str) -> Any:
+    """The `AssetAlias` through which a task's result ``events`` become Asset events."""
+    from airflow.sdk import AssetAlias
+
+    return AssetAlias(name=f"mlops-tasks.{task_name}.events")
 
 
 def identity_from_context(context: Context) -> Identity:
