@@ -37,6 +37,7 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider.operators"]}
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider.hooks"]}],
+        "extra-links": ["airflow_provider.links.ReportLink"],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

@@ -45,6 +45,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider.links import ReportLink
+
 from mlops_tasks.errors import ConfigError, MlopsTasksError
 
 if TYPE_CHECKING:
@@ -138,24 +140,36 @@ class MlopsTaskOperator(BaseOperator):
         from airflow_provider.hooks import MlopsTasksHook
         from mlops_tasks.runtime import run_task
 
+        settings = MlopsTasksHook(mlops_conn_id=self.mlops_conn_id).get_settings()
         try:
             config = self.task_config()
             result = run_task(
                 self.spec,
                 config,
-                settings=MlopsTasksHook(mlops_conn_id=self.mlops_conn_id).get_settings(),
+                settings=settings,
                 identity=identity_from_context(context),
                 cache=self.cache,
                 logger=self.log,
             )
         except MlopsTasksError as exc:
+            # A failed check still has its report: the button must lead to why it failed.
+            self.set_report_url(getattr(exc, "result", None), settings)
             # What another try cannot fix (invalid config, unusable data, a corrupt artifact)
             # fails without using the task's retries; the rest is retried as usual.
             if exc.retryable:
                 raise
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+        self.set_report_url(result, settings)
         self.emit_events(result, context)
         return result.model_dump(mode="json")
+
+    def set_report_url(self, result: Any, settings: Any) -> None:
+        """Remember the result's HTML report for the ``Report`` extra link (`ReportLink`)."""
+        from mlops_tasks.registry import TaskResult
+        from mlops_tasks.runtime import report_links
+
+        if isinstance(result, TaskResult):
+            self.report_url = next(iter(report_links(result, settings).values()), "")
 
     def emit_events(self, result: Any, context: Context) -> None:
         """An Asset event per name in the result's ``events``, through the task's events alias."""
@@ -251,10 +265,16 @@ def operator_class(task: str | TaskSpec) -> type[MlopsTaskOperator]:
             "task_name": spec.name,
             "task_spec": spec,
             "template_fields": ("config", *keywords),
+            "operator_extra_links": (ReportLink(),) if _has_report(spec) else (),
         },
     )
     _classes[spec.name] = (spec, cls)
     return cls
+
+
+def _has_report(spec: TaskSpec) -> bool:
+    """Whether the task's result names a report field: only those operators get the button."""
+    return any("report" in name for name in spec.result_model.model_fields)
 
 
 def operator_classes() -> dict[str, type[MlopsTaskOperator]]:

@@ -96,6 +96,19 @@ class ArtifactStore:
     def uri(self, path: str) -> str:
         return self.fs.unstrip_protocol(path)
 
+    def link(self, ref: ArtifactRef, base_url: str | None = None) -> str:
+        """A URL a person can open: under ``base_url`` when the store is served over HTTP, else the URI.
+
+        >>> store = ArtifactStore("memory://served")
+        >>> ref = store.put_bytes(b"<html/>", kind="report", media_type="text/html")
+        >>> store.link(ref, "https://reports.example.com/ml").startswith("https://reports.example.com/ml/report/")
+        True
+        """
+        root = self.uri(self.root)
+        if base_url and ref.uri.startswith(root + "/"):
+            return base_url.rstrip("/") + ref.uri[len(root) :]
+        return ref.uri
+
     # -- writing -------------------------------------------------------------------------------
 
     @contextmanager

@@ -135,6 +135,17 @@ def artifact_refs(model: BaseModel, prefix: str = "") -> dict[str, ArtifactRef]:
     return found
 
 
+def report_links(result: BaseModel, settings: Settings) -> dict[str, str]:
+    """Links to the HTML reports in a result, by field path: what the schedulers' UIs show."""
+    from mlops_tasks.context import open_stores
+
+    reports = {k: r for k, r in artifact_refs(result).items() if r.media_type == "text/html"}
+    if not reports:
+        return {}
+    artifacts, _ = open_stores(settings)
+    return {name: artifacts.link(ref, settings.artifact_base_url) for name, ref in reports.items()}
+
+
 def _fingerprint(spec: TaskSpec, cfg: TaskConfig) -> str | None:
     """sha256 over task version, config (refs carry their content hash), sources and libraries."""
     source = None

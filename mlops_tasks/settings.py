@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 HOME_ENV = "MLOPS_TASKS_HOME"
 ARTIFACT_ROOT_ENV = "MLOPS_TASKS_ARTIFACT_ROOT"
+ARTIFACT_BASE_URL_ENV = "MLOPS_TASKS_ARTIFACT_BASE_URL"
 DB_URL_ENV = "MLOPS_TASKS_DB_URL"
 
 
@@ -27,6 +28,11 @@ class Settings(BaseModel):
     metadata_url: SecretStr = Field(
         description="SQLAlchemy URL of the metadata and lineage store; may hold a password."
     )
+    artifact_base_url: str | None = Field(
+        None,
+        description="HTTP(S) URL under which the artifact root is served, for report links in the "
+        "schedulers' UIs; without it links are the artifacts' own URIs.",
+    )
     storage_options: dict[str, Any] = Field(
         default_factory=dict,
         repr=False,  # may hold object-store credentials
@@ -39,6 +45,7 @@ class Settings(BaseModel):
         values: dict[str, Any] = {
             "artifact_root": os.environ.get(ARTIFACT_ROOT_ENV) or str(home / "artifacts"),
             "metadata_url": os.environ.get(DB_URL_ENV) or f"sqlite:///{home / 'metadata.db'}",
+            "artifact_base_url": os.environ.get(ARTIFACT_BASE_URL_ENV) or None,
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -44,6 +44,7 @@ from prefect import task as _task
 from prefect.cache_policies import NO_CACHE as _NO_CACHE
 
 from mlops_tasks.identity import Identity as _Identity
+from prefect_blocks.events import emit_result_events as _emit_result_events
 from mlops_tasks.registry import TaskSpec as _TaskSpec
 from mlops_tasks.registry import get_registry as _get_registry
 
@@ -210,16 +211,23 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     )
     # The run logger (a LoggerAdapter) sends the core's log lines to the task run in the UI.
     logger = _get_run_logger() if in_run else None
-    result = run_task(
-        spec, config, settings=settings, identity=identity, cache=cache, logger=logger
-    )
+    try:
+        result = run_task(spec, config, settings=settings, identity=identity, cache=cache, logger=logger)
+    except Exception as exc:
+        # A failed check keeps its report: show it on the failed task run too.
+        partial = getattr(exc, "result", None)
+        if in_run and partial is not None:
+            _publish_or_warn(spec, config, partial, settings, identity, artifact, logger)
+        raise
     if not in_run:
         return result
+    # Events the result asks for (a "retrain" decision) go out now, not on the background thread.
+    _emit_result_events(spec.name, result)
     # An artifact costs a blocking API round trip: publish off the task's path, in order, on one
     # background thread (Python joins it at exit; `flush()` waits for it), like Prefect's own
     # log and event workers.
     _publisher().submit(
-        _contextvars.copy_context().run, _publish_or_warn, spec, config, result, identity, artifact, logger
+        _contextvars.copy_context().run, _publish_or_warn, spec, config, result, settings, identity, artifact, logger
     )
     return result
 
@@ -276,16 +284,21 @@ def _publish(
     spec: _TaskSpec,
     config: dict[str, _Any],
     result: TaskResult,
+    settings: Settings,
     identity: _Identity,
     artifact: bool,
 ) -> None:
     """A Markdown artifact in the task run and an event, both pointing back to our records."""
-    from prefect.artifacts import create_markdown_artifact
+    from prefect.artifacts import create_link_artifact, create_markdown_artifact
+
+    from mlops_tasks.runtime import report_links
     from prefect.events import emit_event
 
     from mlops_tasks.runtime import artifact_refs
 
-    execution_id, status = result.execution_id, result.status or "succeeded"
+    # run_task sets the status of what it returns; a result carried by an error has none.
+    execution_id, status = result.execution_id, result.status or "failed"
+    links = report_links(result, settings)
     inputs, outputs = artifact_refs(spec.validate_config(config)), artifact_refs(result)
     primary = next(iter(outputs.values()), None)
     rows = _summary(result)
@@ -303,6 +316,13 @@ def _publish(
             key=artifact_key(spec.name),
             description=f"{spec.name}: {spec.description}"[:500],
         )
+        for name, url in links.items():
+            create_link_artifact(
+                link=url,
+                link_text=f"{spec.name} {name}",
+                key=f"{artifact_key(spec.name)}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
+                description=f"HTML {name} of {spec.name}",
+            )
 
     # The event is about the artifact the task delivered: its content hash names it the same in
     # every store and scheduler (execution ids are only unique within one metadata store).
