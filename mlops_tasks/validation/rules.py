@@ -99,11 +99,16 @@ class Regex(ColumnRule):
     @field_validator("pattern")
     @classmethod
     def _compiles(cls, pattern: str) -> str:
+        return check_pattern(pattern)
+
+
+def check_pattern(pattern: str | None) -> str | None:
+    if pattern is not None:
         try:
             re.compile(pattern)
         except re.error as exc:
             raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
-        return pattern
+    return pattern
 
 
 class Unique(Rule):

@@ -62,6 +62,11 @@ class ColumnSpec(BaseModel):
     def _short_durations(cls, value: Any) -> Any:
         return r.parse_duration(value) if isinstance(value, str) else value
 
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, pattern: str | None) -> str | None:
+        return r.check_pattern(pattern)
+
     def to_rules(self, column: str) -> list[r.Rule]:
         base = {"column": column, "severity": self.severity}
         out: list[r.Rule] = []
@@ -199,11 +204,15 @@ class DatasetSchema(BaseModel):
     # -- inference -------------------------------------------------------------------------------
 
     @classmethod
-    def infer(cls, frame: pd.DataFrame) -> DatasetSchema:
-        """A starting contract from a dataset: its types, nulls, observed ranges, small value sets, keys."""
+    def infer(cls, data: pd.DataFrame | Any) -> DatasetSchema:
+        """A starting contract from a dataset (a DataFrame or an Arrow table).
+
+        It records the types, nulls, observed ranges, small value sets and unique keys; edit it
+        to say what *should* hold.
+        """
         import pyarrow as pa
 
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
         stats = {name: column_stats(table.column(name)) for name in table.column_names}
         return cls.from_profile({"rows": table.num_rows, "columns": stats})
 
