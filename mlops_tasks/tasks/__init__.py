@@ -20,6 +20,8 @@ from mlops_tasks.tasks.validate_model import validate_model
 from mlops_tasks.tasks.batch_predict import batch_predict
 from mlops_tasks.tasks.anomaly import detect_anomalies
 from mlops_tasks.tasks.changepoints import detect_changepoints
+from mlops_tasks.tasks.schema import infer_schema
+from mlops_tasks.tasks.validate import validate
 
 
 @hookimpl
@@ -44,4 +46,6 @@ def mlops_tasks_register_tasks():
         batch_predict,
         detect_anomalies,
         detect_changepoints,
+        infer_schema,
+        validate,
     ]
