@@ -258,12 +258,12 @@ class _Query:
         keys = [self.col(c) for c in rule.columns]
         complete = sa.and_(*(self.present(c) for c in rule.columns))
         groups = (
-            sa.select(*keys, sa.func.count().label("n")).where(complete).group_by(*keys).having(sa.func.count() > 1)
+            sa.select(*keys, sa.func.count().label("mlops_tasks_rows")).where(complete).group_by(*keys).having(sa.func.count() > 1)
         )
         sub = groups.subquery()
 
         def read(values: Any) -> Measure:
-            found = self.conn.execute(sa.select(sa.func.count(), sa.func.sum(sub.c.n))).one()
+            found = self.conn.execute(sa.select(sa.func.count(), sa.func.sum(sub.c.mlops_tasks_rows))).one()
             failing = int(found[1] or 0) - int(found[0] or 0)
             samples = []
             if failing and self.sample_rows:
