@@ -19,6 +19,7 @@ from typing import Any
 from mlops_tasks.profiling.partials import QUANTILES, ColumnPartial, Tallies, describe, finite_values, kind_of
 
 DEFAULT_BINS = 10
+PARTIAL_ROWS = 1 << 20  # rows summarised by one partial
 
 
 def profile_column(name: str, chunks: list[Any], *, top_k: int = 10, bins: int = DEFAULT_BINS) -> dict[str, Any]:
@@ -29,7 +30,8 @@ def profile_column(name: str, chunks: list[Any], *, top_k: int = 10, bins: int =
     """
     import pyarrow as pa
 
-    chunks = [c.dictionary_decode() if pa.types.is_dictionary(c.type) else c for c in chunks]
+    if not (chunks and pa.types.is_dictionary(chunks[0].type)):  # dictionaries may differ per chunk: kept apart
+        chunks = _regroup(chunks)
     # Numeric chunks are converted to finite float64 once, for both passes.
     numbers = [finite_values(c) if kind_of(c.type) == "numeric" else None for c in chunks]
     seed = zlib.crc32(name.encode())
@@ -37,6 +39,22 @@ def profile_column(name: str, chunks: list[Any], *, top_k: int = 10, bins: int =
     edges = partial.histogram_edges(bins)
     tallies = reduce(Tallies.merge, (Tallies.of(c, partial, edges, numbers=n) for c, n in zip(chunks, numbers)), Tallies())
     return describe(partial, tallies, edges, top_k=top_k)
+
+
+def _regroup(chunks: list[Any], rows: int = PARTIAL_ROWS) -> list[Any]:
+    """Consecutive chunks joined to about `rows` each: Parquet readers hand out 64k-row batches,
+    and a partial has a fixed cost (sample, sketches) worth paying per million rows, not per batch."""
+    import pyarrow as pa
+
+    groups: list[list[Any]] = [[]]
+    size = 0
+    for chunk in chunks:
+        if size >= rows:
+            groups.append([])
+            size = 0
+        groups[-1].append(chunk)
+        size += len(chunk)
+    return [g[0] if len(g) == 1 else pa.chunked_array(g).combine_chunks() for g in groups if g]
 
 
 def merge_partials(partials: Iterable[ColumnPartial]) -> ColumnPartial:

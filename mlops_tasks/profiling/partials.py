@@ -106,7 +106,7 @@ class ColumnPartial:
 
         if isinstance(chunk, pa.ChunkedArray):
             chunk = chunk.combine_chunks()
-        if pa.types.is_dictionary(chunk.type):
+        if pa.types.is_dictionary(chunk.type) and not kind_of(chunk.type.value_type) == "categorical":
             chunk = chunk.dictionary_decode()
         kind = kind_of(chunk.type)
         part = cls(type=str(chunk.type), kind=kind, nulls=chunk.null_count, count=len(chunk) - chunk.null_count)
@@ -144,12 +144,19 @@ class ColumnPartial:
             self.hll.add_int64(ints.to_numpy(zero_copy_only=False))
 
     def _add_categories(self, valid: Any) -> None:
+        import pyarrow as pa
         import pyarrow.compute as pc
 
         self.hll = HyperLogLog()
-        counted = pc.value_counts(valid)
-        values = counted.field("values").to_numpy(zero_copy_only=False)
-        counts = counted.field("counts").to_numpy(zero_copy_only=False)
+        if pa.types.is_dictionary(valid.type):  # counting codes is a bincount, no hashing of strings
+            counts = np.bincount(valid.indices.to_numpy(zero_copy_only=False), minlength=len(valid.dictionary))
+            used = np.flatnonzero(counts)
+            values = valid.dictionary.take(pa.array(used)).to_numpy(zero_copy_only=False)
+            counts = counts[used]
+        else:
+            counted = pc.value_counts(valid)
+            values = counted.field("values").to_numpy(zero_copy_only=False)
+            counts = counted.field("counts").to_numpy(zero_copy_only=False)
         self.hll.add_objects(values)
         self.counts, self.counts_error = _truncate(dict(zip(values.tolist(), counts.tolist())), 0)
 

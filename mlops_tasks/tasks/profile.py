@@ -78,6 +78,7 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     few linear passes.
     """
     from mlops_tasks.profiling import in_threads, profile_column
+    from mlops_tasks.profiling.partials import kind_of
     from mlops_tasks.profiling.sketches import HLL_PRECISION, SAMPLE_SIZE
 
     parquet = ctx.parquet_file(config.dataset)
@@ -94,8 +95,10 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     def one(name: str) -> dict:
         import pyarrow.parquet as pq
 
-        # A ParquetFile per thread: its reader is not meant to be shared between threads.
-        column = pq.ParquetFile(path).read(columns=[name]).column(name)
+        # A ParquetFile per thread: its reader is not meant to be shared between threads. Text
+        # columns are read as dictionaries: codes are counted, strings are not materialised.
+        text = kind_of(parquet.schema_arrow.field(name).type) == "categorical"
+        column = pq.ParquetFile(path, read_dictionary=[name] if text else None).read(columns=[name]).column(name)
         return profile_column(name, column.chunks, top_k=config.top_k, bins=config.bins)
 
     stats = dict(zip(wanted, in_threads(one, wanted)))

@@ -24,7 +24,7 @@ def test_tasks_lists_builtins_and_shows_a_schema(invoke):
     out = invoke("tasks").output
     assert "extract" in out and "profile" in out and "config: source, query?" in out
     schema = invoke("tasks", "profile").output
-    assert '"dataset"' in schema and "profile (data, version 1)" in schema
+    assert '"dataset"' in schema and "profile (data, version 2)" in schema
 
 
 def test_run_runs_and_lineage_show_the_pipeline(invoke, bike_csv, tmp_path):
