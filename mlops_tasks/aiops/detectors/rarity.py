@@ -7,7 +7,12 @@ blocks). Within the reference, the two-sided tail probability of the point is it
 as ``exp(-excess / spread)``, so a far outlier scores above a near one instead of both
 saturating at the rank floor. The result is ``-log10 p``.
 
-Sorting one reference per block and ranking by binary search keeps it O(n log n).
+Every block is ranked at once, with no Python loop over blocks or points: the feature is
+replaced by its dense ranks (order and ties kept), the references of a group of blocks are cut
+as the rows of one integer matrix and sorted row-wise, and each row is shifted by its own
+offset (``row * (#ranks + 1)``) so that the flattened matrix is one sorted array: a single
+``np.searchsorted`` then ranks every point against its own block's reference. The result only
+depends on the reference's values, so it is bit-identical however the series is split into runs.
 
 >>> import numpy as np
 >>> x = np.r_[np.zeros(200) + np.random.default_rng(0).normal(0, 1, 200), [8.0]]
@@ -19,8 +24,10 @@ Sorting one reference per block and ranking by binary search keeps it O(n log n)
 from __future__ import annotations
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 LOG10_E = float(np.log10(np.e))
+_GROUP_ELEMENTS = 1 << 16  # reference values per group of blocks: each matrix stays in cache
 
 
 def block_rarity(
@@ -37,30 +44,102 @@ def block_rarity(
     ``global_start`` is the global index of ``feature[0]``; the caller must have buffered at
     least ``ref_size + block`` points before ``first`` (or the series' start).
     """
+    feature = np.asarray(feature, dtype=float)
     n = len(feature)
     out = np.zeros(n - first)
-    if n <= first:
+    if n <= first or ref_size < 1:
         return out
     g0, g1 = global_start + first, global_start + n
-    for b in range(g0 // block, (g1 - 1) // block + 1):
-        lo, hi = max(g0, b * block), min(g1, (b + 1) * block)  # points scored with this reference
-        r0 = max(0, b * block - ref_size) - global_start
-        r1 = b * block - global_start
-        ref = feature[max(r0, 0) : max(r1, 0)]
-        ref = np.sort(ref[np.isfinite(ref)])
-        if len(ref) < min_ref:
-            continue
-        x = feature[lo - global_start : hi - global_start]
-        k = len(ref)
-        ge = k - np.searchsorted(ref, x, side="left")
-        le = np.searchsorted(ref, x, side="right")
-        tail = np.minimum(ge, le) if two_sided else ge
-        p = np.minimum((2.0 if two_sided else 1.0) * (tail + 1) / (k + 1), 1.0)
-        spread = float(np.std(ref))
+    blocks = np.arange(g0 // block, (g1 - 1) // block + 1)
+    # Pad the buffer in front (and behind) with missing values, so that it starts on a block
+    # boundary at least ref_size before the first block's start and ends on one: the padded
+    # index of global index g is g - origin.
+    origin = min(((blocks[0] * block - ref_size) // block) * block, (global_start // block) * block)
+    pad = global_start - origin
+    total = -(-(g1 - origin) // block) * block
+    finite = np.isfinite(feature)
+    real_values = feature[finite]
+    order = np.argsort(real_values, kind="stable")
+    ordered = real_values[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]] if len(ordered) else np.zeros(0, dtype=bool)
+    uniq = ordered[new]  # the distinct values, ascending
+    none = len(uniq)  # the rank of a missing value: above every real one, never counted
+    dense = np.empty(len(ordered), dtype=np.int64)
+    dense[order] = np.cumsum(new) - 1
+    rank = np.full(total, none, dtype=np.int64)
+    rank[pad : pad + n][finite] = dense
+    padded = np.full(total, np.nan)
+    padded[pad : pad + n] = feature
+    values = np.r_[uniq, np.nan]  # rank -> value
+    count = np.r_[0, np.cumsum(rank < none)]  # real values before each padded index
+    ref_start = blocks * block - ref_size - origin  # padded index of each block's reference
+    k_all = count[ref_start + ref_size] - count[ref_start]
+    spread_all = _spreads(padded, ref_start, ref_size, block, k_all)
+    per_group = max(1, _GROUP_ELEMENTS // ref_size)
+    rank_windows = sliding_window_view(rank, ref_size)
+    for a in range(0, len(blocks), per_group):
+        b = blocks[a : a + per_group]
+        rows_b = np.arange(len(b))
+        k = k_all[a : a + per_group]
+        refs = rank_windows[ref_start[a : a + per_group]]
+        refs.sort(axis=1)
+        lowest = values[refs[:, 0]]
+        highest = values[refs[rows_b, np.maximum(k - 1, 0)]]
+        middle = values[refs[rows_b, k // 2]]
         # A constant reference still has a (tiny) spread: a departure from it is very rare, not
         # infinitely so, and stays finite so scores stay below 1.
-        spread = max(spread, 1e-9 * abs(float(ref[k // 2])), 1e-12)
-        excess = np.minimum(np.maximum(x - ref[-1], ref[0] - x if two_sided else 0.0) / spread, 1e12)
-        surprise = -np.log10(p) + np.maximum(excess, 0.0) * LOG10_E
-        out[lo - g0 : hi - g0] = np.where(np.isfinite(x), surprise, 0.0)
+        with np.errstate(invalid="ignore"):
+            spread = np.maximum(np.maximum(spread_all[a : a + per_group], 1e-9 * np.abs(middle)), 1e-12)
+        lo_pt = np.maximum(g0, b * block)
+        hi_pt = np.minimum(g1, (b + 1) * block)
+        rows = np.repeat(rows_b, hi_pt - lo_pt)
+        idx = np.arange(lo_pt[0], hi_pt[-1]) - origin  # padded index of the points these blocks score
+        x, xr = padded[idx], rank[idx]
+        # Each row shifted above the previous one: the flattened matrix is sorted, and one
+        # searchsorted ranks every point against its own block's reference.
+        refs += rows_b[:, None] * (none + 1)
+        keys = refs.ravel()
+        qkeys = xr + rows * (none + 1)
+        base = rows * ref_size
+        kk = k[rows]
+        ge = kk - (np.searchsorted(keys, qkeys, side="left") - base)
+        le = np.searchsorted(keys, qkeys, side="right") - base
+        tail = np.minimum(ge, le) if two_sided else ge
+        p = np.minimum((2.0 if two_sided else 1.0) * (tail + 1) / (kk + 1), 1.0)
+        sp, lo_v, hi_v = spread[rows], lowest[rows], highest[rows]
+        with np.errstate(invalid="ignore"):
+            excess = np.minimum(np.maximum(x - hi_v, lo_v - x if two_sided else 0.0) / sp, 1e12)
+            surprise = -np.log10(p) + np.maximum(excess, 0.0) * LOG10_E
+        ok = np.isfinite(x) & (kk >= min_ref)
+        out[idx + origin - global_start - first] = np.where(ok, surprise, 0.0)
     return out
+
+
+def _spreads(padded: np.ndarray, ref_start: np.ndarray, ref_size: int, block: int, k: np.ndarray) -> np.ndarray:
+    """Standard deviation of each reference's real values (``padded[s : s + ref_size]``).
+
+    When references are whole blocks (``ref_size`` a multiple of ``block``; ``padded`` starts on
+    a block boundary), each block's mean and sum of squared deviations are computed once and
+    combined (Chan et al.'s pairwise formula): no pass over the overlapping references. Either
+    way the result only depends on the reference's values, not on where the buffer starts.
+    """
+    safe_k = np.maximum(k, 1)
+    if ref_size % block == 0:
+        chunks = padded.reshape(-1, block)
+        real = np.isfinite(chunks)
+        cn = real.sum(axis=1)
+        zeroed = np.where(real, chunks, 0.0)
+        cmean = zeroed.sum(axis=1) / np.maximum(cn, 1)
+        cm2 = np.where(real, (chunks - cmean[:, None]) ** 2, 0.0).sum(axis=1)
+        per = ref_size // block
+        first_chunk = ref_start // block
+        sel = first_chunk[:, None] + np.arange(per)  # the reference's chunks
+        n_c, mean_c, m2_c = cn[sel], cmean[sel], cm2[sel]
+        mean = (n_c * mean_c).sum(axis=1) / safe_k
+        m2 = m2_c.sum(axis=1) + (n_c * (mean_c - mean[:, None]) ** 2).sum(axis=1)
+        return np.sqrt(np.maximum(m2, 0.0) / safe_k)
+    vals = sliding_window_view(padded, ref_size)[ref_start]
+    real = np.isfinite(vals)
+    mean = np.where(real, vals, 0.0).sum(axis=1) / safe_k
+    dev = np.where(real, vals - mean[:, None], 0.0)
+    return np.sqrt(np.einsum("ij,ij->i", dev, dev) / safe_k)
