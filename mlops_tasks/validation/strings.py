@@ -72,9 +72,10 @@ class _Chunk:
         # The last few strings may sit within 8 bytes of the buffer's end: read them from a padded copy.
         near_end = int(np.searchsorted(self.starts, size - 8 - 8 * k, side="right"))
         if near_end < len(self.starts):
-            padded = np.zeros(size + 16, dtype=np.uint8)
-            padded[:size] = self.data
-            tail = np.minimum(self.starts[near_end:] + 8 * k, size)
+            begin = min(int(self.starts[near_end]) + 8 * k, size)
+            padded = np.zeros(size - begin + 16, dtype=np.uint8)
+            padded[: size - begin] = self.data[begin:]
+            tail = np.minimum(self.starts[near_end:] + 8 * k, size) - begin
             out[near_end:] = [int.from_bytes(padded[p: p + 8].tobytes(), "little") for p in tail]
         if mask:
             rest = self.lengths - 8 * k
@@ -85,13 +86,17 @@ class _Chunk:
 
 def _hash(chunk: _Chunk) -> np.ndarray:
     """A 64-bit hash of each string's bytes and length (splitmix-style mixing, wrapping uint64)."""
-    h = chunk.lengths.astype(np.uint64) * _MIX[0]
+    # In place, with one scratch array: on a VM, fresh pages cost more than the arithmetic.
+    h = chunk.lengths.astype(np.uint64)
+    h *= _MIX[0]
+    scratch = np.empty_like(h)
+    shortest = int(chunk.lengths.min(initial=0))
     for k in range(int(chunk.lengths.max(initial=0) + 7) // 8):
-        h ^= chunk.word(k)
+        h ^= chunk.word(k, mask=shortest < 8 * (k + 1))
         h *= _MIX[1]
-        h ^= h >> np.uint64(31)
+        h ^= np.right_shift(h, np.uint64(31), out=scratch)
     h *= _MIX[2]
-    h ^= h >> np.uint64(29)
+    h ^= np.right_shift(h, np.uint64(29), out=scratch)
     return h
 
 
