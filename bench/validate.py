@@ -48,10 +48,10 @@ PG_URL = os.environ.get("MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgre
 
 
 def ours(frame):
+    from validate_data import SUITE
+
     from mlops_tasks.validation.pandas_engine import validate_frame
     from mlops_tasks.validation.rules import parse_rule
-
-    from validate_data import SUITE
 
     rules = [parse_rule({"rule": kind, **({"column": col} if col else {}), **params}) for _, kind, col, params in SUITE]
     return lambda df: sorted(o.id for o in validate_frame(df, rules) if not o.passed)
@@ -88,7 +88,6 @@ def handwritten(frame):
 
 def pandera(frame):
     import pandera.pandas as pa
-
     from validate_data import SUITE
 
     by_column: dict = {}
@@ -137,7 +136,6 @@ def gx(frame):
     import logging
 
     import great_expectations as gx
-
     from validate_data import SUITE
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -232,7 +230,7 @@ def measure(tool: str, rows: int, runs: int, warmup_rows: int | None) -> dict:
     cmd = [python, str(Path(__file__)), "--worker", tool, "--rows", str(rows), "--runs", str(runs)]
     if warmup_rows:
         cmd += ["--warmup-rows", str(warmup_rows)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode:
         return {"tool": tool, "error": done.stderr.strip().splitlines()[-1:] or ["failed"]}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -271,10 +269,10 @@ def run_frame_bench(args: argparse.Namespace) -> dict:
 
 def run_sql_bench(args: argparse.Namespace) -> dict:
     import sqlalchemy as sa
+    from validate_data import EXPECTED_FAILING, SUITE
 
     from mlops_tasks.validation.rules import parse_rule
     from mlops_tasks.validation.sql_engine import validate_table
-    from validate_data import EXPECTED_FAILING, SUITE
 
     table = f"bench_validate_{args.rows}"
     engine = sa.create_engine(PG_URL)
@@ -288,7 +286,7 @@ def run_sql_bench(args: argparse.Namespace) -> dict:
     url = engine.url.render_as_string(hide_password=False)
 
     def ours_sql():
-        rows, outcomes = validate_table(url, table, rules)
+        _, outcomes = validate_table(url, table, rules)
         return sorted(o.id for o in outcomes if not o.passed)
 
     def handwritten_sql():

@@ -175,8 +175,6 @@ class _Query:
         return Measure(observed={"extra": [c for c in self.kinds if c not in rule.columns]})
 
     def _dtype(self, rule: r.Dtype) -> Callable[[Any], Measure] | Measure:
-        import sqlalchemy as sa
-
         kind = self.kinds[rule.column]
         if kind not in ("float", "string"):
             return Measure(observed={"dtype": kind})

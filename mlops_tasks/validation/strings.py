@@ -116,7 +116,6 @@ def count_duplicates(array: Any, *, threads: int = 2, sample: int = 5) -> tuple[
     The count is exact: hashes only pick the candidates, which are then compared as strings.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     chunks = [c for c in getattr(array, "chunks", [array]) if len(c)]
     if not chunks:
@@ -145,7 +144,7 @@ def count_duplicates(array: Any, *, threads: int = 2, sample: int = 5) -> tuple[
 
     values = pa.chunked_array(chunks).take(pa.array(positions)).to_pandas()
     dup_positions = positions[pd.Series(values).duplicated(keep="first").to_numpy()]
-    return int(len(dup_positions)), dup_positions[:sample].tolist()
+    return len(dup_positions), dup_positions[:sample].tolist()
 
 
 def _count_duplicates_arrow(array: Any, sample: int) -> tuple[int, list[int]]:
@@ -159,7 +158,7 @@ def _count_duplicates_arrow(array: Any, sample: int) -> tuple[int, list[int]]:
 
     dup = pd.Series(array.to_pandas()).pipe(lambda s: s.duplicated(keep="first") & s.notna()).to_numpy()
     positions = np.flatnonzero(dup)
-    return int(len(positions)), positions[:sample].tolist()
+    return len(positions), positions[:sample].tolist()
 
 
 # -- anchored simple patterns --------------------------------------------------------------------
@@ -241,7 +240,7 @@ def count_simple_mismatches(array: Any, pattern: SimplePattern, *, sample: int =
             bad_rows.append(np.flatnonzero(bad) + base)
         base += len(chunk)
     positions = np.concatenate(bad_rows) if bad_rows else np.zeros(0, np.int64)
-    return int(len(positions)), positions[:sample].tolist()
+    return len(positions), positions[:sample].tolist()
 
 
 def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
@@ -293,4 +292,4 @@ def count_regex_mismatches(array: Any, pattern: str, *, threads: int = 2, sample
     with ThreadPoolExecutor(max(threads, 1)) as pool:
         parts = list(pool.map(bad, pieces))
     positions = np.flatnonzero(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
-    return int(len(positions)), positions[:sample].tolist()
+    return len(positions), positions[:sample].tolist()

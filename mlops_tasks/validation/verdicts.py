@@ -38,10 +38,10 @@ def dtype_matches(expected: str, kind: str) -> bool:
 
 def judge(rule: r.Rule, rows: int, m: Measure) -> r.RuleOutcome:
     fraction = (m.failing / rows if rows else 0.0) if m.failing is not None else None
-    out = dict(
-        id=rule.id, rule=rule.rule, columns=list(rule.columns_used), severity=rule.severity,
-        failing_rows=m.failing, fraction=fraction, observed=m.observed, samples=m.samples,
-    )  # fmt: skip
+    out = {
+        "id": rule.id, "rule": rule.rule, "columns": list(rule.columns_used), "severity": rule.severity,
+        "failing_rows": m.failing, "fraction": fraction, "observed": m.observed, "samples": m.samples,
+    }  # fmt: skip
     if m.problem:
         return r.RuleOutcome(passed=False, message=m.problem, **out)
     passed, message = _verdict(rule, rows, m, fraction)
