@@ -1,6 +1,7 @@
 """Alerts into incidents: by time window, shared labels and the service topology.
 
-An alert joins an incident that was active within `gap` before it started and that it is
+An alert joins an incident in which some alert *started* within `gap` before it (an alert that
+merely keeps firing does not hold the door open for unrelated later trouble) and that it is
 related to: the same service, a service at most `hops` calls away in the topology, or (for an
 alert naming no service) a shared grouping label. Otherwise it opens a new incident. An incident
 is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
@@ -47,6 +48,10 @@ class Incident:
     @property
     def last_seen(self) -> datetime:
         return max(a.seen_until for a in self.alerts)
+
+    @property
+    def latest_start(self) -> datetime:
+        return max(a.starts_at for a in self.alerts)
 
     @property
     def services(self) -> set[str]:
@@ -113,9 +118,9 @@ def correlate(
     alerts: list[Alert],
     *,
     edges: Iterable[tuple[str, str]] = (),
-    gap: timedelta = timedelta(minutes=2),
+    gap: timedelta = timedelta(minutes=1),
     hops: int = 1,
-    max_span: timedelta = timedelta(minutes=30),
+    max_span: timedelta = timedelta(minutes=10),
     resolve_after: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
     open_incidents: list[Incident] | None = None,
@@ -151,7 +156,7 @@ def _best_incident(
     for incident in incidents:
         if incident.status == "resolved":
             continue
-        if alert.starts_at > incident.last_seen + gap or alert.starts_at > incident.started_at + max_span:
+        if alert.starts_at > incident.latest_start + gap or alert.starts_at > incident.started_at + max_span:
             continue
         if not _related(alert, incident, near):
             continue
