@@ -23,6 +23,12 @@ from mlops_tasks.tasks.changepoints import detect_changepoints
 from mlops_tasks.tasks.schema import infer_schema
 from mlops_tasks.tasks.validate import validate
 
+from mlops_tasks.tasks.alerts import correlate_alerts
+from mlops_tasks.tasks.rootcause import rank_root_causes
+from mlops_tasks.tasks.topology import map_topology
+from mlops_tasks.tasks.pipeline_health import check_pipeline_health
+from mlops_tasks.tasks.incident_report import incident_report
+
 
 @hookimpl
 def mlops_tasks_register_tasks():
@@ -48,4 +54,9 @@ def mlops_tasks_register_tasks():
         detect_changepoints,
         infer_schema,
         validate,
+        correlate_alerts,
+        rank_root_causes,
+        map_topology,
+        check_pipeline_health,
+        incident_report,
     ]

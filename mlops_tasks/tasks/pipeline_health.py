@@ -1,0 +1,61 @@
+"""check_pipeline_health: a ready check on a DAG's or flow's own run history (durations, failures, queue delays)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mlops_tasks.context import TaskContext
+from mlops_tasks.errors import CheckFailedError, SourceUnreachableError
+from mlops_tasks.registry import TaskConfig, TaskResult, task
+
+
+class PipelineHealthConfig(TaskConfig):
+    engine: Literal["airflow", "prefect"]
+    api_url: str = Field(description="Airflow base URL (http://host:8080) or Prefect API URL (http://host:4200/api).")
+    dag_id: str | None = Field(None, description="Airflow DAG to check.")
+    flow_name: str | None = Field(None, description="Prefect flow to check; all flows when omitted.")
+    token_env: str | None = Field(None, description="Environment variable holding an Airflow API bearer token.")
+    limit: int = Field(100, ge=1, le=1000)
+    max_failures: int = Field(3, ge=1)
+    threshold: float = Field(0.6, gt=0, lt=1)
+    fail_when_unhealthy: bool = True
+
+    @model_validator(mode="after")
+    def _dag_for_airflow(self) -> PipelineHealthConfig:
+        if self.engine == "airflow" and not self.dag_id:
+            raise ValueError("dag_id is required for engine airflow")
+        return self
+
+
+class PipelineHealthResult(TaskResult):
+    healthy: bool
+    runs: int
+    findings: list[dict]
+    notes: list[str]
+
+
+@task(stage="aiops", version="1", libraries=("httpx",))
+def check_pipeline_health(config: PipelineHealthConfig, ctx: TaskContext) -> PipelineHealthResult:
+    """Check a pipeline's own run history; fail (a CheckFailedError) when it is unhealthy."""
+    import os
+
+    import httpx
+
+    from mlops_tasks.aiops.pipeline_health import check_runs, fetch_airflow, fetch_prefect
+
+    try:
+        if config.engine == "airflow":
+            token = os.environ.get(config.token_env) if config.token_env else None
+            runs = fetch_airflow(config.api_url, config.dag_id or "", limit=config.limit, token=token)
+        else:
+            runs = fetch_prefect(config.api_url, flow_name=config.flow_name, limit=config.limit)
+    except httpx.HTTPError as exc:
+        raise SourceUnreachableError(f"check_pipeline_health: {config.engine} API at {config.api_url}: {exc}") from None
+    verdict = check_runs(runs, max_failures=config.max_failures, threshold=config.threshold)
+    result = PipelineHealthResult(healthy=verdict["healthy"], runs=verdict["runs"], findings=verdict["findings"], notes=verdict["notes"])
+    ctx.log_metric("healthy", float(result.healthy))
+    if not result.healthy and config.fail_when_unhealthy:
+        raise CheckFailedError("; ".join(f"{f['check']}: {f['detail']}" for f in result.findings), result=result)
+    return result
