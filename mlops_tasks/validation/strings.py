@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,7 @@ import numpy as np
 
 # Longer strings go to Arrow's own hash table: gathering them 8 bytes at a time stops paying off.
 MAX_GATHER_BYTES = 64
+BLOCK = 1 << 20  # strings per block of the byte kernels
 _MASKS = np.array([(1 << (8 * i)) - 1 for i in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 _MIX = (np.uint64(0x9E3779B97F4A7C15), np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
 
@@ -58,8 +60,20 @@ class _Chunk:
         first, last = int(offsets[0]), int(offsets[-1])
         raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
         starts = offsets[:-1] - first if first else offsets[:-1]
+        lengths = np.subtract(offsets[1:], offsets[:-1], out=np.empty(len(chunk), np.int32), casting="unsafe")
         valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
-        return cls(starts, np.diff(offsets), raw[first:last], valid)
+        return cls(starts, lengths, raw[first:last], valid)
+
+    def blocks(self, size: int | None = None) -> Iterator[tuple[slice, _Chunk]]:
+        """Consecutive pieces of `size` strings, as views: the kernels' temporaries stay a few MB,
+        which the allocator reuses instead of faulting in fresh pages for every step."""
+        size = size or BLOCK
+        for a in range(0, len(self.starts), size):
+            b = min(a + size, len(self.starts))
+            first = int(self.starts[a])
+            last = int(self.starts[b - 1]) + int(self.lengths[b - 1])
+            valid = self.valid[a:b] if self.valid is not None else None
+            yield slice(a, b), _Chunk(self.starts[a:b] - first, self.lengths[a:b], self.data[first:last], valid)
 
     def word(self, k: int, mask: bool = True) -> np.ndarray:
         """Bytes 8k..8k+7 of every string as a little-endian uint64, zeroed past the string's end."""
@@ -84,14 +98,25 @@ class _Chunk:
         return out
 
 
-def _hash(chunk: _Chunk) -> np.ndarray:
-    """A 64-bit hash of each string's bytes and length (splitmix-style mixing, wrapping uint64)."""
+def _hash(chunk: _Chunk, words: int) -> np.ndarray:
+    """A 64-bit hash of each string's bytes and length (splitmix-style mixing, wrapping uint64).
+
+    `words` (8-byte rounds) must be the same for every string compared: equal strings then
+    get equal hashes whichever block or chunk they sit in.
+    """
+    out = np.empty(len(chunk.starts), dtype=np.uint64)
+    for where, block in chunk.blocks():
+        out[where] = _hash_block(block, words)
+    return out
+
+
+def _hash_block(chunk: _Chunk, words: int) -> np.ndarray:
     # In place, with one scratch array: on a VM, fresh pages cost more than the arithmetic.
     h = chunk.lengths.astype(np.uint64)
     h *= _MIX[0]
     scratch = np.empty_like(h)
-    shortest = int(chunk.lengths.min(initial=0))
-    for k in range(int(chunk.lengths.max(initial=0) + 7) // 8):
+    shortest = int(chunk.lengths.min()) if len(chunk.lengths) else 0
+    for k in range(words):
         h ^= chunk.word(k, mask=shortest < 8 * (k + 1))
         h *= _MIX[1]
         h ^= np.right_shift(h, np.uint64(31), out=scratch)
@@ -121,9 +146,11 @@ def count_duplicates(array: Any, *, threads: int = 2, sample: int = 5) -> tuple[
     if not chunks:
         return 0, []
     views = [_Chunk.of(c) for c in chunks]
-    if max(int(v.lengths.max(initial=0)) for v in views) > MAX_GATHER_BYTES:
+    longest = max(int(v.lengths.max(initial=0)) for v in views)
+    if longest > MAX_GATHER_BYTES:
         return _count_duplicates_arrow(pa.chunked_array(chunks), sample)
-    hashes = np.concatenate([_hash(v) for v in views]) if len(views) > 1 else _hash(views[0])
+    words = (longest + 7) // 8
+    hashes = np.concatenate([_hash(v, words) for v in views]) if len(views) > 1 else _hash(views[0], words)
     valid = None
     if any(v.valid is not None for v in views):
         valid = np.concatenate([v.valid if v.valid is not None else np.ones(len(v.starts), bool) for v in views])
@@ -234,7 +261,9 @@ def count_simple_mismatches(array: Any, pattern: SimplePattern, *, sample: int =
     for chunk in getattr(array, "chunks", [array]):
         if len(chunk):
             view = _Chunk.of(chunk)
-            bad = ~_simple_matches(view, pattern)
+            bad = np.empty(len(view.starts), dtype=bool)
+            for where, block in view.blocks():
+                bad[where] = ~_simple_matches(block, pattern)
             if view.valid is not None:
                 bad &= view.valid
             bad_rows.append(np.flatnonzero(bad) + base)

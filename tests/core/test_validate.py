@@ -171,13 +171,16 @@ def test_uniqueness_single_and_compound_ignores_null_keys():
     assert got["unique:b,n"].passed
 
 
-def test_string_kernels_match_python_on_awkward_strings():
+@pytest.mark.parametrize("block", [7, 1 << 20])
+def test_string_kernels_match_python_on_awkward_strings(block, monkeypatch):
     import random
     import re
 
     import pyarrow as pa
 
     from mlops_tasks.validation import strings
+
+    monkeypatch.setattr(strings, "BLOCK", block)  # equal strings in different blocks must still collide
 
     rng = random.Random(1)
     alphabet = ["i", "d", "-", "0", "7", "9", "x", "é", "\n", "\x00"]
