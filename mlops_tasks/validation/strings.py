@@ -22,8 +22,8 @@ built: 10 million ids are a few vectorised passes, not 10 million objects.
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
