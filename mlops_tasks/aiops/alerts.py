@@ -260,13 +260,14 @@ def deduplicate(alerts: list[Alert], *, repeat_gap: timedelta = timedelta(minute
         if index is not None:
             current = merged[index]
             if alert.starts_at <= current.seen_until + repeat_gap:
-                resolved = alert.status == "resolved"
+                # The newest news decides the status: a resolve sent after the last firing wins.
+                newest = alert if alert.seen_until >= current.seen_until else current
                 merged[index] = replace(
                     current,
                     count=current.count + alert.count,
                     last_seen=max(current.seen_until, alert.seen_until),
-                    ends_at=alert.ends_at if resolved else None,
-                    status="resolved" if resolved else "firing",
+                    ends_at=newest.ends_at if newest.status == "resolved" else None,
+                    status=newest.status,
                     annotations={**current.annotations, **alert.annotations},
                 )
                 continue

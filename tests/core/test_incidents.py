@@ -1,0 +1,65 @@
+"""Correlation into incidents and their lifecycle in the metadata store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from mlops_tasks.aiops.alerts import Alert
+from mlops_tasks.aiops.incidents import correlate
+
+T = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
+
+
+def alert(name, service, minute, **labels):
+    return Alert({"alertname": name, **({"service": service} if service else {}), **labels}, T + timedelta(minutes=minute))
+
+
+def test_time_topology_and_labels_decide_the_grouping():
+    alerts = [
+        alert("Cpu", "cart", 0),
+        alert("Latency", "frontend", 1),  # a caller of cart: same incident
+        alert("Disk", "billing", 1),  # same time, unrelated service: its own incident
+        alert("Cpu", "cart", 20),  # much later: a new incident
+    ]
+    incidents = correlate(alerts, edges=[("frontend", "cart")])
+    assert [sorted(i.services) for i in incidents] == [["cart", "frontend"], ["billing"], ["cart"]]
+    assert len({i.key for i in incidents}) == 3
+
+
+def test_alerts_without_service_use_grouping_labels():
+    incidents = correlate([alert("A", None, 0, cluster="x"), alert("B", None, 0, cluster="y"), alert("C", None, 0, cluster="x")])
+    assert sorted(len(i.alerts) for i in incidents) == [1, 2]
+
+
+def test_lifecycle_open_then_resolved_across_runs(db_url, tmp_path):
+    from mlops_tasks.aiops.incident_store import IncidentStore
+    from mlops_tasks.metadata import MetadataStore
+
+    store = IncidentStore(MetadataStore(db_url))
+    first = correlate([alert("Cpu", "cart", 0)], open_incidents=store.open_incidents())
+    store.save(first)
+    [opened] = store.all()
+    assert opened["status"] == "open"
+    # The next run continues the open incident ...
+    second = correlate([alert("Latency", "cart", 1)], open_incidents=store.open_incidents())
+    store.save(second)
+    [continued] = store.all()
+    assert continued["key"] == opened["key"] and len(continued["alerts"]) == 2
+    # ... and a run long after resolves it; a new alert then opens a new incident.
+    third = correlate([alert("Cpu", "cart", 60)], open_incidents=store.open_incidents())
+    store.save(third)
+    by_key = {i["key"]: i["status"] for i in store.all()}
+    assert by_key[opened["key"]] == "resolved" and sorted(by_key.values()) == ["open", "resolved"]
+
+
+def test_correlate_alerts_task_records_problems_and_incidents(settings, tmp_path):
+    import json
+
+    from mlops_tasks.runtime import run_task
+
+    path = tmp_path / "alerts.json"
+    path.write_text(json.dumps([{"alertname": "Cpu", "service": "cart", "time": "2024-05-01T10:00:00Z"},
+                                {"service": "cart", "time": "2024-05-01T10:00:30Z"}, {"alertname": "NoTime"}]))  # fmt: skip
+    result = run_task("correlate_alerts", {"sources": [str(path)]}, settings=settings)
+    assert (result.notifications_in, result.alerts, result.incidents_touched) == (2, 2, 1)
+    assert any("no start time" in p for p in result.problems) and any("no alert name" in p for p in result.problems)
