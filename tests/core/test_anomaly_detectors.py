@@ -113,6 +113,21 @@ def test_alarm_suppression_keeps_one_alarm_per_burst_and_order_below_threshold()
     assert np.all(np.diff(quiet[1201:1210]) > 0)  # still ranked, just below the threshold
 
 
+def test_an_incident_lasts_while_its_points_stay_hot_and_resumes_exactly():
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, 2000)
+    x[1200:1450] = 50 + rng.normal(0, 1, 250)  # one long incident, longer than the suppression
+    x[1700] = 500  # a new one, after 250 quiet points, far beyond the incident's level
+    spec = {"detector": "level", "suppress": 100}
+    s = make_detector(spec).update(x)
+    assert np.flatnonzero(s >= 0.5).tolist() == [1200, 1700]
+    assert (s[1200:1450] > 0).all() and s[1201:1450].max() < 0.5
+    det = make_detector(spec)
+    first = det.update(x[:1300])
+    resumed = detector_class("level").from_state(json.loads(json.dumps(det.state())))
+    np.testing.assert_array_equal(np.r_[first, resumed.update(x[1300:])], s)
+
+
 def test_constant_and_short_series_and_nan_do_not_crash():
     assert np.all(make_detector(DEFAULT_DETECTOR).update(np.full(2000, 7.0)) == 0)
     assert make_detector(DEFAULT_DETECTOR).update([1.0, 2.0]).shape == (2,)

@@ -46,8 +46,11 @@ class Detector:
     threshold : float
         A score at or above it is an alarm.
     suppress : int
-        After an alarm, the next ``suppress`` points cannot alarm again: their scores are
-        scaled by ``threshold`` (order kept, all below the threshold). One incident, one alarm.
+        One incident, one alarm: a point at or above the threshold within ``suppress`` points
+        of the previous such point (an alarm or an already suppressed one) belongs to the same
+        incident and cannot alarm again; its score is scaled by ``threshold`` (order kept, all
+        below the threshold). An incident thus lasts as long as its points keep scoring high,
+        and a new alarm needs ``suppress`` quiet points first.
     """
 
     name: ClassVar[str] = "base"
@@ -60,6 +63,7 @@ class Detector:
         self.suppress = int(suppress)
         self.seen = 0  # points scored so far, over every run
         self.last_alarm: int | None = None  # global index of the last alarm
+        self.last_hot: int | None = None  # global index of the last point at or above the threshold
         self._buffer = np.zeros(0)
 
     # -- what a subclass provides -----------------------------------------------------------------
@@ -100,19 +104,21 @@ class Detector:
     fit = update  # scikit-learn habit: the first call is the fit
 
     def _suppress(self, scores: np.ndarray, start: int) -> np.ndarray:
-        if self.suppress <= 0:
-            self.last_alarm = _last_alarm(scores, self.threshold, start, self.last_alarm)
+        hot = np.flatnonzero(scores >= self.threshold)
+        if not len(hot):
             return scores
+        if self.suppress <= 0:
+            self.last_alarm = self.last_hot = int(start + hot[-1])
+            return scores
+        # An alarm is a hot point more than `suppress` after the previous hot point.
+        g = start + hot
+        previous = np.r_[self.last_hot if self.last_hot is not None else -np.inf, g[:-1]]
+        alarm = g - previous > self.suppress
         out = scores.copy()
-        last = self.last_alarm
-        # Only candidate alarms need a Python loop: they are rare by construction.
-        for i in np.flatnonzero(scores >= self.threshold):
-            g = start + i
-            if last is not None and g - last <= self.suppress:
-                out[i] = scores[i] * self.threshold
-            else:
-                last = int(g)
-        self.last_alarm = last
+        out[hot[~alarm]] *= self.threshold
+        if alarm.any():
+            self.last_alarm = int(g[alarm][-1])
+        self.last_hot = int(g[-1])
         return out
 
     # -- persistence ------------------------------------------------------------------------------
@@ -127,6 +133,7 @@ class Detector:
             "config": self.config(),
             "seen": self.seen,
             "last_alarm": self.last_alarm,
+            "last_hot": self.last_hot,
             "buffer": [None if not np.isfinite(v) else float(v) for v in self._buffer],
             "extra": self._extra_state(),
         }
@@ -142,11 +149,8 @@ class Detector:
         det = cls(**state["config"])
         det.seen = int(state["seen"])
         det.last_alarm = state["last_alarm"]
+        det.last_hot = state.get("last_hot", det.last_alarm)
         det._buffer = np.array([np.nan if v is None else v for v in state["buffer"]], dtype=float)
         det._load_extra_state(state.get("extra") or {})
         return det
 
-
-def _last_alarm(scores: np.ndarray, threshold: float, start: int, previous: int | None) -> int | None:
-    hits = np.flatnonzero(scores >= threshold)
-    return int(start + hits[-1]) if len(hits) else previous
