@@ -156,14 +156,25 @@ def fit_reference(
         raise ValueError("bins must be at least 2")
     names = list(columns) if columns is not None else list(data.columns)
     numeric, categorical = set(numeric or ()), set(categorical or ())
-    fitted, skipped = {}, {}
-    for name in names:
+
+    def fit_one(name: str) -> ColumnReference | str:
         values = data[name]
-        kind = "categorical" if name in categorical else "numeric" if name in numeric else column_kind(values)
+        kind = "categorical" if name in categorical else "numeric" if name in numeric else column_kind(values, exact=False)
         if kind is None:
-            skipped[name] = f"dtype {values.dtype} is neither numeric nor categorical"
-            continue
-        fitted[name] = (_fit_numeric if kind == "numeric" else _fit_categorical)(name, values, bins, sketch)
+            return f"dtype {values.dtype} is neither numeric nor categorical"
+        if kind == "categorical":
+            return _fit_categorical(name, values, bins, sketch)
+        return _fit_numeric(name, values, bins, sketch, few_as_categorical=name not in numeric)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlops_tasks.monitoring.summary import cpus
+
+    # Columns in parallel: numpy's sort and search release the GIL.
+    with ThreadPoolExecutor(max_workers=min(4, cpus())) as pool:
+        done = dict(zip(names, pool.map(fit_one, names)))
+    fitted = {n: c for n, c in done.items() if isinstance(c, ColumnReference)}
+    skipped = {n: c for n, c in done.items() if isinstance(c, str)}
     reference = Reference(columns=fitted, rows=len(data), bins=bins, sketch=sketch, skipped=skipped)
     if calibration_chunks:
         from mlops_tasks.monitoring.drift.calibrated import calibrate
@@ -172,14 +183,20 @@ def fit_reference(
     return reference
 
 
-def column_kind(values: Any) -> str | None:
-    """``numeric``, ``categorical`` or None (dates, nested values), from the dtype and distinct count."""
+def column_kind(values: Any, exact: bool = True) -> str | None:
+    """``numeric``, ``categorical`` or None (dates, nested values), from the dtype and distinct count.
+
+    With ``exact=False`` a numeric dtype is "numeric" without counting distinct values (the
+    numeric fit counts them on its sorted values, and turns a column of few values categorical).
+    """
     import pandas as pd
 
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
         return "categorical"
     if pd.api.types.is_numeric_dtype(dtype):
+        if not exact:
+            return "numeric"
         return "categorical" if pd.Series(values).nunique() <= MAX_UNIQUE_AS_CATEGORICAL else "numeric"
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return "categorical"
@@ -230,16 +247,21 @@ def _fit_categorical(name: str, values: Any, bins: int, sketch: int) -> ColumnRe
     return ColumnReference(name=name, kind="categorical", count=sum(counts.values()), nulls=nulls, categories=dict(sorted(counts.items())))
 
 
-def _fit_numeric(name: str, values: Any, bins: int, sketch: int) -> ColumnReference:
+def _fit_numeric(name: str, values: Any, bins: int, sketch: int, few_as_categorical: bool = False) -> ColumnReference:
     x, nulls, nonfinite = finite_values(values)
     col = ColumnReference(name=name, kind="numeric", count=len(x), nulls=nulls + nonfinite)
     if not len(x):
         return col  # drift against it reports "reference has no values" per column
-    probs = np.linspace(0, 1, bins + 1)[1:-1]
+    # One sort serves the distinct count, the bin edges, the counts and the CDF sketch.
+    s = np.sort(x)
+    if few_as_categorical and np.count_nonzero(s[1:] != s[:-1]) + 1 <= MAX_UNIQUE_AS_CATEGORICAL:
+        return _fit_categorical(name, values, bins, sketch)
+    edges = np.unique(_quantiles_sorted(s, np.linspace(0, 1, bins + 1)[1:-1]))
+    lo, hi = float(s[0]), float(s[-1])
+    if lo == hi:
+        # A constant column: bins {< c}, {c}, {> c}, so a move either way shows.
+        edges = np.array([np.nextafter(lo, -np.inf), lo])
     if sketch:
-        # One sort serves the bin edges and the CDF sketch.
-        s = np.sort(x)
-        edges = _quantiles_sorted(s, probs)
         if len(s) <= sketch:
             grid, col.exact = np.unique(s), True
         else:
@@ -248,16 +270,8 @@ def _fit_numeric(name: str, values: Any, bins: int, sketch: int) -> ColumnRefere
         col.grid = grid
         col.grid_lt = np.searchsorted(s, grid, side="left") / len(s)
         col.grid_le = np.searchsorted(s, grid, side="right") / len(s)
-        lo, hi = float(s[0]), float(s[-1])
-    else:
-        edges = np.quantile(x, probs)
-        lo, hi = float(x.min()), float(x.max())
-    edges = np.unique(edges)
-    if lo == hi:
-        # A constant column: bins {< c}, {c}, {> c}, so a move either way shows.
-        edges = np.array([np.nextafter(lo, -np.inf), lo])
     col.edges = edges
-    col.hist = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+    col.hist = np.diff(np.concatenate(([0], np.searchsorted(s, edges, side="right"), [len(s)])))
     col.mean, col.std, col.min, col.max = float(x.mean()), float(x.std()), lo, hi
     return col
 

@@ -11,8 +11,8 @@ import importlib.util
 import os
 from pathlib import Path
 
-import pandas as pd
 import pytest
+from monitoring_loop_data import write_loop_data
 
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.monitoring.policy import RETRAIN_EVENT
@@ -24,20 +24,7 @@ EXAMPLE = REPO / "dags" / "example_airflow_monitoring.py"
 @pytest.fixture
 def monitoring_dags(airflow_db, stores, bike_csv, tmp_path, monkeypatch):
     """The example file, linked into the DAGs folder, loaded with training and current data of our making."""
-    day = pd.read_csv(bike_csv)
-    train, current = day[day["yr"] == 0], day[day["yr"] == 1].copy()
-    drifted = current.copy()
-    # Injected drift: a hotter, drier, windier and cloudier year.
-    drifted["temp"] += 0.3
-    drifted["atemp"] += 0.3
-    drifted["hum"] *= 0.5
-    drifted["windspeed"] += 0.2
-    drifted["weathersit"] = 3
-    drifted["holiday"] = 1
-    paths = {}
-    for name, frame in (("train", train), ("current", current), ("drifted", drifted)):
-        paths[name] = tmp_path / f"{name}.csv"
-        frame.to_csv(paths[name], index=False)
+    paths = write_loop_data(bike_csv, tmp_path)
     link = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / EXAMPLE.name
     if not link.exists():
         link.symlink_to(EXAMPLE)
