@@ -1,0 +1,283 @@
+"""Drift benchmark: ours vs Evidently 0.7.23 vs a hand-written numpy PSI pass, side by side.
+
+1M reference rows vs 1M current rows x 50 columns (40 numeric, 10 categorical with 5-50
+categories, 10 shifted; `bench/drift_data.py` generates the same data in every process). Each
+measurement runs in its own subprocess, which reports its wall time, its peak RSS and the RSS
+once its frames were built; Evidently runs in ``.venv/bench-evidently`` (it needs pandas < 3):
+
+    .venv/tools/bin/uv venv -p python3.11 .venv/bench-evidently
+    .venv/tools/bin/uv pip install --python .venv/bench-evidently/bin/python "evidently==0.7.23" "pandas<3"
+
+Measurements: ``ours-auto`` (fit the reference, then automatic methods), ``ours-psi`` (PSI for
+every column), ``hand-psi`` (numpy PSI on reference deciles and category shares),
+``evidently-auto``, ``evidently-psi``, ``ours-stream`` (current data as a stream of 1M-row
+chunks, ``--stream-rows`` long: bounded memory). ``--sql``: a ``--sql-rows`` PostgreSQL table
+summarised by push-down, counting the rows that cross the wire.
+
+Usage: python bench/drift.py [--rows 1000000] [--evidently-rows N] [--skip-evidently]
+       [--stream-rows 20000000] [--sql [--sql-rows 10000000]]
+Prints figures, then one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+EVIDENTLY_PY = REPO / ".venv" / "bench-evidently" / "bin" / "python"
+PG_URL = os.environ.get("MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# -- workers: one measurement each, in a fresh process ---------------------------------------------
+
+
+def worker(name: str, rows: int, stream_rows: int) -> dict:
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(REPO))
+    import drift_data
+
+    if name == "ours-stream":
+        ref, _ = drift_data.frames(rows, current_rows=1)
+        frame_mb = ref.memory_usage(deep=True).sum() / 2**20
+    else:
+        ref, cur = drift_data.frames(rows)
+        frame_mb = (ref.memory_usage(deep=True).sum() + cur.memory_usage(deep=True).sum()) / 2**20
+    base = rss_mb()
+    start = time.perf_counter()
+    extra: dict = {}
+    if name.startswith("ours"):
+        from mlops_tasks.monitoring import detect_drift, fit_reference
+
+        method = "psi" if name == "ours-psi" else "auto"
+        reference = fit_reference(ref, sketch=0 if method == "psi" else 1000)
+        fitted = time.perf_counter()
+        current = drift_data.current_chunks(stream_rows, 1_000_000) if name == "ours-stream" else cur
+        found = detect_drift(reference, current, method=method)
+        extra = {"fit_s": fitted - start, "detect_s": time.perf_counter() - fitted, "current_rows": found.current_rows}
+        verdicts = {c.column: bool(c.drifted) for c in found.columns}
+        methods = {c.column: c.method for c in found.columns}
+    elif name == "hand-psi":
+        verdicts, methods = hand_psi(ref, cur, drift_data), {}
+    else:
+        verdicts, methods = evidently(ref, cur, drift_data, "psi" if name == "evidently-psi" else None)
+    wall = time.perf_counter() - start
+    return {
+        "name": name, "rows": rows, "wall_s": wall, "peak_rss_mb": peak_mb(), "rss_after_data_mb": base,
+        "frames_mb": frame_mb, "verdicts": verdicts, "methods": methods, **extra,
+    }  # fmt: skip
+
+
+def hand_psi(ref, cur, drift_data) -> dict[str, bool]:
+    """What one writes by hand: PSI on reference deciles, category shares for categoricals."""
+    import numpy as np
+
+    def psi(p, q):
+        p, q = np.clip(p, 1e-4, None), np.clip(q, 1e-4, None)
+        return float(np.sum((q - p) * np.log(q / p)))
+
+    out = {}
+    for name in drift_data.COLUMNS:
+        if name in drift_data.N_CATEGORIES:
+            k = drift_data.N_CATEGORIES[name]
+            p = np.bincount(ref[name].cat.codes, minlength=k) / len(ref)
+            q = np.bincount(cur[name].cat.codes, minlength=k) / len(cur)
+        else:
+            r, c = ref[name].to_numpy(), cur[name].to_numpy()
+            edges = np.quantile(r, np.linspace(0, 1, 11)[1:-1])
+            p = np.bincount(np.searchsorted(edges, r), minlength=10) / len(r)
+            q = np.bincount(np.searchsorted(edges, c), minlength=10) / len(c)
+        out[name] = bool(psi(p, q) >= 0.1)
+    return out
+
+
+def evidently(ref, cur, drift_data, method: str | None) -> tuple[dict[str, bool], dict[str, str]]:
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(numerical_columns=drift_data.NUMERIC, categorical_columns=drift_data.CATEGORICAL)
+    report = Report([DataDriftPreset(method=method) if method else DataDriftPreset()])
+    snapshot = report.run(Dataset.from_pandas(cur, data_definition=definition), Dataset.from_pandas(ref, data_definition=definition))
+    verdicts, methods = {}, {}
+    for metric in snapshot.dict()["metrics"]:
+        config = metric["config"]
+        if config.get("type", "").endswith("ValueDrift"):
+            used, value, threshold = config["method"], metric["value"], config["threshold"]
+            p_value = any(k in used.lower() for k in ("p_value", "k-s", "ks", "chi", "z-test"))
+            verdicts[config["column"]] = bool(value < threshold if p_value else value >= threshold)
+            methods[config["column"]] = used
+    return verdicts, methods
+
+
+def sql_worker(rows: int) -> dict:
+    """Load a ``rows``-row table into PostgreSQL (unless there), then summarise it by push-down."""
+    sys.path.insert(0, str(HERE))
+    sys.path.insert(0, str(REPO))
+    import drift_data
+    import sqlalchemy as sa
+
+    from mlops_tasks.monitoring import detect_drift, fit_reference
+    from mlops_tasks.monitoring.sql import summarize_table
+
+    columns = drift_data.NUMERIC[:8] + drift_data.CATEGORICAL[:2] + ["n10", "c4"]
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = 'mlops_tasks_bench_drift'").first():
+            conn.exec_driver_sql("CREATE DATABASE mlops_tasks_bench_drift")
+    admin.dispose()
+    engine = sa.create_engine(sa.make_url(PG_URL).set(database="mlops_tasks_bench_drift"))
+    load_s = _load_table(engine, rows, columns, drift_data)
+    ref, _ = drift_data.frames(1_000_000, current_rows=1, columns=columns)
+    reference = fit_reference(ref, columns=columns)
+    fetched = {"rows": 0, "queries": 0}
+
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _count(conn, cursor, statement, parameters, context, executemany):
+        fetched["queries"] += 1
+        fetched["rows"] += max(cursor.rowcount, 0)
+
+    start = time.perf_counter()
+    summaries = summarize_table(engine, "drift_current", reference)
+    wall = time.perf_counter() - start
+    found = detect_drift(reference, summaries)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE drift_current")
+    engine.dispose()
+    return {
+        "name": "ours-sql", "rows": rows, "columns": len(columns), "load_s": load_s, "wall_s": wall,
+        "rows_transferred": fetched["rows"], "queries": fetched["queries"], "peak_rss_mb": peak_mb(),
+        "verdicts": {c.column: bool(c.drifted) for c in found.columns}, "current_rows": found.current_rows,
+    }  # fmt: skip
+
+
+def _load_table(engine, rows: int, columns: list[str], drift_data) -> float:
+    import io
+
+    start = time.perf_counter()
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS drift_current")
+        types = ", ".join(f"{c} {'text' if c in drift_data.N_CATEGORIES else 'double precision'}" for c in columns)
+        conn.exec_driver_sql(f"CREATE TABLE drift_current ({types})")
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor, cursor.copy(f"COPY drift_current ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+            for chunk in drift_data.current_chunks(rows, 1_000_000, columns):
+                buffer = io.StringIO()
+                chunk.to_csv(buffer, header=False, index=False)
+                copy.write(buffer.getvalue())
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ANALYZE drift_current")
+    return time.perf_counter() - start
+
+
+# -- the driver ------------------------------------------------------------------------------------
+
+
+def run(python: Path | str, *args: str) -> dict:
+    done = subprocess.run(
+        [str(python), __file__, *args], capture_output=True, text=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"worker {args} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def agreement(a: dict, b: dict) -> float:
+    common = set(a) & set(b)
+    return sum(a[c] == b[c] for c in common) / len(common) if common else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--evidently-rows", type=int, default=None, help="rows for Evidently (default: --rows)")
+    parser.add_argument("--skip-evidently", action="store_true")
+    parser.add_argument("--stream-rows", type=int, default=20_000_000, help="0 skips the stream measurement")
+    parser.add_argument("--sql", action="store_true")
+    parser.add_argument("--sql-rows", type=int, default=10_000_000)
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker == "ours-sql":
+        print(json.dumps(sql_worker(args.sql_rows)))
+        return
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.rows, args.stream_rows)))
+        return
+
+    me = sys.executable
+    rows = ["--rows", str(args.rows)]
+    results = {name: run(me, "--worker", name, *rows) for name in ("hand-psi", "ours-psi", "ours-auto")}
+    ev_rows = args.evidently_rows or args.rows
+    if not args.skip_evidently:
+        if not EVIDENTLY_PY.exists():
+            raise SystemExit(f"{EVIDENTLY_PY} is missing: see this file's docstring to create it")
+        for name in ("evidently-psi", "evidently-auto"):
+            results[name] = run(EVIDENTLY_PY, "--worker", name, "--rows", str(ev_rows))
+    if args.stream_rows:
+        results["ours-stream"] = run(me, "--worker", "ours-stream", *rows, "--stream-rows", str(args.stream_rows))
+    if args.sql:
+        results["ours-sql"] = run(me, "--worker", "ours-sql", "--sql-rows", str(args.sql_rows))
+
+    print(f"drift: {args.rows:,} reference rows vs {args.rows:,} current rows x 50 columns (10 shifted)")
+    print(f"{'measurement':<16}{'rows':>12}{'wall s':>10}{'peak RSS MB':>13}{'frames MB':>11}{'peak/frames':>13}  drifted")
+    for name, r in results.items():
+        frames = r.get("frames_mb")
+        ratio = f"{r['peak_rss_mb'] / frames:.2f}" if frames else "-"
+        drifted = sorted(c for c, v in r["verdicts"].items() if v)
+        print(f"{name:<16}{r.get('current_rows', r['rows']):>12,}{r['wall_s']:>10.2f}{r['peak_rss_mb']:>13.0f}{(frames or 0):>11.0f}{ratio:>13}  {len(drifted)}: {' '.join(drifted)}")
+    figures = {
+        "psi_vs_hand": results["ours-psi"]["wall_s"] / results["hand-psi"]["wall_s"],
+        "ours_psi_vs_hand_agreement": agreement(results["ours-psi"]["verdicts"], results["hand-psi"]["verdicts"]),
+    }
+    if "evidently-auto" in results and ev_rows == args.rows:
+        figures.update(
+            evidently_auto_speedup=results["evidently-auto"]["wall_s"] / results["ours-auto"]["wall_s"],
+            evidently_psi_speedup=results["evidently-psi"]["wall_s"] / results["ours-psi"]["wall_s"],
+            agreement_auto=agreement(results["ours-auto"]["verdicts"], results["evidently-auto"]["verdicts"]),
+            agreement_psi=agreement(results["ours-psi"]["verdicts"], results["evidently-psi"]["verdicts"]),
+            methods_auto_same=agreement(
+                {c: m for c, m in results["ours-auto"]["methods"].items()},
+                {c: {"wasserstein_distance_norm": "wasserstein", "jensenshannon": "jensen_shannon"}.get(m, m) for c, m in results["evidently-auto"]["methods"].items()},
+            ),
+        )
+    figures["ours_auto_peak_over_frames"] = results["ours-auto"]["peak_rss_mb"] / results["ours-auto"]["frames_mb"]
+    figures["ours_psi_peak_over_frames"] = results["ours-psi"]["peak_rss_mb"] / results["ours-psi"]["frames_mb"]
+    if "ours-auto" in results:
+        print(f"ours-auto: fit {results['ours-auto']['fit_s']:.2f} s + detect {results['ours-auto']['detect_s']:.2f} s; "
+              f"ours-psi: fit {results['ours-psi']['fit_s']:.2f} s + detect {results['ours-psi']['detect_s']:.2f} s")  # fmt: skip
+    if "ours-sql" in results:
+        s = results["ours-sql"]
+        print(f"SQL push-down: {s['rows']:,} rows x {s['columns']} columns in PostgreSQL (loaded in {s['load_s']:.0f} s): "
+              f"{s['wall_s']:.1f} s, {s['queries']} queries, {s['rows_transferred']} result rows transferred")  # fmt: skip
+    for key, value in figures.items():
+        print(f"{key}: {value:.3f}")
+    summary = {
+        "bench": "drift", "rows": args.rows, "evidently_rows": None if args.skip_evidently else ev_rows,
+        **{k: round(v, 4) for k, v in figures.items()},
+        "results": {n: {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items() if k not in ("verdicts", "methods")} for n, r in results.items()},
+    }  # fmt: skip
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
