@@ -4,8 +4,8 @@ Evidently's default for numeric columns above 1000 reference rows (threshold 0.1
 the area between the two CDFs from the summary: exact on each interval of the reference sketch
 where the CDFs do not cross, linearly interpolated where they do, so it agrees with
 ``scipy.stats.wasserstein_distance(ref, cur) / np.std(ref)`` to a fraction of a sketch step.
-A constant reference column (std 0) cannot normalise: the raw distance is given and any
-non-zero distance is drift. Numeric columns only.
+A constant reference column (std 0) cannot normalise: the raw distance is given (and
+compared with the threshold), with a note. Numeric columns only.
 """
 
 from __future__ import annotations
@@ -27,12 +27,9 @@ class Wasserstein(DriftMethod):
         distance = earth_movers(ref, cur)
         bins = len(ref.grid)
         if not ref.std:
-            note = "constant reference column: distance not normalised; any shift is drift"
+            note = "constant reference column (std 0): distance not normalised"
             return Measure(statistic=distance, bins=bins, note=note)
         return Measure(statistic=distance / ref.std, bins=bins)
-
-    def is_drift(self, value: float, threshold: float) -> bool:
-        return value >= threshold if value is not None else False
 
 
 def earth_movers(ref: ColumnReference, cur: ColumnSummary) -> float:
