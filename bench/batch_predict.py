@@ -127,7 +127,7 @@ def main() -> None:
     best = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items()}
     for k, r in best.items():
         print(f"{k:<14} {r['seconds']:7.2f} s  {r['rows'] / r['seconds'] / 1e6:5.2f} M rows/s  peak RSS {r['max_rss_mb']:.0f} MB"
-              f"  (all rounds: {', '.join(f'{x['seconds']:.2f}' for x in runs[k])} s)")
+              f"  (all rounds: {', '.join(format(x['seconds'], '.2f') for x in runs[k])} s)")
     ratio = best["batch_predict"]["seconds"] / best["bare"]["seconds"]
     print(f"batch_predict / bare loop: {ratio:.2f}x (target <= 1.3x)")
     print(json.dumps({"bench": "batch_predict", "rows": args.rows, "chunk_rows": args.chunk, "best": best,
