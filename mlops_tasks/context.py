@@ -46,6 +46,7 @@ class TaskContext:
         self.settings = settings
         self.artifacts, self.metadata = open_stores(settings)
         self.log = logger or logging.getLogger("mlops_tasks")
+        self.execution_id: int | None = None  # set by run_task once the execution is recorded
         self.extra_inputs: dict[str, ArtifactRef] = {}
         self.metrics: dict[str, float] = {}
 

@@ -75,6 +75,7 @@ def run_task(
                 return _recorded(result, execution_id, "cached")
 
     execution_id = ctx.metadata.start_execution(fingerprint=fingerprint or "uncacheable", **start)
+    ctx.execution_id = execution_id
     ctx.log.info("%s: execution %s started", spec.name, execution_id)
     try:
         result = spec.fn(cfg, ctx)

@@ -31,19 +31,27 @@ class LoadedModel:
 def load(artifacts: ArtifactStore, metadata: MetadataStore | None, ref: ArtifactRef) -> LoadedModel:
     """The model behind `ref`. A file whose bytes differ from ``ref.sha256`` is refused.
 
-    A joblib or pickle file loads only if the model registry knows its hash.
+    A joblib or pickle file, or a skops file holding tree structures, loads only if our stores
+    know its hash.
     """
     path = artifacts.local_path(ref)  # raises ArtifactIntegrityError on a hash mismatch
     fmt = format_of(ref.media_type)
-    vouched = ref.sha256 if fmt == "skops" or _registered(metadata, ref.sha256) else None
+    vouched = ref.sha256 if _known(metadata, ref) else None
     model = load_model(path, fmt, expected_sha256=vouched)
     signature = Signature.model_validate(ref.metadata["signature"]) if "signature" in ref.metadata else None
     return LoadedModel(model=model, signature=signature, meta=ref.metadata, ref=ref)
 
 
-def _registered(metadata: MetadataStore | None, sha256: str) -> bool:
+def _known(metadata: MetadataStore | None, ref: ArtifactRef) -> bool:
+    """Whether our stores vouch for these bytes: a registered version, or a recorded task output."""
     if metadata is None:
         return False
+    from mlops_tasks.errors import ArtifactNotFoundError
     from mlops_tasks.models.registry import ModelRegistry
 
-    return ModelRegistry(metadata).knows(sha256)
+    if ModelRegistry(metadata).knows(ref.sha256):
+        return True
+    try:
+        return metadata.artifact(ref.sha256).sha256 == ref.sha256
+    except ArtifactNotFoundError:
+        return False

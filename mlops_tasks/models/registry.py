@@ -434,26 +434,6 @@ def count_versions(registry: ModelRegistry, name: str) -> int:
         )
 
 
-def current_execution(store: MetadataStore, task: str, artifact: ArtifactRef) -> int | None:
-    """The running execution of `task` that has `artifact` as an input: the run to credit in the audit log.
-
-    Tasks are not told their execution id; their inputs are recorded when they start, so the
-    newest running execution of this task with this input is the one.
-    """
-    from mlops_tasks.metadata.models import Event
-
-    with store.engine.connect() as conn:
-        return conn.scalar(
-            select(Execution.id)
-            .join(Event, Event.execution_id == Execution.id)
-            .join(Artifact, Artifact.id == Event.artifact_id)
-            .where(Execution.task == task, Execution.status == "running", Event.direction == "input")
-            .where(Artifact.sha256 == artifact.sha256, Artifact.uri == artifact.uri)
-            .order_by(Execution.id.desc())
-            .limit(1)
-        )
-
-
 def _check_name(name: str) -> None:
     if not _NAME.match(name):
         raise ConfigError("register", [f"name: {name!r} is not a model name (letters, digits, _ . -)"])
@@ -471,4 +451,4 @@ def _user() -> str | None:
         return None
 
 
-__all__ = ["ModelNotFoundError", "ModelRegistry", "VersionInfo", "parse_ref", "current_execution"]
+__all__ = ["ModelNotFoundError", "ModelRegistry", "VersionInfo", "parse_ref"]

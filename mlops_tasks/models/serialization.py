@@ -33,6 +33,9 @@ MEDIA_TYPES = {
 # containers and random states, and our own nothing: a model never needs mlops_tasks code.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "collections.", "builtins.", "_operator.")
 TRUSTED_TYPES = frozenset({"builtins.slice", "builtins.type", "numpy.dtype", "numpy.ndarray"})
+# Allowed types whose loaders trust the file's contents (a crafted tree can read memory out of
+# bounds): only in a file whose sha256 the caller vouches for, as for a pickle.
+VOUCHED_ONLY_TYPES = frozenset({"sklearn.tree._tree.Tree"})
 
 
 class UntrustedModelError(MlopsTasksError):
@@ -61,7 +64,9 @@ def dump_model(model: Any, path: str | os.PathLike[str], format: Format = "skops
     return format
 
 
-def untrusted_types(path: str | os.PathLike[str], extra_trusted: Iterable[str] = ()) -> list[str]:
+def untrusted_types(
+    path: str | os.PathLike[str], extra_trusted: Iterable[str] = (), *, vouched: bool = False
+) -> list[str]:
     """Types in a skops file that neither the allowlist nor `extra_trusted` covers."""
     import skops.io as sio
 
@@ -69,7 +74,8 @@ def untrusted_types(path: str | os.PathLike[str], extra_trusted: Iterable[str] =
     return [
         t
         for t in sio.get_untrusted_types(file=path)
-        if t not in extra and t not in TRUSTED_TYPES and not t.startswith(TRUSTED_PREFIXES)
+        if t not in extra
+        and (t in VOUCHED_ONLY_TYPES and not vouched or t not in TRUSTED_TYPES and not t.startswith(TRUSTED_PREFIXES))
     ]
 
 
@@ -97,7 +103,7 @@ def load_model(
     if format == "skops":
         import skops.io as sio
 
-        refused = untrusted_types(path, extra_trusted)
+        refused = untrusted_types(path, extra_trusted, vouched=expected_sha256 is not None)
         if refused:
             raise UntrustedModelError(
                 f"model file {path} names types outside the allowlist: {', '.join(refused)}; "

@@ -33,7 +33,7 @@ class RegisterResult(TaskResult):
 @task(stage="model", version="1", libraries=("sqlalchemy",))
 def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
     """Register a model artifact as the next version of a named model (its bytes checked first)."""
-    from mlops_tasks.models.registry import ModelRegistry, current_execution
+    from mlops_tasks.models.registry import ModelRegistry
 
     if config.model.kind != "model":
         from mlops_tasks.errors import ConfigError
@@ -48,7 +48,7 @@ def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
         tags=config.tags,
         description=config.description,
         alias=config.alias,
-        execution_id=current_execution(ctx.metadata, "register", config.model),
+        execution_id=ctx.execution_id,
     )
     ctx.log.info("register: %s version %s%s", info.name, info.version, f" @{config.alias}" if config.alias else "")
     return RegisterResult(name=info.name, version=info.version, model_uri=info.ref, alias=config.alias)
@@ -80,7 +80,7 @@ class PromoteResult(TaskResult):
 @task(stage="model", version="1", libraries=("sqlalchemy",))
 def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
     """Point an alias (champion by default) at a registered version; the audit log records who and what it replaced."""
-    from mlops_tasks.models.registry import ModelNotFoundError, ModelRegistry, current_execution
+    from mlops_tasks.models.registry import ModelNotFoundError, ModelRegistry
 
     registry = ModelRegistry(ctx.metadata)
     try:
@@ -100,7 +100,7 @@ def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
         version = found.version
     info = registry.promote(
         config.name, version, config.alias, reason=config.reason,
-        execution_id=current_execution(ctx.metadata, "promote", config.model) if config.model else None,
+        execution_id=ctx.execution_id,
     )  # fmt: skip
     ctx.log.info("promote: %s@%s -> version %s (was %s)", config.name, config.alias, info.version, previous)
     return PromoteResult(name=config.name, alias=config.alias, promoted=True, version=info.version, previous_version=previous)
