@@ -1,9 +1,11 @@
 """The push-down engine: check rules inside the database with aggregate queries through SQLAlchemy Core.
 
-Every per-column count (nulls, out of range, not allowed, regex mismatches ...) is one
-``SUM(CASE WHEN <offending> THEN 1 ELSE 0 END)`` in a single ``SELECT`` over the table, so the
-table is scanned once; each uniqueness rule adds one ``GROUP BY ... HAVING COUNT(*) > 1``.
-No row leaves the database except a few samples of a failing rule.
+Every per-column count (nulls, out of range, not allowed, regex mismatches, repeated keys of
+one column) is one ``SUM(CASE WHEN <offending> THEN 1 ELSE 0 END)`` (or ``COUNT(DISTINCT)``) in a
+single ``SELECT`` over the table, so the table is scanned once; a compound-key uniqueness rule
+adds one ``GROUP BY ... HAVING COUNT(*) > 1``. No row leaves the database except a few samples
+of a failing rule (``sample_rows``; each failing rule's samples cost one more query, so set it
+to 0 on very large tables when the counts are enough).
 
 Meanings match the pandas engine exactly, so a rule gets the same verdict and counts on both:
 NULL (and NaN, which PostgreSQL can store) is null; a regex is searched with ``$`` meaning the
@@ -259,10 +261,17 @@ class _Query:
             sa.select(*keys, sa.func.count().label("mlops_tasks_rows")).where(complete).group_by(*keys).having(sa.func.count() > 1)
         )
         sub = groups.subquery()
+        if len(keys) == 1:
+            # One key column: non-null values minus distinct values, in the table's single scan.
+            present = sa.case((complete, keys[0]))
+            repeats = self.add(sa.func.count(present) - sa.func.count(sa.distinct(present)))
 
         def read(values: Any) -> Measure:
-            found = self.conn.execute(sa.select(sa.func.count(), sa.func.sum(sub.c.mlops_tasks_rows))).one()
-            failing = int(found[1] or 0) - int(found[0] or 0)
+            if len(keys) == 1:
+                failing = int(values[repeats] or 0)
+            else:
+                found = self.conn.execute(sa.select(sa.func.count(), sa.func.sum(sub.c.mlops_tasks_rows))).one()
+                failing = int(found[1] or 0) - int(found[0] or 0)
             samples = []
             if failing and self.sample_rows:
                 for row in self.conn.execute(groups.limit(self.sample_rows)):
