@@ -1,8 +1,8 @@
 """
 ### mlops-tasks: train, evaluate, gate against the champion, register, validate, promote
 
-extract -> (validate: see below) -> prepare -> train -> evaluate -> gate -> register ->
-validate_model -> branch on the gate's decision -> promote, or end with the champion unchanged.
+extract -> validate -> prepare -> train -> evaluate -> gate -> register -> validate_model ->
+branch on the gate's decision -> promote, or end with the champion unchanged.
 
 * Data: the bike-sharing daily CSV (`MLOPS_TASKS_EXAMPLE_SOURCE` overrides). `casual` and
   `registered` sum to the target `cnt` and `instant` is a row number: they are never features.
@@ -12,9 +12,12 @@ validate_model -> branch on the gate's decision -> promote, or end with the cham
 * The first run makes the champion (no champion: judged on absolute thresholds); later runs
   gate each new candidate against it: MAE must improve by 1% and not be significantly worse
   on the paired bootstrap, nor regress within any season of 30+ days.
-
-Data validation: no `validate` task is registered yet; when it is, it goes between extract and
-prepare (marked `VALIDATE` below).
+* Data contract: `contracts/bike_sharing.yaml` beside this file (`MLOPS_TASKS_EXAMPLE_CONTRACT`
+  overrides; another source needs its own), kept in git: columns and types, ranges, allowed
+  values, nulls, the row count and the unique day. It is read when the DAG is parsed (a broken contract is an import error that
+  names the key) and given to `validate` as its rules, so each run records the exact rules it
+  checked. An error-severity failure fails `validate` without retrying, with its report, and
+  nothing downstream runs: no model is trained on data that breaks the contract.
 """
 
 from __future__ import annotations
@@ -34,7 +37,9 @@ from airflow_provider.operators import (
     RegisterOperator,
     TrainOperator,
     ValidateModelOperator,
+    ValidateOperator,
 )
+from mlops_tasks.validation.schema import DatasetSchema
 
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
 SOURCE = os.environ.get("MLOPS_TASKS_EXAMPLE_SOURCE") or str(DEFAULT_SOURCE)
@@ -42,6 +47,15 @@ TARGET = os.environ.get("MLOPS_TASKS_EXAMPLE_TARGET", "cnt")
 TIME_COLUMN = os.environ.get("MLOPS_TASKS_EXAMPLE_TIME_COLUMN", "dteday")
 MODEL_NAME = os.environ.get("MLOPS_TASKS_EXAMPLE_MODEL", "bike_demand")
 LEAKS = ["instant", "casual", "registered"]
+DEFAULT_CONTRACT = Path(__file__).resolve().parent / "contracts" / "bike_sharing.yaml"
+CONTRACT = os.environ.get("MLOPS_TASKS_EXAMPLE_CONTRACT") or str(DEFAULT_CONTRACT)
+
+
+def contract_rules(path: str) -> list[dict]:
+    """The data contract (YAML) as `validate`'s rules: plain dicts, shown in the rendered config."""
+    schema = DatasetSchema.from_yaml(Path(path).read_bytes(), source=path)
+    return [rule.model_dump(mode="json", exclude_none=True) for rule in schema.to_rules()]
+
 
 with DAG(
     dag_id="mlops_tasks_training",
@@ -52,11 +66,12 @@ with DAG(
     tags=["mlops-tasks", "example", "model"],
 ) as dag:
     extract = ExtractOperator(task_id="extract", source=SOURCE)
-    # VALIDATE: a data validation task goes here, between extract and prepare, once registered.
+    validate = ValidateOperator(task_id="validate", dataset=extract.output["dataset"], rules=contract_rules(CONTRACT))
     prepare = PrepareOperator(
         task_id="prepare", dataset=extract.output["dataset"], split="time", time_column=TIME_COLUMN,
         target=TARGET, exclude_columns=LEAKS, fractions=(0.7, 0.0, 0.3),
     )  # fmt: skip
+    validate >> prepare  # prepare reads extract's dataset, once validate has passed it
     train = TrainOperator(
         task_id="train", dataset=prepare.output["train"], target=TARGET, preprocessor=prepare.output["transformer"],
         estimator="sklearn.ensemble.GradientBoostingRegressor", params={"n_estimators": 100, "max_depth": 3},
