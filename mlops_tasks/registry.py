@@ -130,27 +130,49 @@ def task(
     return decorate
 
 
+@dataclass(frozen=True)
+class LazyTask:
+    """A task known by name and import path (``"package.module:function"``), imported on first use."""
+
+    name: str
+    path: str
+
+    def load(self) -> TaskSpec:
+        import importlib
+
+        module, _, attr = self.path.partition(":")
+        spec = as_spec(getattr(importlib.import_module(module), attr))
+        if spec.name != self.name:
+            raise ValueError(f"{self.path} defines task {spec.name!r}, registered as {self.name!r}")
+        return spec
+
+
 class TaskRegistry:
     """Every task that the built-in modules and installed plugins provide, by name."""
 
-    def __init__(self, specs: list[TaskSpec]):
-        self._specs: dict[str, TaskSpec] = {}
+    def __init__(self, specs: list[TaskSpec | LazyTask]):
+        self._specs: dict[str, TaskSpec | LazyTask] = {}
         for spec in specs:
-            if spec.name in self._specs and self._specs[spec.name].fn is not spec.fn:
+            known = self._specs.get(spec.name)
+            if known is not None and known != spec and getattr(known, "fn", 0) is not getattr(spec, "fn", 1):
                 raise ValueError(f"two plugins register a task named {spec.name!r}")
             self._specs[spec.name] = spec
 
     def get(self, name: str) -> TaskSpec:
         try:
-            return self._specs[name]
+            spec = self._specs[name]
         except KeyError:
             raise UnknownTaskError(name, list(self._specs)) from None
+        if isinstance(spec, LazyTask):
+            spec = self._specs[name] = spec.load()
+        return spec
 
     def names(self) -> list[str]:
         return sorted(self._specs)
 
     def __iter__(self) -> Iterator[TaskSpec]:
-        return iter(sorted(self._specs.values(), key=lambda s: (s.stage, s.name)))
+        specs = [self.get(name) for name in self._specs]
+        return iter(sorted(specs, key=lambda s: (s.stage, s.name)))
 
     def __contains__(self, name: object) -> bool:
         return name in self._specs
@@ -159,9 +181,9 @@ class TaskRegistry:
         return len(self._specs)
 
 
-def as_spec(item: TaskSpec | Callable[..., Any]) -> TaskSpec:
-    spec = item if isinstance(item, TaskSpec) else getattr(item, "spec", None)
-    if not isinstance(spec, TaskSpec):
+def as_spec(item: TaskSpec | LazyTask | Callable[..., Any]) -> TaskSpec | LazyTask:
+    spec = item if isinstance(item, (TaskSpec, LazyTask)) else getattr(item, "spec", None)
+    if not isinstance(spec, (TaskSpec, LazyTask)):
         raise TypeError(f"{item!r} is neither a TaskSpec nor a function decorated with @task")
     return spec
 

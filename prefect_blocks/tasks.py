@@ -289,12 +289,9 @@ def _publish(
     artifact: bool,
 ) -> None:
     """A Markdown artifact in the task run and an event, both pointing back to our records."""
-    from prefect.artifacts import create_link_artifact, create_markdown_artifact
-
-    from mlops_tasks.runtime import report_links
     from prefect.events import emit_event
 
-    from mlops_tasks.runtime import artifact_refs
+    from mlops_tasks.runtime import artifact_refs, report_links
 
     # run_task sets the status of what it returns; a result carried by an error has none.
     execution_id, status = result.execution_id, result.status or "failed"
@@ -311,18 +308,16 @@ def _publish(
             lines.append(f"Lineage: `mlops-tasks lineage {primary.sha256[:12]}`")
         lines += ["", "| field | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in _summary(result, markdown=True).items()]
-        create_markdown_artifact(
-            markdown="\n".join(lines),
-            key=artifact_key(spec.name),
-            description=f"{spec.name}: {spec.description}"[:500],
-        )
-        for name, url in links.items():
-            create_link_artifact(
-                link=url,
-                link_text=f"{spec.name} {name}",
-                key=f"{artifact_key(spec.name)}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
-                description=f"HTML {name} of {spec.name}",
+        documents = [(artifact_key(spec.name), "\n".join(lines), f"{spec.name}: {spec.description}"[:500])]
+        documents += [
+            (
+                f"{artifact_key(spec.name)}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
+                f"[{spec.name} {name}]({url})",  # what Prefect's link artifacts hold
+                f"HTML {name} of {spec.name}",
             )
+            for name, url in links.items()
+        ]
+        _create_artifacts(documents, identity)
 
     # The event is about the artifact the task delivered: its content hash names it the same in
     # every store and scheduler (execution ids are only unique within one metadata store).
@@ -356,6 +351,29 @@ def _publish(
         related=related,
         payload={"task": spec.name, "execution_id": execution_id, "status": status, "result": rows},
     )
+
+
+def _create_artifacts(documents: list[tuple[str, str, str]], identity: _Identity) -> None:
+    """Markdown artifacts on the task run, through a client of the calling thread.
+
+    The publisher runs after the task has finished, when the task's own client is closed; so
+    the run ids are given explicitly instead of being read from the run context.
+    """
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import ArtifactCreate
+
+    with get_client(sync_client=True) as client:
+        for key, markdown, description in documents:
+            client.create_artifact(
+                ArtifactCreate(
+                    key=key,
+                    type="markdown",
+                    data=markdown,
+                    description=description,
+                    flow_run_id=identity.flow_run_id,
+                    task_run_id=identity.task_run_id,
+                )
+            )
 
 
 def _summary(result: TaskResult, markdown: bool = False) -> dict[str, str]:

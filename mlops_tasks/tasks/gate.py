@@ -12,7 +12,7 @@ from pydantic import Field
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
-from mlops_tasks.models.gate import Threshold
+from mlops_tasks.models.thresholds import Threshold
 from mlops_tasks.registry import TaskConfig, TaskResult, task
 from mlops_tasks.tasks.train import MODEL_LIBRARIES
 
