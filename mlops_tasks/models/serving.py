@@ -15,19 +15,25 @@ champion once it has loaded, so promotion needs no restart and no request waits 
 """
 
 
+import bisect
+import itertools
 import json
 import logging
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from mlops_tasks.settings import Settings
 
 log = logging.getLogger("mlops_tasks.serve")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 ENV_MODEL, ENV_POLL = "MLOPS_TASKS_SERVE_MODEL", "MLOPS_TASKS_SERVE_POLL_SECONDS"
+_NUMPY_NUMERIC = frozenset(f"{k}{b}" for k in ("int", "uint", "float") for b in (8, 16, 32, 64)) - {"float8"}
 
 
 @dataclass(frozen=True)
@@ -41,20 +47,50 @@ class Served:
     columns: list[str]
     dtypes: dict[str, str]
     adapter: Any  # pydantic TypeAdapter of the request body
+    # The fast path (None when the model does not qualify): `matrix` is the estimator itself minus its
+    # feature names, predicting on one ndarray of `matrix_dtype` built in signature order -- what
+    # sklearn would have made of the DataFrame, without its per-call column-name and dtype checks.
+    matrix: Any = None
+    matrix_dtype: Any = None
+    row: Any = None  # record -> tuple of its values in signature order
+    tail: bytes = b"}"  # the response after the predictions: the model's name and version
 
 
 def _load(registry: Any, artifacts: Any, ref: str) -> Served:
-    from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
-
-    from pydantic import ConfigDict, TypeAdapter, with_config
+    import operator
 
     from mlops_tasks.models.loading import load
-    from mlops_tasks.models.signature import _PYTHON_TYPES
 
     info = registry.get(ref)
     loaded = load(artifacts, registry.store, info.artifact)
     sig = loaded.signature
+    columns = sig.columns
+    served = Served(info.name, info.version, info.artifact.sha256, loaded.model, columns,
+                    {c.name: c.dtype for c in sig.inputs}, request_adapter(sig),
+                    tail=b',"model":' + json.dumps({"name": info.name, "version": info.version}).encode() + b"}")  # fmt: skip
+    matrix, dtype = _matrix_model(loaded.model, sig)
+    if matrix is None:
+        return served
+    getter = operator.itemgetter(*columns)
+    row = getter if len(columns) > 1 else (lambda r: (getter(r),))
+    fast = replace(served, matrix=matrix, matrix_dtype=dtype, row=row)
+    try:  # the fast path must agree exactly with the DataFrame path, or it is not used
+        probe = _probe_records(sig)
+        same = np.array_equal(np.asarray(_predict(fast, probe)), np.asarray(_predict(served, probe)), equal_nan=True)
+    except Exception as exc:  # noqa: BLE001 - the DataFrame path stays correct whatever the estimator does
+        log.info("serve: %s/%s predicts on DataFrames (%s: %s)", info.name, info.version, type(exc).__name__, exc)
+        return served
+    return fast if same else served
+
+
+def request_adapter(sig: Any) -> Any:
+    """The pydantic TypeAdapter of a ``{"records": [...]}`` body for signature `sig`, validating it in one pass."""
     from datetime import datetime
+
+    from pydantic import ConfigDict, TypeAdapter, with_config
+    from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
+
+    from mlops_tasks.models.signature import _PYTHON_TYPES
 
     fields: dict[str, Any] = {}
     for c in sig.inputs:
@@ -63,8 +99,77 @@ def _load(registry: Any, artifacts: Any, ref: str) -> Served:
     # A TypedDict validates straight to dicts (no model objects to unpack); extra keys are ignored.
     record = with_config(ConfigDict(extra="ignore"))(TypedDict("Record", fields))  # type: ignore[operator]
     body = with_config(ConfigDict(extra="forbid"))(TypedDict("PredictRequest", {"records": list[record]}))  # type: ignore[valid-type,operator]
-    return Served(info.name, info.version, info.artifact.sha256, loaded.model, sig.columns,
-                  {c.name: c.dtype for c in sig.inputs}, TypeAdapter(body))  # fmt: skip
+    return TypeAdapter(body)
+
+
+def _matrix_model(model: Any, sig: Any) -> tuple[Any, Any]:
+    """(the estimator without feature names, the ndarray dtype) when predicting on an ndarray is safe, else (None, None).
+
+    Safe means: one plain estimator (no Pipeline, no nested estimators that might select columns
+    by name or check names themselves) fitted on exactly the signature's columns, all numeric with
+    numpy dtypes (nullable ones float, so a missing value is NaN as in the DataFrame). Then sklearn
+    turns the DataFrame into ``np.asarray(frame)`` anyway; the names were checked once, here.
+    """
+    try:
+        from sklearn.base import BaseEstimator
+    except ImportError:
+        return None, None
+    names = getattr(model, "feature_names_in_", None)
+    if not isinstance(model, BaseEstimator) or names is None or list(names) != sig.columns:
+        return None, None
+    if any(isinstance(v, BaseEstimator) or (isinstance(v, (list, tuple)) and any(isinstance(i, (BaseEstimator, tuple)) for i in v))
+           for v in model.get_params(deep=False).values()):  # fmt: skip
+        return None, None
+    if any(isinstance(v, BaseEstimator) and hasattr(v, "feature_names_in_") for v in vars(model).values()):
+        return None, None  # a fitted helper that saw the names (e.g. a preprocessor inside the estimator)
+    dtypes = []
+    for c in sig.inputs:
+        try:
+            dt = np.dtype(c.dtype)
+        except TypeError:
+            return None, None
+        if dt.kind not in "iuf" or (c.nullable and dt.kind != "f") or c.kind not in ("int", "float"):
+            return None, None
+        dtypes.append(dt)
+    if not dtypes:
+        return None, None
+    matrix = object.__new__(type(model))  # a shallow twin sharing the fitted state
+    matrix.__dict__.update(model.__dict__)
+    del matrix.feature_names_in_
+    return matrix, np.result_type(*dtypes)
+
+
+def _probe_records(sig: Any) -> list[dict[str, Any]]:
+    rows = []
+    for i, value in enumerate((0, 1, 2, 3, 7, 0.25, 0.5, 100.5)):
+        rows.append({c.name: (None if c.nullable and i == 3 else (value if c.kind == "float" else int(value)))
+                     for c in sig.inputs})  # fmt: skip
+    return rows
+
+
+def _frame(served: Served, records: list[dict[str, Any]]) -> Any:
+    """The records as a DataFrame with the signature's columns and training dtypes, built column by column."""
+    columns: dict[str, Any] = {}
+    for c in served.columns:
+        values = [r[c] for r in records]
+        dtype = served.dtypes[c]
+        if dtype in _NUMPY_NUMERIC:
+            try:
+                columns[c] = np.array(values, dtype=dtype)
+                continue
+            except (TypeError, ValueError, OverflowError):
+                pass  # None in an int column and the like: pandas infers, astype below says what is wrong
+        columns[c] = values
+    frame = pd.DataFrame(columns, columns=served.columns, copy=False)
+    wrong = {c: d for c, d in served.dtypes.items() if str(frame[c].dtype) != d}
+    return frame.astype(wrong) if wrong else frame
+
+
+def _predict(served: Served, records: list[dict[str, Any]]) -> Any:
+    if served.matrix is not None:
+        # Fortran order, as np.asarray(DataFrame) lays it out: BLAS then sums in the same order, to the last bit.
+        return served.matrix.predict(np.array(list(map(served.row, records)), dtype=served.matrix_dtype, order="F"))
+    return served.model.predict(_frame(served, records))
 
 
 class Metrics:
@@ -79,15 +184,15 @@ class Metrics:
         self.reloads = 0
 
     def observe(self, status: int, seconds: float, rows: int) -> None:
+        i = bisect.bisect_left(BUCKETS, seconds)  # the smallest bucket holding it; cumulated in render()
         with self.lock:
             key = str(status)
             self.requests[key] = self.requests.get(key, 0) + 1
             self.count += 1
             self.total += seconds
             self.rows += rows
-            for i, bound in enumerate(BUCKETS):
-                if seconds <= bound:
-                    self.buckets[i] += 1
+            if i < len(BUCKETS):
+                self.buckets[i] += 1
 
     def render(self, served: Served | None, alias_ref: str) -> str:
         with self.lock:
@@ -96,7 +201,8 @@ class Metrics:
             lines += [f'mlops_tasks_requests_total{{status="{s}"}} {n}' for s, n in sorted(self.requests.items())]
             lines += ["# HELP mlops_tasks_request_seconds Predict request latency.",
                       "# TYPE mlops_tasks_request_seconds histogram"]  # fmt: skip
-            lines += [f'mlops_tasks_request_seconds_bucket{{le="{b}"}} {n}' for b, n in zip(BUCKETS, self.buckets)]
+            cumulative = itertools.accumulate(self.buckets)
+            lines += [f'mlops_tasks_request_seconds_bucket{{le="{b}"}} {n}' for b, n in zip(BUCKETS, cumulative)]
             lines += [f'mlops_tasks_request_seconds_bucket{{le="+Inf"}} {self.count}',
                       f"mlops_tasks_request_seconds_sum {self.total:.6f}", f"mlops_tasks_request_seconds_count {self.count}",
                       "# TYPE mlops_tasks_predicted_rows_total counter", f"mlops_tasks_predicted_rows_total {self.rows}",
@@ -112,8 +218,6 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
     """The FastAPI app serving `model_ref` (``name@alias``, ``name/3`` or ``name``)."""
     from contextlib import asynccontextmanager
 
-    import numpy as np
-    import pandas as pd
     from fastapi import FastAPI, Request
     from fastapi.responses import JSONResponse, PlainTextResponse, Response
     from pydantic import ValidationError
@@ -162,15 +266,8 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
                       for e in exc.errors(include_url=False, include_input=False)]  # fmt: skip
             metrics.observe(422, time.perf_counter() - started, 0)
             return JSONResponse({"detail": detail}, status_code=422)
-        if not records:
-            metrics.observe(200, time.perf_counter() - started, 0)
-            return JSONResponse({"predictions": [], "model": {"name": served.name, "version": served.version}})
-        frame = pd.DataFrame.from_records(records, columns=served.columns)
-        wrong = {c: d for c, d in served.dtypes.items() if str(frame[c].dtype) != d}
-        if wrong:
-            frame = frame.astype(wrong)
-        pred = np.asarray(served.model.predict(frame))
-        payload = json.dumps({"predictions": pred.tolist(), "model": {"name": served.name, "version": served.version}})
+        predictions = np.asarray(_predict(served, records)).tolist() if records else []
+        payload = b'{"predictions":' + json.dumps(predictions).encode() + served.tail
         metrics.observe(200, time.perf_counter() - started, len(records))
         return Response(payload, media_type="application/json")
 

@@ -71,3 +71,51 @@ def test_a_new_champion_is_served_without_restart(served, settings):
         time.sleep(0.05)
     assert client.post("/predict", json={"records": [RECORD]}).json()["model"]["version"] == 2
     assert "mlops_tasks_model_reloads_total 1" in client.get("/metrics").text
+
+
+def _rows(bike_csv, n=200):
+    import pandas as pd
+
+    from test_train_fixtures import DROP
+
+    return pd.read_csv(bike_csv).drop(columns=[*DROP, "cnt"]).head(n)
+
+
+@pytest.mark.parametrize("spec", [None, "steps:\n  - estimator: sklearn.preprocessing.StandardScaler\n"
+                                        "  - estimator: sklearn.ensemble.GradientBoostingRegressor\n"
+                                        "    params: {n_estimators: 20}\n"])  # fmt: skip
+def test_batch_predictions_equal_the_models_on_a_dataframe(settings, bike_csv, tmp_path, spec):
+    """A plain estimator is served from one ndarray (no per-call name checks), a Pipeline from a DataFrame: same numbers."""
+    import numpy as np
+    from fastapi.testclient import TestClient
+
+    from mlops_tasks.context import open_stores
+    from mlops_tasks.models.loading import load
+    from mlops_tasks.models.serving import create_app
+
+    dataset = bike_dataset(settings, bike_csv)
+    overrides = {}
+    if spec:
+        (tmp_path / "model.yaml").write_text(spec)
+        overrides = {"spec": str(tmp_path / "model.yaml"), "estimator": None, "params": {}}
+    trained = train_model(settings, dataset, **overrides).model
+    run_task("register", {"name": "bikes", "model": trained}, settings=settings)
+    run_task("promote", {"name": "bikes", "model": trained}, settings=settings)
+    rows = _rows(bike_csv)
+    expected = load(*open_stores(settings), trained).model.predict(rows)
+    app = create_app("bikes@champion", settings, poll_seconds=60)
+    assert (app.state.served().matrix is None) == bool(spec)
+    with TestClient(app) as client:
+        response = client.post("/predict", json={"records": rows.to_dict(orient="records")})
+        assert response.status_code == 200, response.text
+        assert np.array_equal(np.array(response.json()["predictions"]), expected)
+        bad = rows.to_dict(orient="records")
+        bad[3]["weekday"] = "sunday"
+        [problem] = client.post("/predict", json={"records": bad}).json()["detail"]
+        assert problem["field"] == "records.3.weekday"
+        assert client.post("/predict", json={"records": []}).json()["predictions"] == []
+        text = client.get("/metrics").text
+    assert "mlops_tasks_request_seconds_count 3" in text and "mlops_tasks_predicted_rows_total 200" in text
+    assert 'mlops_tasks_request_seconds_bucket{le="+Inf"} 3' in text
+    buckets = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("mlops_tasks_request_seconds_bucket")]
+    assert buckets == sorted(buckets)  # cumulative
