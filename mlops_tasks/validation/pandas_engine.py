@@ -81,6 +81,8 @@ class Column:
 
         s, array = self.series, self.series.array
         if self.kind == "datetime":
+            if not pd.api.types.is_datetime64_any_dtype(s.dtype):
+                s = pd.to_datetime(s)  # datetime.date objects: how Arrow's date32 reads back
             values = np.asarray(s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s).view("i8")
             return values, np.asarray(s.isna())
         if hasattr(array, "_data") and hasattr(array, "_mask"):  # pandas masked arrays (Int64, Float64, boolean)
@@ -166,7 +168,8 @@ def column_kind(series: pd.Series) -> tuple[str, str]:
     if pt.is_object_dtype(dtype):
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         simple = {"string": "string", "empty": "null", "integer": "int", "floating": "float",
-                  "mixed-integer-float": "float", "boolean": "bool", "datetime": "datetime"}  # fmt: skip
+                  "mixed-integer-float": "float", "boolean": "bool", "datetime": "datetime",
+                  "date": "datetime"}  # fmt: skip
         if inferred in simple:
             return simple[inferred], f"object ({inferred})"
         types = sorted({type(v).__name__ for v in series.dropna().head(10_000)})
