@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Build the peer virtualenvs that bench/validate.py runs side by side with ours:
-#   .venv/bench-pandera  pandera 0.35.0 (pandas backend)
-#   .venv/bench-gx       great-expectations 1.24.1
+# Build the peer virtualenvs that the benchmarks run side by side with ours:
+#   .venv/bench-pandera    pandera 0.35.0 (pandas backend)   bench/validate.py
+#   .venv/bench-gx         great-expectations 1.24.1         bench/validate.py
+#   .venv/bench-evidently  evidently 0.7.23                  bench/drift.py
+#   .venv/bench-mlflow     mlflow (models serve)             bench/serving.py
 # Each gets only numpy + pandas + the peer, pinned to what resolves together; both tools still
 # want pandas < 3, which is why they cannot share the project's virtualenv.
 # Usage: bench/peers/setup.sh   (idempotent: an existing env with the pinned version is kept)
@@ -28,3 +30,5 @@ build() {  # build DIR SPEC...
 
 build .venv/bench-pandera "pandera==0.35.0" "pandas>=2.2,<3" "numpy>=2,<2.5" "psutil"
 build .venv/bench-gx "great-expectations==1.24.1" "pandas>=2.2,<3" "numpy>=2,<2.5" "psutil"
+build .venv/bench-evidently "evidently==0.7.23" "pandas>=2.2,<3" "numpy>=2,<2.5" "psutil"
+build .venv/bench-mlflow "mlflow" "scikit-learn==1.9.1" "pandas>=2.2,<3" "psutil"
