@@ -18,6 +18,7 @@ from airflow_provider.operators import MlopsTaskOperator, class_name
 from mlops_tasks.errors import ConfigError, SourceNotFoundError, UnknownTaskError
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.registry import get_registry, reload_registry
+from mlops_tasks.tasks.extract import ExtractResult
 
 
 def fake_context(**ti: object) -> dict:
@@ -41,7 +42,10 @@ def test_every_registered_task_has_an_operator_class():
         assert issubclass(cls, MlopsTaskOperator)
         assert cls.task_name == spec.name and cls.task_spec is spec
         assert cls.__module__ == "airflow_provider.operators"
-        assert tuple(cls.template_fields) == ("config", *spec.field_names)
+        # Every config field is a template field, except those named like an operator's own
+        # attribute (check_pipeline_health's dag_id), which go in `config`.
+        assert tuple(cls.template_fields) == ("config", *operators.config_keywords(spec))
+        assert set(spec.field_names) - set(cls.template_fields) <= operators.reserved_names()
         assert class_name(spec.name) in dir(operators)
     from airflow_provider.operators import ExtractOperator, ProfileOperator
 
@@ -143,7 +147,7 @@ def test_execute_records_the_airflow_identity_and_returns_a_small_dict(stores, b
 
     op = ExtractOperator(task_id="extract", source=str(bike_csv))
     result = op.execute(fake_context(task_id="extract", map_index=2, try_number=3))
-    assert set(result) == {"dataset", "rows", "columns"} and result["rows"] == 731
+    assert set(result) == set(ExtractResult.model_fields) and result["rows"] == 731
     assert result["dataset"]["uri"].startswith("file://" + stores.artifact_root)
     [run] = MetadataStore(stores.database_url).runs()
     assert (run["engine"], run["dag_id"], run["run_id"], run["task_id"]) == (
