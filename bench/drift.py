@@ -201,6 +201,15 @@ def run(python: Path | str, *args: str) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _family(method: str) -> str:
+    """Evidently's method labels ("Wasserstein distance (normed)" ...) and ours, on one scale."""
+    m = method.lower().replace("-", "").replace("_", "").replace(" ", "")
+    for family in ("wasserstein", "jensen", "psi", "chi", "ks", "hellinger"):
+        if family in m:
+            return family
+    return m
+
+
 def agreement(a: dict, b: dict) -> float:
     common = set(a) & set(b)
     return sum(a[c] == b[c] for c in common) / len(common) if common else float("nan")
@@ -256,8 +265,8 @@ def main() -> None:
             agreement_auto=agreement(results["ours-auto"]["verdicts"], results["evidently-auto"]["verdicts"]),
             agreement_psi=agreement(results["ours-psi"]["verdicts"], results["evidently-psi"]["verdicts"]),
             methods_auto_same=agreement(
-                {c: m for c, m in results["ours-auto"]["methods"].items()},
-                {c: {"wasserstein_distance_norm": "wasserstein", "jensenshannon": "jensen_shannon"}.get(m, m) for c, m in results["evidently-auto"]["methods"].items()},
+                {c: _family(m) for c, m in results["ours-auto"]["methods"].items()},
+                {c: _family(m) for c, m in results["evidently-auto"]["methods"].items()},
             ),
         )
     figures["ours_auto_peak_over_frames"] = results["ours-auto"]["peak_rss_mb"] / results["ours-auto"]["frames_mb"]
