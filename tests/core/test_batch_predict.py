@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from test_train_fixtures import bike_dataset, train_model
+from model_fixtures import bike_dataset, train_model
 
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.runtime import run_task

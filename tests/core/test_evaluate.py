@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn import metrics as skm
-from test_train_fixtures import bike_dataset, busy_dataset, classifier_config, train_model
+from model_fixtures import bike_dataset, busy_dataset, classifier_config, train_model
 
 from mlops_tasks.models.metrics import Outputs, scores
 from mlops_tasks.runtime import run_task

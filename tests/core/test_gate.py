@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_train_fixtures import bike_dataset, train_model
+from model_fixtures import bike_dataset, train_model
 
 from mlops_tasks.errors import CheckFailedError
 from mlops_tasks.models.gate import Threshold, decide, mcnemar

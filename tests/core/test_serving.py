@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from test_train_fixtures import bike_dataset, train_model
+from model_fixtures import bike_dataset, train_model
 
 from mlops_tasks.runtime import run_task
 
@@ -76,7 +76,7 @@ def test_a_new_champion_is_served_without_restart(served, settings):
 def _rows(bike_csv, n=200):
     import pandas as pd
 
-    from test_train_fixtures import DROP
+    from model_fixtures import DROP
 
     return pd.read_csv(bike_csv).drop(columns=[*DROP, "cnt"]).head(n)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_train_fixtures import DROP, bike_dataset, busy_dataset, classifier_config, train_model
+from model_fixtures import DROP, bike_dataset, busy_dataset, classifier_config, train_model
 
 from mlops_tasks.errors import ConfigError, DataError
 from mlops_tasks.metadata import MetadataStore
