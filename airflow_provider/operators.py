@@ -344,13 +344,14 @@ def __getattr__(name: str) -> type[MlopsTaskOperator]:
     if name.endswith("Operator") and not name.startswith("_"):
         from mlops_tasks.registry import get_registry
 
-        for spec in get_registry():
-            if class_name(spec.name) == name:
-                return operator_class(spec)
+        # Match on names: building only the asked-for task keeps a DAG file's import cheap.
+        for task_name in get_registry().names():
+            if class_name(task_name) == name:
+                return operator_class(task_name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
     from mlops_tasks.registry import get_registry
 
-    return sorted({*globals(), *(class_name(spec.name) for spec in get_registry())})
+    return sorted({*globals(), *(class_name(name) for name in get_registry().names())})

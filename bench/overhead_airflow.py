@@ -17,31 +17,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from mlops_tasks.registry import TaskConfig, TaskResult, task
-
-
-class NoopConfig(TaskConfig):
-    n: int = 0
-
-
-class NoopResult(TaskResult):
-    n: int
-
-
-# Built as a plugin's task would be, but handed to run_task and operator_class as a spec:
-# nothing needs registering.
-@task(stage="bench", libraries=())
-def noop(config: NoopConfig, ctx) -> NoopResult:
-    """Do nothing: what is left is the wrapping."""
-    return NoopResult(n=config.n)
-
+from overhead_common import fresh_import, noop, quiet
 
 RUNS = 5
 EXECUTIONS = 40
@@ -65,32 +45,6 @@ print(json.dumps([t1 - t0, t2 - t1]))
 """
 
 
-def fresh_import(mode: str, env: dict[str, str]) -> tuple[float, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, mode],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    airflow_s, ours_s = json.loads(done.stdout.strip().splitlines()[-1])
-    return airflow_s * 1000, ours_s * 1000
-
-
-@contextmanager
-def quiet():
-    """Both sides log; the terminal's speed is not what is measured."""
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    sys.stdout.flush(), sys.stderr.flush()
-    os.dup2(devnull, 1), os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stdout.flush(), sys.stderr.flush()
-        os.dup2(saved[0], 1), os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
 
 
 def import_figures(env: dict[str, str]) -> dict[str, float]:
@@ -100,12 +54,12 @@ def import_figures(env: dict[str, str]) -> dict[str, float]:
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(Path(env["MLOPS_TASKS_HOME"]).parent / "pycache")
     for mode in ("airflow-only", "with-operators"):
-        fresh_import(mode, env)
+        fresh_import(IMPORT_PROBE, mode, env)
     airflow_only, with_ours, frozen = [], [], []
     for _ in range(RUNS):  # interleaved, so that drift in the machine's load hits all three
-        airflow_only.append(fresh_import("airflow-only", env))
-        with_ours.append(fresh_import("with-operators", env))
-        frozen.append(fresh_import("frozen", env))
+        airflow_only.append(fresh_import(IMPORT_PROBE, "airflow-only", env))
+        with_ours.append(fresh_import(IMPORT_PROBE, "with-operators", env))
+        frozen.append(fresh_import(IMPORT_PROBE, "frozen", env))
     baseline = statistics.median(a for a, _ in airflow_only)
     total = statistics.median(a + o for a, o in with_ours)
     return {

@@ -20,31 +20,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from mlops_tasks.registry import TaskConfig, TaskResult, task
-
-
-class NoopConfig(TaskConfig):
-    n: int = 0
-
-
-class NoopResult(TaskResult):
-    n: int
-
-
-# A spec built as a plugin's task would be; `prefect_task` takes it directly, so nothing needs
-# registering (the registry path is what the tests cover).
-@task(stage="bench", libraries=())
-def noop(config: NoopConfig, ctx) -> NoopResult:
-    """Do nothing: what is left is the wrapping."""
-    return NoopResult(n=config.n)
-
+from overhead_common import fresh_import, noop, quiet
 
 WARMUP = 5
 CALLS = 20
@@ -63,32 +43,6 @@ print(json.dumps([t1 - t0, t2 - t1]))
 """
 
 
-@contextmanager
-def quiet():
-    """Prefect logs every task run to the terminal; the terminal's speed is not what is measured."""
-    saved = [os.dup(1), os.dup(2)]
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    sys.stdout.flush(), sys.stderr.flush()
-    os.dup2(devnull, 1), os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        sys.stdout.flush(), sys.stderr.flush()
-        os.dup2(saved[0], 1), os.dup2(saved[1], 2)
-        for fd in (*saved, devnull):
-            os.close(fd)
-
-
-def fresh_import(mode: str, env: dict[str, str]) -> tuple[float, float]:
-    done = subprocess.run(
-        [sys.executable, "-c", IMPORT_PROBE, mode],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=True,
-    )
-    prefect_s, ours_s = json.loads(done.stdout.strip().splitlines()[-1])
-    return prefect_s * 1000, ours_s * 1000
 
 
 def import_figures(env: dict[str, str], home: Path) -> dict[str, float]:
@@ -97,9 +51,9 @@ def import_figures(env: dict[str, str], home: Path) -> dict[str, float]:
     env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
     for mode in ("prefect-only", "with-ours"):
-        fresh_import(mode, env)
-    prefect_only = [fresh_import("prefect-only", env) for _ in range(IMPORT_RUNS)]
-    with_ours = [fresh_import("with-ours", env) for _ in range(IMPORT_RUNS)]
+        fresh_import(IMPORT_PROBE, mode, env)
+    prefect_only = [fresh_import(IMPORT_PROBE, "prefect-only", env) for _ in range(IMPORT_RUNS)]
+    with_ours = [fresh_import(IMPORT_PROBE, "with-ours", env) for _ in range(IMPORT_RUNS)]
     baseline = statistics.median(p for p, _ in prefect_only)
     total = statistics.median(p + o for p, o in with_ours)
     return {
