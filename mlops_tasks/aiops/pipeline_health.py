@@ -1,21 +1,26 @@
-"""Pipeline health: anomaly checks on the schedulers' own run history, read through their APIs.
+"""Pipeline health: the anomaly detectors on the schedulers' own run history, read through their APIs.
 
-Runs are fetched from Airflow's REST API (``GET /api/v2/dags/{dag_id}/dagRuns``) or Prefect's
-(``POST /api/flow_runs/filter``) and normalised to `Run` records. Three checks make a verdict:
+Runs are fetched from Airflow's REST API (``GET /api/v2/dags/{dag_id}/dagRuns``, and each
+task's instances from ``dagRuns/~/taskInstances``; see `airflow_api`) or Prefect's (``POST
+/api/flow_runs/filter``) and normalised to `Run` records. Three checks make a verdict:
 
-* **duration**: the newest finished run's duration against the earlier ones (robust z, mapped
-  to a score in [0, 1) that does not saturate);
-* **failure streak**: the newest runs failed `max_failures` times in a row;
-* **queue delay**: time from queued (or scheduled) to start, checked like the duration.
+* **duration**: the newest finished run's duration, scored against the earlier ones by a
+  registered detector (`mlops_tasks.aiops.detectors`, the same ones `detect_anomalies` runs on
+  metrics; scores in [0, 1), an alarm at the detector's threshold);
+* **failure streak**: the newest runs failed `max_failures` times in a row (a count rule);
+* **queue delay**: time from queued (or scheduled) to start, scored like the duration.
+
+The detectors judge a point against at least 30 earlier ones (`MIN_HISTORY`); with fewer runs,
+a note says so instead of guessing.
 
 >>> from datetime import datetime, timedelta, timezone
 >>> t = datetime(2024, 1, 1, tzinfo=timezone.utc)
->>> runs = [Run(f"r{i}", "success", t + timedelta(hours=i), t + timedelta(hours=i, minutes=5)) for i in range(20)]
+>>> runs = [Run(f"r{i}", "success", t + timedelta(hours=i), t + timedelta(hours=i, minutes=5, seconds=i % 7)) for i in range(40)]
 >>> check_runs(runs)["healthy"]
 True
->>> runs.append(Run("r20", "success", t + timedelta(hours=20), t + timedelta(hours=21)))
->>> [f["check"] for f in check_runs(runs)["findings"]]
-['duration']
+>>> runs.append(Run("r40", "success", t + timedelta(hours=40), t + timedelta(hours=41)))
+>>> [(f["check"], f["detector"], f["score"] > 0.5) for f in check_runs(runs)["findings"]]
+[('duration', 'level', True)]
 """
 
 from __future__ import annotations
@@ -42,7 +47,11 @@ class Run:
 
     @property
     def queue_delay(self) -> float | None:
-        return max((self.start - self.queued).total_seconds(), 0.0) if self.start and self.queued else None
+        return (
+            max((self.start - self.queued).total_seconds(), 0.0)
+            if self.start and self.queued
+            else None
+        )
 
 
 def _time(value: Any) -> datetime | None:
@@ -57,9 +66,39 @@ def _time(value: Any) -> datetime | None:
 def runs_from_airflow(payload: dict[str, Any]) -> list[Run]:
     """Airflow 3 ``dagRuns`` response: ``{"dag_runs": [{"dag_run_id", "state", "start_date", "end_date", "queued_at"}]}``."""
     return [
-        Run(str(r.get("dag_run_id")), str(r.get("state") or "").lower(), _time(r.get("start_date")), _time(r.get("end_date")), _time(r.get("queued_at")))
+        Run(
+            str(r.get("dag_run_id")),
+            str(r.get("state") or "").lower(),
+            _time(r.get("start_date")),
+            _time(r.get("end_date")),
+            _time(r.get("queued_at")),
+        )
         for r in payload.get("dag_runs", [])
     ]
+
+
+def tasks_from_airflow(payload: dict[str, Any]) -> dict[str, list[Run]]:
+    """Airflow 3 ``taskInstances`` response, grouped by task (mapped instances together).
+
+    A task's queue delay runs from ``queued_when`` (or ``scheduled_when``, which ``dag.test()``
+    and some executors leave as the only mark) to its start.
+    """
+    tasks: dict[str, list[Run]] = {}
+    for t in payload.get("task_instances", []):
+        index = t.get("map_index")
+        run_id = str(t.get("dag_run_id")) + (
+            f"[{index}]" if index is not None and index >= 0 else ""
+        )
+        queued = _time(t.get("queued_when")) or _time(t.get("scheduled_when"))
+        run = Run(
+            run_id,
+            str(t.get("state") or "").lower(),
+            _time(t.get("start_date")),
+            _time(t.get("end_date")),
+            queued,
+        )
+        tasks.setdefault(str(t.get("task_id")), []).append(run)
+    return tasks
 
 
 def runs_from_prefect(payload: list[dict[str, Any]]) -> list[Run]:
@@ -67,23 +106,55 @@ def runs_from_prefect(payload: list[dict[str, Any]]) -> list[Run]:
     runs = []
     for r in payload:
         state = str(r.get("state_type") or (r.get("state") or {}).get("type") or "").lower()
-        runs.append(Run(str(r.get("id")), state, _time(r.get("start_time")), _time(r.get("end_time")), _time(r.get("expected_start_time"))))
+        runs.append(
+            Run(
+                str(r.get("id")),
+                state,
+                _time(r.get("start_time")),
+                _time(r.get("end_time")),
+                _time(r.get("expected_start_time")),
+            )
+        )
     return runs
 
 
-def fetch_airflow(base_url: str, dag_id: str, *, limit: int = 100, token: str | None = None, client: Any = None) -> list[Run]:
-    import httpx
+def fetch_airflow(
+    base_url: str,
+    dag_id: str,
+    *,
+    limit: int = 100,
+    token: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    client: Any = None,
+) -> list[Run]:
+    """The newest ``limit`` runs of a DAG through Airflow's REST API (a token, or a login for one)."""
+    from mlops_tasks.aiops.airflow_api import AirflowAPI
 
-    client = client or httpx.Client(timeout=30)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    response = client.get(
-        f"{base_url.rstrip('/')}/api/v2/dags/{dag_id}/dagRuns", params={"limit": limit, "order_by": "-start_date"}, headers=headers
-    )
-    response.raise_for_status()
-    return runs_from_airflow(response.json())
+    api = AirflowAPI(base_url, token=token, username=username, password=password, client=client)
+    return runs_from_airflow({"dag_runs": api.dag_runs(dag_id, limit=limit)})
 
 
-def fetch_prefect(api_url: str, *, flow_name: str | None = None, limit: int = 100, client: Any = None) -> list[Run]:
+def fetch_airflow_tasks(
+    base_url: str,
+    dag_id: str,
+    *,
+    limit: int = 1000,
+    token: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    client: Any = None,
+) -> dict[str, list[Run]]:
+    """The newest ``limit`` task instances of a DAG, as each task's own run history."""
+    from mlops_tasks.aiops.airflow_api import AirflowAPI
+
+    api = AirflowAPI(base_url, token=token, username=username, password=password, client=client)
+    return tasks_from_airflow({"task_instances": api.task_instances(dag_id, limit=limit)})
+
+
+def fetch_prefect(
+    api_url: str, *, flow_name: str | None = None, limit: int = 100, client: Any = None
+) -> list[Run]:
     import httpx
 
     client = client or httpx.Client(timeout=30)
@@ -95,40 +166,158 @@ def fetch_prefect(api_url: str, *, flow_name: str | None = None, limit: int = 10
     return runs_from_prefect(response.json())
 
 
-def _outlier(values: list[float], threshold: float) -> tuple[bool, float, str]:
-    """Is the last value anomalous given the ones before it? The detector when there is enough history."""
+# With a one-point block, each run is judged against every earlier run (up to ``window``): the
+# detectors' defaults (blocks of 50) are for metric streams, where 50 points are minutes, not weeks.
+DEFAULT_DETECTOR: dict[str, Any] = {"detector": "level", "block": 1}
+# The rarity engine scores nothing against fewer than 30 reference values (its ``min_ref``).
+MIN_HISTORY = 30
+
+
+def _spec(detector: str | dict[str, Any] | None) -> dict[str, Any]:
+    """A detector spec from a name or a spec; one-point blocks unless the spec sets its own."""
+    from mlops_tasks.aiops.detectors import detector_class
+
+    spec = dict(
+        DEFAULT_DETECTOR
+        if detector is None
+        else {"detector": detector}
+        if isinstance(detector, str)
+        else detector
+    )
+    if "block" in detector_class(spec["detector"]).params:
+        spec.setdefault("block", 1)
+    return spec
+
+
+def _outlier(
+    values: list[float],
+    spec: dict[str, Any],
+    threshold: float | None,
+    min_increase: float,
+    min_seconds: float,
+) -> dict[str, Any]:
+    """Score the last value against the ones before it with a fresh detector (it is causal).
+
+    The detector says how rare the value is; only a slower or later run counts, and only by a
+    margin that matters (``min_increase`` of the median and ``min_seconds``): on a very steady
+    history even a second more is rare, but not a problem.
+    """
     import numpy as np
 
-    if len(values) < 6:
-        return False, 0.0, f"only {len(values) - 1} earlier runs: too few to judge"
-    history, last = np.array(values[:-1]), values[-1]
-    median = float(np.median(history))
-    scale = max(float(np.median(np.abs(history - median))) * 1.4826, 0.05 * abs(median), 1e-9)
-    z = (last - median) / scale
-    score = float(z / (abs(z) + 6.0)) if z > 0 else 0.0  # only slower / later is a problem
-    return score >= threshold, round(score, 4), f"last {last:.1f}s vs median {median:.1f}s (robust z {z:.1f})"
+    from mlops_tasks.aiops.detectors import make_detector
+
+    if len(values) - 1 < MIN_HISTORY:
+        return {
+            "bad": False,
+            "score": 0.0,
+            "detail": f"only {len(values) - 1} earlier runs: too few to judge (the detector needs {MIN_HISTORY})",
+        }
+    detector = make_detector(
+        {**spec, **({"threshold": threshold} if threshold is not None else {})}
+    )
+    score = float(detector.update(np.asarray(values, dtype=float))[-1])
+    last, median = values[-1], float(np.median(values[:-1]))
+    matters = last - median >= max(min_increase * abs(median), min_seconds)
+    score = score if last > median else 0.0  # faster or earlier is never a problem
+    return {
+        "bad": score >= detector.threshold and matters,
+        "score": round(score, 4),
+        "threshold": detector.threshold,
+        "detector": spec["detector"],
+        "detail": f"last {last:.1f}s vs median {median:.1f}s of {len(values) - 1} earlier runs ({spec['detector']} score {score:.2f}, alarm at {detector.threshold:g})",
+    }
 
 
-def check_runs(runs: list[Run], *, max_failures: int = 3, threshold: float = 0.6) -> dict[str, Any]:
-    """A verdict on run history (any order): healthy or not, with each finding and each note."""
-    # Runs that never started (no times at all) sort first: they cannot be the newest evidence.
-    runs = sorted(runs, key=lambda r: (r.start or r.queued).timestamp() if (r.start or r.queued) else 0.0)
-    findings, notes = [], []
-    if not runs:
-        return {"healthy": True, "findings": [], "notes": ["no runs in the history"], "runs": 0}
+def _streak(runs: list[Run]) -> int:
     streak = 0
     for run in reversed(runs):
         if run.state in FAILED:
             streak += 1
         elif run.state in SUCCESS:
             break
-    if streak >= max_failures:
-        findings.append({"check": "failure_streak", "detail": f"last {streak} runs failed", "score": 1.0})
-    for name, attr in (("duration", "duration"), ("queue_delay", "queue_delay")):
-        values = [getattr(r, attr) for r in runs if getattr(r, attr) is not None and (attr != "duration" or r.state in SUCCESS | FAILED)]
+    return streak
+
+
+def _timed(run: Run) -> float:
+    # Runs that never started (no times at all) sort first: they cannot be the newest evidence.
+    when = run.start or run.queued
+    return when.timestamp() if when else 0.0
+
+
+def _series_checks(
+    runs: list[Run], prefix: str, opts: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    findings, notes = [], []
+    for name, attr in ((f"{prefix}duration", "duration"), (f"{prefix}queue_delay", "queue_delay")):
+        values = [
+            getattr(r, attr)
+            for r in runs
+            if getattr(r, attr) is not None and (attr != "duration" or r.state in SUCCESS | FAILED)
+        ]
         if not values:
             notes.append(f"{name}: no run has the times needed")
             continue
-        bad, score, detail = _outlier(values, threshold)
-        (findings.append({"check": name, "detail": detail, "score": score}) if bad else notes.append(f"{name}: {detail}"))
+        out = _outlier(values, **opts)
+        bad, detail = out.pop("bad"), out.pop("detail")
+        if bad:
+            findings.append({"check": name, "detail": detail, **out})
+        else:
+            notes.append(f"{name}: {detail}")
+    return findings, notes
+
+
+def check_runs(
+    runs: list[Run],
+    *,
+    max_failures: int = 3,
+    threshold: float | None = None,
+    detector: str | dict[str, Any] | None = None,
+    min_increase: float = 0.2,
+    min_seconds: float = 1.0,
+) -> dict[str, Any]:
+    """A verdict on run history (any order): healthy or not, with each finding and each note.
+
+    ``detector`` is a registered detector's name or a spec (``{"detector": name, **params}``,
+    as in `detect_anomalies`); by default the level detector. ``threshold`` overrides the
+    detector's own alarm threshold. A failure streak is a count, not a rarity: ``max_failures``
+    failed runs in a row, the newest last.
+    """
+    runs = sorted(runs, key=_timed)
+    if not runs:
+        return {"healthy": True, "findings": [], "notes": ["no runs in the history"], "runs": 0}
+    findings: list[dict[str, Any]] = []
+    streak = _streak(runs)
+    if streak >= max_failures:
+        findings.append(
+            {"check": "failure_streak", "detail": f"last {streak} runs failed", "score": 1.0}
+        )
+    opts = {
+        "spec": _spec(detector),
+        "threshold": threshold,
+        "min_increase": min_increase,
+        "min_seconds": min_seconds,
+    }
+    found, notes = _series_checks(runs, "", opts)
+    findings += found
     return {"healthy": not findings, "findings": findings, "notes": notes, "runs": len(runs)}
+
+
+def check_tasks(
+    tasks: dict[str, list[Run]], *, max_failures: int = 3, **options: Any
+) -> dict[str, Any]:
+    """`check_runs` on each task's own history (from `fetch_airflow_tasks`): a slow task hides in a
+    DAG run's duration when other tasks run in parallel with it. Findings name their task."""
+    findings: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for task_id, runs in sorted(tasks.items()):
+        verdict = check_runs(runs, max_failures=max_failures, **options)
+        findings += [
+            {**f, "check": f"task_{f['check']}", "task": task_id} for f in verdict["findings"]
+        ]
+        notes += [f"{task_id}: {n}" for n in verdict["notes"]]
+    return {
+        "healthy": not findings,
+        "findings": findings,
+        "notes": notes or ["no task instances in the history"],
+        "runs": sum(map(len, tasks.values())),
+    }
