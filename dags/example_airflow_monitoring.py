@@ -9,9 +9,8 @@ applies the policy. A "retrain" decision emits an event of the Asset `mlops-task
 (through the operator's `mlops-tasks.decide_retraining.events` alias), and `notify` posts it
 to a webhook when `MLOPS_TASKS_ALERT_WEBHOOK_ENV` names a variable holding one.
 
-**`mlops_tasks_retrain`** is scheduled on that Asset: it runs only after a "retrain" decision.
-Here it refits the reference on the newest data, a stand-in for the training pipeline of the
-model stages (train, evaluate, gate, register), which would be scheduled the same way.
+**`mlops_tasks_training`** (`example_airflow_training.py`: train, evaluate, gate, register,
+promote) is scheduled on that Asset: the scheduler starts it after each "retrain" decision.
 
 * Data: env `MLOPS_TASKS_MONITORING_TRAIN` and `MLOPS_TASKS_MONITORING_CURRENT`, else the
   bike-sharing daily CSV beside the repository for both (no drift, no retraining).
@@ -23,7 +22,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airflow.sdk import DAG, Asset
+from airflow.sdk import DAG
 
 from airflow_provider.operators import (
     DecideRetrainingOperator,
@@ -33,14 +32,26 @@ from airflow_provider.operators import (
     MonitoringReportOperator,
     NotifyOperator,
 )
-from mlops_tasks.monitoring.policy import RETRAIN_EVENT
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+DEFAULT_SOURCE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+)
 TRAIN = os.environ.get("MLOPS_TASKS_MONITORING_TRAIN") or str(DEFAULT_SOURCE)
 CURRENT = os.environ.get("MLOPS_TASKS_MONITORING_CURRENT") or str(DEFAULT_SOURCE)
 ALERT_ENV = os.environ.get("MLOPS_TASKS_ALERT_WEBHOOK_ENV")
-FEATURES = ["season", "mnth", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]
-RETRAIN = Asset(RETRAIN_EVENT)
+FEATURES = [
+    "season",
+    "mnth",
+    "holiday",
+    "weekday",
+    "workingday",
+    "weathersit",
+    "temp",
+    "atemp",
+    "hum",
+    "windspeed",
+]
+MODEL_NAME = os.environ.get("MLOPS_TASKS_EXAMPLE_MODEL", "bike_demand")  # the training DAG's model
 
 with DAG(
     dag_id="mlops_tasks_monitoring",
@@ -51,15 +62,24 @@ with DAG(
     tags=["mlops-tasks", "example", "monitoring"],
 ) as dag:
     train = ExtractOperator(task_id="extract_training", source=TRAIN, cache=True)
-    reference = FitReferenceOperator(task_id="fit_reference", dataset=train.output["dataset"], columns=FEATURES, cache=True)
+    reference = FitReferenceOperator(
+        task_id="fit_reference", dataset=train.output["dataset"], columns=FEATURES, cache=True
+    )
     current = ExtractOperator(task_id="extract_current", source=CURRENT)
-    drift = DetectDriftOperator(task_id="detect_drift", reference=reference.output["reference"], dataset=current.output["dataset"])
+    drift = DetectDriftOperator(
+        task_id="detect_drift",
+        reference=reference.output["reference"],
+        dataset=current.output["dataset"],
+    )
     MonitoringReportOperator(
-        task_id="monitoring_report", reference=reference.output["reference"], drift=drift.output["drift"], model="bikes"
+        task_id="monitoring_report",
+        reference=reference.output["reference"],
+        drift=drift.output["drift"],
+        model=MODEL_NAME,
     )
     decision = DecideRetrainingOperator(
         task_id="decide_retraining",
-        model="bikes",
+        model=MODEL_NAME,
         policy={"max_drift_share": 0.5, "cooldown_hours": 0},
         drift_share=drift.output["share"],
         new_rows=drift.output["current_rows"],
@@ -72,17 +92,6 @@ with DAG(
             text="{{ ti.xcom_pull(task_ids='decide_retraining', key='reasons') }}",
             when=decision.output["retrain"],
         )
-
-with DAG(
-    dag_id="mlops_tasks_retrain",
-    description="Runs when monitoring decides to retrain (scheduled on the mlops-tasks.retrain Asset)",
-    doc_md=__doc__,
-    schedule=[RETRAIN],
-    catchup=False,
-    tags=["mlops-tasks", "example", "training"],
-) as retrain_dag:
-    newest = ExtractOperator(task_id="extract_newest", source=CURRENT)
-    FitReferenceOperator(task_id="refit_reference", dataset=newest.output["dataset"], columns=FEATURES)
 
 
 if __name__ == "__main__":

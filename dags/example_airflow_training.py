@@ -4,6 +4,10 @@
 extract -> validate -> prepare -> train -> evaluate -> gate -> register -> validate_model ->
 branch on the gate's decision -> promote, or end with the champion unchanged.
 
+* Schedule: on the Asset `mlops-tasks.retrain`, whose events the monitoring DAG's
+  `decide_retraining` emits when drift, a performance drop or staleness calls for a new model
+  (`example_airflow_monitoring.py`). Trigger it by hand for the first champion.
+
 * Data: the bike-sharing daily CSV (`MLOPS_TASKS_EXAMPLE_SOURCE` overrides). `casual` and
   `registered` sum to the target `cnt` and `instant` is a row number: they are never features.
 * Target and time column: `MLOPS_TASKS_EXAMPLE_TARGET` (default `cnt`, regression) and
@@ -26,7 +30,7 @@ import os
 from pathlib import Path
 
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Asset, task
 
 from airflow_provider.operators import (
     EvaluateOperator,
@@ -39,9 +43,12 @@ from airflow_provider.operators import (
     ValidateModelOperator,
     ValidateOperator,
 )
+from mlops_tasks.monitoring.policy import RETRAIN_EVENT
 from mlops_tasks.validation.schema import DatasetSchema
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+DEFAULT_SOURCE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+)
 SOURCE = os.environ.get("MLOPS_TASKS_EXAMPLE_SOURCE") or str(DEFAULT_SOURCE)
 TARGET = os.environ.get("MLOPS_TASKS_EXAMPLE_TARGET", "cnt")
 TIME_COLUMN = os.environ.get("MLOPS_TASKS_EXAMPLE_TIME_COLUMN", "dteday")
@@ -61,12 +68,14 @@ with DAG(
     dag_id="mlops_tasks_training",
     description="Train, evaluate, gate against the champion, register and promote",
     doc_md=__doc__,
-    schedule=None,
+    schedule=[Asset(RETRAIN_EVENT)],
     catchup=False,
     tags=["mlops-tasks", "example", "model"],
 ) as dag:
     extract = ExtractOperator(task_id="extract", source=SOURCE)
-    validate = ValidateOperator(task_id="validate", dataset=extract.output["dataset"], rules=contract_rules(CONTRACT))
+    validate = ValidateOperator(
+        task_id="validate", dataset=extract.output["dataset"], rules=contract_rules(CONTRACT)
+    )
     prepare = PrepareOperator(
         task_id="prepare", dataset=extract.output["dataset"], split="time", time_column=TIME_COLUMN,
         target=TARGET, exclude_columns=LEAKS, fractions=(0.7, 0.0, 0.3),
@@ -78,7 +87,11 @@ with DAG(
         drop=[*LEAKS, TIME_COLUMN],
     )  # fmt: skip
     evaluate = EvaluateOperator(
-        task_id="evaluate", model=train.output["model"], dataset=prepare.output["test"], slices=["season"], bootstrap=300
+        task_id="evaluate",
+        model=train.output["model"],
+        dataset=prepare.output["test"],
+        slices=["season"],
+        bootstrap=300,
     )
     gate = GateOperator(
         task_id="gate", model=train.output["model"], dataset=prepare.output["test"], name=MODEL_NAME,
@@ -89,14 +102,18 @@ with DAG(
         task_id="register", name=MODEL_NAME, model=train.output["model"], alias="challenger",
         metrics=evaluate.output["metrics"], tags={"gate": "{{ ti.xcom_pull('gate', key='decision') }}"},
     )  # fmt: skip
-    validate_model = ValidateModelOperator(task_id="validate_model", model=train.output["model"], dataset=prepare.output["test"])
+    validate_model = ValidateModelOperator(
+        task_id="validate_model", model=train.output["model"], dataset=prepare.output["test"]
+    )
 
     @task.branch(task_id="decide")
     def decide(decision: str) -> str:
         """Follow the gate: promote the candidate, or keep the champion."""
         return "promote" if decision == "promote" else "keep_champion"
 
-    promote = PromoteOperator(task_id="promote", name=MODEL_NAME, model=train.output["model"], reason="passed the gate")
+    promote = PromoteOperator(
+        task_id="promote", name=MODEL_NAME, model=train.output["model"], reason="passed the gate"
+    )
     keep = EmptyOperator(task_id="keep_champion")
     branch = decide(gate.output["decision"])
     register >> validate_model >> branch >> [promote, keep]
