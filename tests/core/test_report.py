@@ -70,3 +70,62 @@ def test_a_json_that_is_not_a_profile_is_refused(settings):
     not_profile = ctx.write_json({"hello": 1}, kind="profile")
     with pytest.raises(DataError, match="is not a profile"):
         run_task("data_report", {"profile": not_profile}, settings=settings)
+
+
+XSS = "<script>alert(1)</script>"
+
+
+def _escaped_everywhere(html: str) -> bool:
+    return "<script" not in html and "&lt;script&gt;" in html
+
+
+def test_every_report_escapes_user_text():
+    from mlops_tasks.aiops.incident_report import render_incident_report
+    from mlops_tasks.models import plots as model_plots
+    from mlops_tasks.monitoring import detect_drift, fit_reference
+    from mlops_tasks.monitoring.report import current_shares, render_report
+    from mlops_tasks.monitoring.summary import summarize
+    from mlops_tasks.reports.data_report import render_data_report
+
+    rng = np.random.default_rng(0)
+    ref = fit_reference(pd.DataFrame({XSS: rng.normal(size=200), "k": rng.choice([XSS, "b"], 200)}))
+    cur = pd.DataFrame({XSS: rng.normal(1, 1, 100), "k": rng.choice([XSS, "c"], 100)})
+    history = [{"at": XSS, "share": 0.2}]
+    monitoring = render_report(ref, detect_drift(ref, cur), current_shares(ref, summarize(ref, cur)), history, title=XSS)
+    assert _escaped_everywhere(monitoring)
+
+    index = pd.date_range("2024-01-01", periods=30, freq="1min", tz="UTC")
+    incident = {"key": XSS, "status": XSS, "title": XSS, "started_at": "2024-01-01T00:10:00+00:00",
+                "last_seen": "2024-01-01T00:20:00+00:00",
+                "alerts": [{"starts_at": "2024-01-01T00:10:00+00:00", "last_seen": "2024-01-01T00:20:00+00:00",
+                            "labels": {"alertname": XSS, "service": XSS}}]}  # fmt: skip
+    page = render_incident_report(
+        incident, causes=[{"service": XSS, "score": 1.0, "metric": XSS, "reason": XSS}],
+        series={f"{XSS} · latency": pd.Series(rng.normal(size=30), index=index)},
+        graph={"nodes": [{"id": XSS}], "edges": []}, onset="2024-01-01T00:10:00+00:00",
+    )  # fmt: skip
+    assert _escaped_everywhere(page) and page.count("<svg") == 3  # timeline, graph, series
+
+    assert _escaped_everywhere(model_plots.bars({XSS: 1.0, "b$c$": 2.0}, title=XSS, errors={XSS: (0.5, 1.5)}))
+
+    profile = {"dataset": {"uri": "memory://d", "sha256": "ab" * 32}, "rows": 2, "columns": {
+        XSS: {"type": "string", "kind": "categorical", "count": 2, "nulls": 1, "null_fraction": 0.5, "distinct": 1,
+              "top": [{"value": XSS, "count": 1}]}}}  # fmt: skip
+    assert _escaped_everywhere(render_data_report(profile))
+
+
+def test_plots_are_the_same_bytes_for_the_same_inputs():
+    from mlops_tasks.reports import plots
+
+    times = pd.date_range("2024-01-01", periods=5, freq="1h")
+    draw = [
+        lambda: plots.series_svg(range(3), [0.1, 0.6, 0.2], xticklabels=["a", "b", "now"], threshold=0.5,
+                                 highlight=[False, True, False]),
+        lambda: plots.series_svg(times, [1, 2, 3, 2, 1], marks=[times[2]], title="$x$ latency"),
+        lambda: plots.timeline_svg([(times[0], times[1], "Cpu @ cart"), (times[2], times[4], "Lat @ web")]),
+        lambda: plots.grouped_bars_svg(["<= 1", "> 1"], {"reference": [0.5, 0.5], "current": [0.2, 0.8]}),
+        lambda: plots.curve_svg([0, 0.5, 1], [0, 0.8, 1], diagonal=(0, 1), label="AUC 0.9"),
+    ]  # fmt: skip
+    for plot in draw:
+        first = plot()
+        assert first.startswith("<svg") and first == plot()
