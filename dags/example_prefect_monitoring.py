@@ -4,15 +4,24 @@
 recorded result), compares the current window with it (`detect_drift`, automatic methods),
 writes the HTML report and Prometheus metrics (`monitoring_report`) and applies the retraining
 policy (`decide_retraining`). A "retrain" decision emits the Prefect event
-``mlops-tasks.retrain`` (the result's ``events``), and the `retrain` deployment's trigger
-expects that event: Prefect's automations start it.
+``mlops-tasks.retrain`` (the result's ``events``).
 
-`retrain` refits the reference on the newest data: a stand-in for the model stages' training
-flow, which would be deployed with the same trigger.
+The training flow of `example_prefect_training.py` (`mlops-tasks-training`: extract -> validate
+-> prepare -> train -> evaluate -> gate -> register -> validate_model -> promote) is deployed
+as `mlops-tasks-training/on-retrain-decision` with a trigger that expects that event: the
+server's automation (its triggers service) creates a flow run of the deployment for each
+"retrain" decision, and the process that serves the deployment runs it. The trigger passes the
+decided model (the event's ``payload.model``) as the training's `model_name`; both flows watch
+and train `bike_demand`.
 
 * Data: the flow parameters, else env `MLOPS_TASKS_MONITORING_TRAIN` / `..._CURRENT`, else the
   bike-sharing daily CSV beside the repository for both (no drift).
-* Stores: the `store` parameter (a `MlopsTasksStore` block or its name), else `MLOPS_TASKS_*`.
+* Retraining data: the training deployment's `source` parameter, set from the `newest`
+  argument of `training_deployment`, else env `MLOPS_TASKS_MONITORING_NEWEST` where the
+  deployment is made; without either, the training flow's own default
+  (`MLOPS_TASKS_EXAMPLE_SOURCE`, else the daily CSV) where it runs.
+* Stores: the `store` parameter (a `MlopsTasksStore` block or its name), else `MLOPS_TASKS_*`
+  (those of the serving process for the training runs).
 
 Serve both (a daily monitoring schedule, and training on the event):
 `python dags/example_prefect_monitoring.py`.
@@ -20,20 +29,42 @@ Serve both (a daily monitoring schedule, and training on the event):
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from pathlib import Path
 
 from prefect import flow
 
 from mlops_tasks.monitoring.policy import RETRAIN_EVENT
-from mlops_tasks.tasks.reference import FitReferenceResult
 from mlops_tasks.tasks.retraining import RetrainingResult
 from prefect_blocks.blocks import MlopsTasksStore
 from prefect_blocks.events import resource_id
-from prefect_blocks.tasks import decide_retraining, detect_drift, extract, fit_reference, monitoring_report
+from prefect_blocks.tasks import (
+    decide_retraining,
+    detect_drift,
+    extract,
+    fit_reference,
+    monitoring_report,
+)
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
-FEATURES = ["season", "mnth", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]
+DEFAULT_SOURCE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+)
+FEATURES = [
+    "season",
+    "mnth",
+    "holiday",
+    "weekday",
+    "workingday",
+    "weathersit",
+    "temp",
+    "atemp",
+    "hum",
+    "windspeed",
+]
+TRAINING_FILE = Path(__file__).resolve().with_name("example_prefect_training.py")
+TRAINING_DEPLOYMENT = "on-retrain-decision"  # mlops-tasks-training/on-retrain-decision
 
 
 def _source(given: str | None, env: str) -> str:
@@ -45,10 +76,12 @@ def monitoring(
     train_source: str | None = None,
     current_source: str | None = None,
     store: MlopsTasksStore | str | None = None,
-    model: str = "bikes",
+    model: str = "bike_demand",
 ) -> RetrainingResult:
     """Drift of the current window against the training reference; report; retraining decision."""
-    train = extract(source=_source(train_source, "MLOPS_TASKS_MONITORING_TRAIN"), store=store, cache=True)
+    train = extract(
+        source=_source(train_source, "MLOPS_TASKS_MONITORING_TRAIN"), store=store, cache=True
+    )
     reference = fit_reference(dataset=train.dataset, columns=FEATURES, store=store, cache=True)
     current = extract(source=_source(current_source, "MLOPS_TASKS_MONITORING_CURRENT"), store=store)
     drift = detect_drift(reference=reference.reference, dataset=current.dataset, store=store)
@@ -60,32 +93,53 @@ def monitoring(
         new_rows=drift.current_rows,
         store=store,
     )
-    print(f"drifted: {drift.drifted_columns or 'none'}; retrain: {decision.retrain} {decision.reasons}")
+    print(
+        f"drifted: {drift.drifted_columns or 'none'}; retrain: {decision.retrain} {decision.reasons}"
+    )
     return decision
 
 
-@flow(name="mlops-tasks-retrain", log_prints=True)
-def retrain(source: str | None = None, store: MlopsTasksStore | str | None = None) -> FitReferenceResult:
-    """Stand-in training flow: refit the reference on the newest data."""
-    newest = extract(source=_source(source, "MLOPS_TASKS_MONITORING_CURRENT"), store=store)
-    return fit_reference(dataset=newest.dataset, columns=FEATURES, store=store)
+def training_flow():
+    """The `training` flow of `example_prefect_training.py` beside this file (`dags/` is no package)."""
+    name = TRAINING_FILE.stem
+    module = sys.modules.get(name)
+    if module is None or Path(getattr(module, "__file__", "")).resolve() != TRAINING_FILE:
+        spec = importlib.util.spec_from_file_location(name, TRAINING_FILE)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # importable by name, as when `dags/` is on the path
+        spec.loader.exec_module(module)
+    return module.training
 
 
 def retrain_trigger():
-    """The trigger that starts the training deployment on a "retrain" decision."""
+    """The trigger that starts the training deployment on a "retrain" decision, for the decided model."""
     from prefect.events import DeploymentEventTrigger
 
     return DeploymentEventTrigger(
+        name="retrain on decision",
         expect={RETRAIN_EVENT},
         match={"prefect.resource.id": resource_id("decide_retraining")},
+        parameters={"model_name": "{{ event.payload.model }}"},
     )
 
 
-def retrain_deployment():
-    return retrain.to_deployment(name="on-retrain-decision", triggers=[retrain_trigger()])
+def training_deployment(newest: str | None = None):
+    """`mlops-tasks-training/on-retrain-decision`: the training flow, run by the trigger on the newest data."""
+    newest = newest or os.environ.get("MLOPS_TASKS_MONITORING_NEWEST")
+    return training_flow().to_deployment(
+        name=TRAINING_DEPLOYMENT,
+        triggers=[retrain_trigger()],
+        parameters={"source": newest} if newest else None,
+        description="Retrain, gate and promote when monitoring decides to retrain.",
+    )
+
+
+def deployments(newest: str | None = None) -> list:
+    """What `python dags/example_prefect_monitoring.py` serves: daily monitoring, training on the event."""
+    return [monitoring.to_deployment(name="daily", cron="0 6 * * *"), training_deployment(newest)]
 
 
 if __name__ == "__main__":
     from prefect import serve
 
-    serve(monitoring.to_deployment(name="daily", cron="0 6 * * *"), retrain_deployment())
+    serve(*deployments())

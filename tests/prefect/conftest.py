@@ -25,12 +25,13 @@ else:
         PREFECT_SERVER_LOGGING_LEVEL="WARNING",
         PREFECT_TELEMETRY_ENABLE_RESOURCE_METRICS="false",
     )
-    # Server loops these tests do not need (schedules, automations, late-run and worker
-    # bookkeeping): less background work on a small CI box. Task-run recording and event
-    # persistence stay on: the tests read both back.
+    # Server loops these tests do not need (schedules, late-run and worker bookkeeping): less
+    # background work on a small CI box. Task-run recording and event persistence stay on: the
+    # tests read both back. So do the triggers (automations and their actions): the monitoring
+    # loop test has a deployment trigger start the training deployment.
     for _service in (
         "SCHEDULER", "LATE_RUNS", "FOREMAN", "CANCELLATION_CLEANUP", "PAUSE_EXPIRATIONS",
-        "TRIGGERS", "REPOSSESSOR",
+        "REPOSSESSOR",
     ):  # fmt: skip
         os.environ[f"PREFECT_SERVER_SERVICES_{_service}_ENABLED"] = "false"
     for _name in ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_UI_URL"):

@@ -1,16 +1,21 @@
-"""The closed loop under Prefect: injected drift -> "retrain" decision -> event -> training deployment.
+"""The closed loop under Prefect: injected drift -> "retrain" decision -> event -> training deployment -> training.
 
-The flows run for real on the session's test server. The "retrain" decision's event is read
-back from the server and matches the trigger of the training deployment, which is applied to
-the server; the harness has no worker to run that deployment, so the test then runs the
-training flow itself, as the automation would have it run.
+Nothing is run by hand past the monitoring flow: the example's deployments are served by a
+Prefect `Runner` in a background thread (what `python dags/example_prefect_monitoring.py`
+does with `serve`), the session server's triggers service (on in `conftest.py`) evaluates the
+training deployment's trigger on the decision's event and creates a flow run of the deployment,
+and the runner executes that run in a subprocess that loads the training flow from its file,
+with this test's environment (`MLOPS_TASKS_*`, the server's URL).
 """
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import sys
+import threading
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,43 +25,153 @@ pytest.importorskip("prefect")
 pytestmark = pytest.mark.prefect
 
 REPO = Path(__file__).resolve().parents[2]
+# Trigger -> flow run -> runner poll -> a subprocess that imports Prefect and trains, on a
+# loaded two-core CI box.
+TRAINING_TIMEOUT = 240
 
 
 @pytest.fixture
 def example(bike_csv, tmp_path, env_home, monkeypatch):
     paths = write_loop_data(bike_csv, tmp_path)
     monkeypatch.setenv("MLOPS_TASKS_MONITORING_TRAIN", str(paths["train"]))
-    spec = importlib.util.spec_from_file_location("example_prefect_monitoring", REPO / "dags" / "example_prefect_monitoring.py")
+    # Deployment entrypoints are file paths relative to the working directory, which the runner's
+    # subprocess inherits.
+    monkeypatch.chdir(REPO)
+    spec = importlib.util.spec_from_file_location(
+        "example_prefect_monitoring", REPO / "dags" / "example_prefect_monitoring.py"
+    )
     module = importlib.util.module_from_spec(spec)
     # Importable by name: a deployment records where its flow comes from.
     monkeypatch.setitem(sys.modules, spec.name, module)
+    monkeypatch.delitem(sys.modules, "example_prefect_training", raising=False)
     spec.loader.exec_module(module)
     module.paths = paths
     return module
 
 
-def _wait(fetch, timeout=30):
+class ServedInBackground:
+    """A `Runner` serving deployments from a daemon thread with its own event loop."""
+
+    def __init__(self, deployments):
+        from prefect.runner import Runner
+
+        # Poll every second (the default is 10 s); one run at a time.
+        self.runner = Runner(
+            name=f"mlops-tasks-loop-{uuid.uuid4().hex[:8]}",
+            query_seconds=1,
+            limit=1,
+            pause_on_shutdown=False,
+        )
+        self.deployment_ids = {d.name: self.runner.add_deployment(d) for d in deployments}
+        self.loop = asyncio.new_event_loop()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="prefect-runner", daemon=True)
+
+    def _run(self):
+        asyncio.set_event_loop(self.loop)
+        try:
+            self.task = self.loop.create_task(self.runner.start())
+            self.loop.run_until_complete(self.task)
+        except asyncio.CancelledError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            self.error = exc
+        finally:
+            self.loop.run_until_complete(self.loop.shutdown_asyncgens())
+            self.loop.close()
+
+    def start(self, timeout=60):
+        self.thread.start()
+        deadline = time.monotonic() + timeout
+        while not self.runner.started and self.thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert self.runner.started, f"the runner did not start: {self.error!r}"
+        return self
+
+    def stop(self, timeout=60):
+        if self.thread.is_alive() and not self.loop.is_closed():
+            if self.runner.started:
+                # Stops polling and kills the runs in progress (none, when the test passed).
+                asyncio.run_coroutine_threadsafe(self.runner.astop(), self.loop).result(timeout)
+            else:
+                self.loop.call_soon_threadsafe(self.task.cancel)
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "the runner thread did not stop"
+
+
+@pytest.fixture
+def served(example, prefect_client):
+    """The example's deployments served as `python dags/example_prefect_monitoring.py` does."""
+    deployments = example.deployments(newest=str(example.paths["newest"]))
+    server = ServedInBackground(deployments)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+        # Left on the session server, the trigger would start runs for later tests' decisions.
+        for deployment_id in server.deployment_ids.values():
+            prefect_client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
+            prefect_client.delete_deployment(deployment_id)
+
+
+def _wait(fetch, timeout=30, every=0.5):
     """Poll the server until ``fetch`` returns something (it persists events in batches)."""
     deadline = time.monotonic() + timeout
     while True:
         found = fetch()
         if found or time.monotonic() > deadline:
             return found
-        time.sleep(0.5)
+        time.sleep(every)
 
 
-def test_injected_drift_emits_the_event_that_runs_the_training_deployment(example, prefect_client, env_home):
+def _flow_runs(client, deployment_id):
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+    from prefect.client.schemas.sorting import FlowRunSort
+
+    # `sort` and `limit` given: Prefect 3.8's sync client sends None for them otherwise (422).
+    return client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        sort=FlowRunSort.EXPECTED_START_TIME_ASC,
+        limit=10,
+    )
+
+
+def _events(client, name, related_id):
     from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
+
+    return client.read_events(
+        filter=EventFilter(
+            event=EventNameFilter(name=[name]), related=EventRelatedFilter(id=[related_id])
+        ),
+        limit=50,
+    ).events
+
+
+def test_injected_drift_runs_the_training_deployment_through_its_trigger(
+    example, served, prefect_client, env_home
+):
     from prefect.events.worker import EventsWorker
 
     from mlops_tasks.metadata import MetadataStore
     from mlops_tasks.monitoring.policy import RETRAIN_EVENT
 
-    # The training deployment and its trigger are accepted by the server.
-    deployment = example.retrain_deployment()
-    [trigger] = deployment.triggers
-    assert trigger.expect == {RETRAIN_EVENT} and list(trigger.match["prefect.resource.id"]) == ["mlops-tasks.task.decide_retraining"]
-    deployment.apply()
+    # The training deployment and its trigger, as served.
+    training_id = served.deployment_ids[example.TRAINING_DEPLOYMENT]
+    deployment = prefect_client.read_deployment(training_id)
+    assert deployment.parameters == {"source": str(example.paths["newest"])}
+    [automation] = prefect_client.read_resource_related_automations(
+        f"prefect.deployment.{training_id}"
+    )
+    assert automation.trigger.expect == {RETRAIN_EVENT}
+    assert list(automation.trigger.match["prefect.resource.id"]) == [
+        "mlops-tasks.task.decide_retraining"
+    ]
+    [action] = automation.actions
+    assert action.type == "run-deployment" and action.deployment_id == training_id
+
+    # No drift first: no event, so no training run (checked below: the one run is the drift's).
+    calm = example.monitoring(current_source=str(example.paths["current"]), return_state=True)
+    assert calm.is_completed() and calm.result().retrain is False
 
     state = example.monitoring(current_source=str(example.paths["drifted"]), return_state=True)
     assert state.is_completed(), state.message
@@ -65,28 +180,75 @@ def test_injected_drift_emits_the_event_that_runs_the_training_deployment(exampl
     flow_run_id = str(state.state_details.flow_run_id)
 
     EventsWorker.drain_all()
-    related = EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"])
-    events = _wait(
-        lambda: prefect_client.read_events(
-            filter=EventFilter(event=EventNameFilter(name=[RETRAIN_EVENT]), related=related), limit=50
-        ).events
+    [event] = _wait(
+        lambda: _events(prefect_client, RETRAIN_EVENT, f"prefect.flow-run.{flow_run_id}")
     )
-    [event] = events
     assert event.resource.id == "mlops-tasks.task.decide_retraining"
-    assert event.payload["retrain"] is True and event.payload["model"] == "bikes"
+    assert event.payload["retrain"] is True and event.payload["model"] == "bike_demand"
 
-    # Prefect's automation would now start the training deployment; the harness has no worker to
-    # run it, so the test runs the training flow because the decision says so.
-    result = example.retrain(source=str(example.paths["drifted"]), return_state=True)
-    assert result.is_completed() and result.result().rows == 366
-    training_run_id = str(result.state_details.flow_run_id)
+    # The automation creates the training run and the runner executes it: wait for its end.
+    def finished():
+        runs = _flow_runs(prefect_client, training_id)
+        return runs if runs and all(r.state and r.state.is_final() for r in runs) else None
+
+    runs = _wait(finished, timeout=TRAINING_TIMEOUT, every=1)
+    assert served.error is None, served.error
+    assert runs, (
+        f"no finished run of the training deployment: {_flow_runs(prefect_client, training_id)}"
+    )
+    [run] = runs  # the no-drift decision started none
+    assert (
+        run.created_by
+        and run.created_by.type == "AUTOMATION"
+        and run.created_by.id == automation.id
+    )
+    assert run.parameters == {"source": str(example.paths["newest"]), "model_name": "bike_demand"}
+    assert run.state.is_completed() and run.state.name == "Promoted", (
+        run.state
+    )  # the first model: champion
+    assert run.expected_start_time > event.occurred
+    # The automation's action names the flow run it made and the event that triggered it.
+    [executed] = _wait(
+        lambda: _events(
+            prefect_client, "prefect.automation.action.executed", f"prefect.flow-run.{run.id}"
+        )
+    )
+    assert executed.resource.id == f"prefect.automation.{automation.id}"
+    triggering = [r.id for r in executed.related if r.role == "triggering-event"]
+    assert triggering == [f"prefect.event.{event.id}"]
+
+    # The training tasks ran in that flow run, on the newest data (2011 + the drifted 2012).
     store = MetadataStore(f"sqlite:///{env_home / 'metadata.db'}")
-    [refit] = store.runs(task="fit_reference", limit=1)
-    assert refit["flow_run_id"] == training_run_id and refit["status"] == "succeeded"
+    tasks = (
+        "extract",
+        "validate",
+        "prepare",
+        "train",
+        "evaluate",
+        "gate",
+        "register",
+        "validate_model",
+        "promote",
+    )
+    for task in tasks:
+        [execution] = [
+            e for e in store.runs(task=task, limit=50) if e["flow_run_id"] == str(run.id)
+        ]
+        assert execution["status"] == "succeeded" and execution["engine"] == "prefect", execution
+    [extracted] = [
+        e for e in store.runs(task="extract", limit=50) if e["flow_run_id"] == str(run.id)
+    ]
+    assert (
+        extracted["config"]["source"] == str(example.paths["newest"])
+        and extracted["result"]["rows"] == 731
+    )
+    [registered] = [
+        e for e in store.runs(task="register", limit=50) if e["flow_run_id"] == str(run.id)
+    ]
+    assert registered["result"]["name"] == "bike_demand"
 
 
 def test_no_drift_no_event(example, prefect_client):
-    from prefect.events.filters import EventFilter, EventNameFilter, EventRelatedFilter
     from prefect.events.worker import EventsWorker
 
     from mlops_tasks.monitoring.policy import RETRAIN_EVENT
@@ -94,20 +256,7 @@ def test_no_drift_no_event(example, prefect_client):
     state = example.monitoring(current_source=str(example.paths["current"]), return_state=True)
     assert state.is_completed() and state.result().retrain is False
     EventsWorker.drain_all()
-    flow_run_id = str(state.state_details.flow_run_id)
+    related = f"prefect.flow-run.{state.state_details.flow_run_id}"
     # The task's completion event arrives: once it is there, a retrain event would be too.
-    completed = _wait(
-        lambda: prefect_client.read_events(
-            filter=EventFilter(
-                event=EventNameFilter(name=["mlops-tasks.task.completed"]),
-                related=EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"]),
-            ),
-            limit=50,
-        ).events
-    )
-    assert completed
-    retrain_events = prefect_client.read_events(
-        filter=EventFilter(event=EventNameFilter(name=[RETRAIN_EVENT]), related=EventRelatedFilter(id=[f"prefect.flow-run.{flow_run_id}"])),
-        limit=50,
-    ).events
-    assert retrain_events == []
+    assert _wait(lambda: _events(prefect_client, "mlops-tasks.task.completed", related))
+    assert _events(prefect_client, RETRAIN_EVENT, related) == []
