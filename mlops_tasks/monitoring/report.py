@@ -111,7 +111,7 @@ def _shares_plot(data: dict[str, Any]) -> Markup:
                 "reference": _shares(data["reference"][:MAX_BARS], len(labels)),
                 "current": _shares(data["current"][:MAX_BARS], len(labels)),
             },
-            ylabel="share of rows",
+            ylabel="share",
         )
     )
 

@@ -21,6 +21,7 @@ from itertools import pairwise
 from typing import Any
 
 COLOR, ACCENT, MUTED, BAD = "#4c78a8", "#f58518", "#b0b7c3", "#c0392b"
+_PALETTE = (COLOR, ACCENT, MUTED)
 # Scientific notation past 1e4: labels of wide-ranged data stay readable.
 _STYLE = {
     "svg.hashsalt": "mlops-tasks",
@@ -115,16 +116,15 @@ def bars_svg(
     n = len(labels)
     with _axes(width, height or max(1.0, 0.22 * n + 0.5 + 0.25 * bool(title))) as ax:
         _few_ticks(ax.xaxis)
-        heights = np.nan_to_num(np.asarray(values, dtype=float))
+        heights = np.asarray(values, dtype=float)
         xerr = None
-        if intervals is not None:
-            spans = [(np.nan, np.nan) if iv is None else iv for iv in intervals]
-            below = [max(0.0, v - lo) for v, (lo, _) in zip(values, spans)]
-            above = [max(0.0, hi - v) for v, (_, hi) in zip(values, spans)]
-            xerr = np.nan_to_num(np.array([below, above], dtype=float))  # NaN: no whisker
+        if intervals:
+            low, high = np.array([iv or (np.nan, np.nan) for iv in intervals], dtype=float).T
+            # No whisker where the value or its interval is unknown (NaN).
+            xerr = np.nan_to_num([heights - low, high - heights]).clip(min=0)
         colors = [BAD if h else COLOR for h in (highlight or [False] * n)]
         positions = list(range(n))[::-1]
-        ax.barh(positions, heights, xerr=xerr, color=colors, capsize=2)
+        ax.barh(positions, np.nan_to_num(heights), xerr=xerr, color=colors, capsize=2)
         ax.set_yticks(positions, [_label(label) for label in labels])
         if limit is not None:
             ax.set_xlim(0, limit)
@@ -138,7 +138,7 @@ def grouped_bars_svg(
     *,
     ylabel: str = "",
     width: float = 8.0,
-    height: float = 2.6,
+    height: float = 3.0,
 ) -> str:
     """Vertical bars side by side per label, one colour per group (reference vs current)."""
     import numpy as np
@@ -146,15 +146,12 @@ def grouped_bars_svg(
     slot = 0.8 / max(len(groups), 1)
     with _axes(width, height) as ax:
         x = np.arange(len(labels))
-        for i, ((name, values), color) in enumerate(zip(groups.items(), (COLOR, ACCENT, MUTED))):
-            ax.bar(
-                x + (i - (len(groups) - 1) / 2) * slot,
-                values,
-                slot,
-                color=color,
-                label=_label(name),
-            )
-        ax.set_xticks(x, [_label(label) for label in labels], rotation=90)
+        for i, (name, values) in enumerate(groups.items()):
+            offset = (i - (len(groups) - 1) / 2) * slot
+            ax.bar(x + offset, values, slot, color=_PALETTE[i % len(_PALETTE)], label=_label(name))
+        names = [_label(label) for label in labels]
+        # Bin ranges ("0.1 .. 0.2") would overlap side by side; short category names fit.
+        ax.set_xticks(x, names, rotation=90 if max(map(len, names), default=0) > 8 else 0)
         ax.set_ylabel(ylabel)
         # Above the axes: inside, it would hide the tallest bars.
         ax.legend(loc="lower right", bbox_to_anchor=(1, 1), ncols=len(groups), frameon=False)
@@ -177,7 +174,8 @@ def curve_svg(
     width: float = 4.2,
     height: float = 3.2,
 ) -> str:
-    """y against x as a line (or points), with a dashed `diagonal` y = x or `baseline` y = b to compare with."""
+    """y against x as a line (or points), with a dashed `diagonal` y = x or `baseline` y = b
+    to compare with (chance, a perfect fit)."""
     with _axes(width, height) as ax:
         if diagonal is not None:
             ax.plot(diagonal, diagonal, ls="--", c=MUTED, lw=0.8)
