@@ -33,7 +33,7 @@ from mlops_tasks.aiops.pipeline_health import (
 USER, PASSWORD = "health", "live-test-pw"
 SLOW, FAILING = "mlops_tasks_test_health_slow", "mlops_tasks_test_health_failing"
 QUICK_RUNS = MIN_HISTORY + 2
-SLOW_SECONDS = 2.5  # quick runs take ~0.3 s; the check wants 1 s and 20 % above the median
+SLOW_SECONDS = 6.0  # quick runs take ~0.3 s, but a busy machine has hiccups of a second or two
 
 DAG_FILE = f'''"""Test DAGs of test_pipeline_health_live.py (written by it): one task that sleeps or fails as the run's conf says."""
 
@@ -191,13 +191,13 @@ def test_the_registered_task_reads_the_api_with_a_token(url, history, stores, mo
     assert login.status_code == 201
     monkeypatch.setenv("HEALTH_TOKEN", login.json()["access_token"])
     config = {"engine": "airflow", "api_url": url, "dag_id": SLOW, "token_env": "HEALTH_TOKEN"}
-    with pytest.raises(CheckFailedError, match="duration: last") as failed:
-        run_task("check_pipeline_health", config, settings=stores)
-    assert failed.value.result.runs == QUICK_RUNS + 1
     verdict = run_task(
         "check_pipeline_health", {**config, "fail_when_unhealthy": False}, settings=stores
     )
-    assert not verdict.healthy and [f["check"] for f in verdict.findings] == ["duration"]
+    assert not verdict.healthy and [f["check"] for f in verdict.findings] == ["duration"], verdict
+    with pytest.raises(CheckFailedError, match="duration: last") as failed:
+        run_task("check_pipeline_health", config, settings=stores)
+    assert failed.value.result.runs == QUICK_RUNS + 1
 
 
 def test_failing_runs_make_a_failure_streak(url, history):
