@@ -118,7 +118,7 @@ def correlate(
     alerts: list[Alert],
     *,
     edges: Iterable[tuple[str, str]] = (),
-    gap: timedelta = timedelta(minutes=1),
+    gap: timedelta = timedelta(seconds=90),
     hops: int = 1,
     max_span: timedelta = timedelta(minutes=10),
     resolve_after: timedelta = timedelta(minutes=15),
@@ -127,6 +127,9 @@ def correlate(
 ) -> list[Incident]:
     """Group de-duplicated alerts into incidents, continuing `open_incidents` from an earlier run.
 
+    `gap` is 1.5 evaluation intervals of a usual 1-minute rule: a rule's next firing arrives a
+    second or two late as often as early (scrape jitter), and at exactly one interval the
+    late half would each open an incident of their own.
     `max_span` caps how long one incident keeps absorbing alerts, so a flapping alert cannot
     chain unrelated problems together for hours. `now` (default: the newest alert) decides
     which incidents are stale enough to resolve.

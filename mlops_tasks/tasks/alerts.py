@@ -17,7 +17,7 @@ class CorrelateAlertsConfig(TaskConfig):
     sources: list[str] = Field(default_factory=list, description="Alert files or URLs: Alertmanager webhook JSON, a JSON list, or CSV.")
     alerts: list[dict] | dict | None = Field(None, description="Alerts given inline (a webhook body or a list).")
     topology: ArtifactRef | None = Field(None, description="Service graph artifact (map_topology) to relate services.")
-    gap_minutes: float = Field(1.0, gt=0, description="Largest gap between alert starts within one incident.")
+    gap_minutes: float = Field(1.5, gt=0, description="Largest gap between alert starts within one incident.")
     hops: int = Field(1, ge=0, description="Services this many calls apart are related.")
     max_span_minutes: float = Field(10.0, gt=0)
     resolve_after_minutes: float = Field(15.0, gt=0)

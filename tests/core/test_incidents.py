@@ -26,6 +26,16 @@ def test_time_topology_and_labels_decide_the_grouping():
     assert len({i.key for i in incidents}) == 3
 
 
+def test_a_rule_firing_a_little_late_keeps_its_incident():
+    # A 1-minute rule on one service: its next alerts start 61 s and 62 s after the one before
+    # (scrape jitter). Two minutes of silence later is a new problem.
+    starts = [0, 61, 123, 243]
+    alerts = [Alert({"alertname": f"Latency{i}", "service": "cart"}, T + timedelta(seconds=s)) for i, s in enumerate(starts)]
+    incidents = correlate(alerts)
+    assert [len(i.alerts) for i in incidents] == [3, 1]
+    assert [len(i.alerts) for i in correlate(alerts, gap=timedelta(seconds=60))] == [1, 1, 1, 1]
+
+
 def test_alerts_without_service_use_grouping_labels():
     incidents = correlate([alert("A", None, 0, cluster="x"), alert("B", None, 0, cluster="y"), alert("C", None, 0, cluster="x")])
     assert sorted(len(i.alerts) for i in incidents) == [1, 2]
