@@ -1,12 +1,14 @@
 """Drift push-down: the current data's summary computed inside the database.
 
-Only the histograms cross the wire: per numeric column, counts on the reference's bin edges
-(``GROUP BY`` a ``CASE`` over the edges) and counts and sums on its CDF sketch (a ``CASE``
-nested as a binary search over the sketch points, so each row costs about log2(points)
-comparisons); per categorical column, ``GROUP BY`` the column. The result is the same
-`ColumnSummary` that `mlops_tasks.monitoring.summary` computes in memory, so
+Only the histograms cross the wire. One query counts the rows, and per column its values, sum
+and sum of squares; then one ``GROUP BY`` per column: for a categorical column, the column;
+for a numeric one, its bucket on the reference's bin edges together with its bucket on the CDF
+sketch points. PostgreSQL finds both buckets with ``width_bucket`` over an array of the edges (a
+binary search in C); other databases with a ``CASE`` (over the edges, and nested as a binary
+search over the sketch points, so each row costs about log2(points) comparisons). The result is
+the same `ColumnSummary` that `mlops_tasks.monitoring.summary` computes in memory, so
 `mlops_tasks.monitoring.drift.detect_drift` gives the same numbers either way. SQLite and
-PostgreSQL are tested; the SQL is plain enough for others.
+PostgreSQL are tested; the ``CASE`` form is plain enough for others.
 
 >>> import sqlite3, tempfile, pandas as pd
 >>> from mlops_tasks.monitoring.reference import fit_reference
@@ -25,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from mlops_tasks.errors import DataError, SourceNotFoundError
+from mlops_tasks.errors import SourceNotFoundError
 from mlops_tasks.monitoring.reference import ColumnReference, Reference, category_key
 from mlops_tasks.monitoring.summary import ColumnSummary
 
@@ -51,57 +53,107 @@ def summarize_table(
     try:
         schema, _, name = table.rpartition(".")
         try:
-            present = {c["name"] for c in sa.inspect(engine).get_columns(name, schema=schema or None)}
+            present = {
+                c["name"] for c in sa.inspect(engine).get_columns(name, schema=schema or None)
+            }
         except sa.exc.NoSuchTableError:
             raise SourceNotFoundError(f"no table {table!r} for drift push-down") from None
         t = sa.table(name, *(sa.column(c) for c in present), schema=schema or None)
-        names = [c for c in (columns or reference.columns) if c in reference.columns and c in present]
+        names = [
+            c for c in (columns or reference.columns) if c in reference.columns and c in present
+        ]
         filters = [sa.text(where)] if where else []
         with engine.connect() as conn:
-            return {n: _column(conn, t, reference.columns[n], filters, grid if isinstance(grid, bool) else n in grid) for n in names}
+            out = _totals(conn, t, [reference.columns[n] for n in names], filters)
+            for n in names:
+                wants_grid = grid if isinstance(grid, bool) else n in grid
+                _histograms(conn, t, reference.columns[n], out[n], filters, wants_grid)
+            return out
     finally:
         if isinstance(source, str):
             engine.dispose()
 
 
-def _column(conn: Any, t: Any, ref: ColumnReference, filters: list[Any], grid: bool) -> ColumnSummary:
+def _totals(
+    conn: Any, t: Any, refs: list[ColumnReference], filters: list[Any]
+) -> dict[str, ColumnSummary]:
+    """Rows, and per column its count (and for numeric columns sum and sum of squares): one scan."""
+    import sqlalchemy as sa
+
+    aggregates = [sa.func.count()]
+    for ref in refs:
+        col = t.c[ref.name]
+        if ref.kind == "categorical":
+            aggregates.append(sa.func.count(col))
+        else:
+            x, valid = _numeric(conn, col)
+            kept = sa.case((valid, x))  # NULL unless a finite number: count and sum skip it
+            aggregates += [sa.func.count(kept), sa.func.sum(kept), sa.func.sum(kept * kept)]
+    values = iter(conn.execute(sa.select(*aggregates).select_from(t).where(*filters)).one())
+    rows = int(next(values))
+    out = {}
+    for ref in refs:
+        n = int(next(values))
+        if ref.kind == "categorical":
+            out[ref.name] = ColumnSummary(kind="categorical", n=n, nulls=rows - n)
+        else:
+            total, total_sq = next(values), next(values)
+            out[ref.name] = ColumnSummary(
+                kind="numeric",
+                n=n,
+                nulls=rows - n,
+                total=float(total or 0),
+                total_sq=float(total_sq or 0),
+            )
+    return out
+
+
+def _histograms(
+    conn: Any, t: Any, ref: ColumnReference, out: ColumnSummary, filters: list[Any], grid: bool
+) -> None:
+    """Fill ``out``'s category counts, or its bin and sketch counts, from one GROUP BY."""
     import sqlalchemy as sa
 
     col = t.c[ref.name]
-    rows = conn.execute(sa.select(sa.func.count()).select_from(t).where(*filters)).scalar_one()
     if ref.kind == "categorical":
-        counts: dict[str, int] = {}
         stmt = sa.select(col, sa.func.count()).where(col.is_not(None), *filters).group_by(col)
         for value, n in conn.execute(stmt):
             key = category_key(value)
-            counts[key] = counts.get(key, 0) + int(n)
-        n = sum(counts.values())
-        return ColumnSummary(kind="categorical", n=n, nulls=rows - n, categories=counts)
-
-    x, valid = _numeric(conn, col)
-    where = [valid, *filters]
-    n, total, total_sq = conn.execute(
-        sa.select(sa.func.count(), sa.func.sum(x), sa.func.sum(x * x)).select_from(t).where(*where)
-    ).one()
-    out = ColumnSummary(kind="numeric", n=int(n), nulls=int(rows - n), total=float(total or 0), total_sq=float(total_sq or 0))
+            out.categories[key] = out.categories.get(key, 0) + int(n)
+        return
     if not ref.count:
-        return out
+        return
+    x, valid = _numeric(conn, col)
+    pg = conn.dialect.name == "postgresql"
+    buckets = [(_bins_pg if pg else _bins)(x, ref.edges)]
+    grid = grid and len(ref.grid) > 0
+    if grid:
+        buckets.append(_search_pg(x, ref.grid) if pg else _search(x, ref.grid, 0, len(ref.grid)))
     out.hist = np.zeros(len(ref.edges) + 1, dtype=np.int64)
-    for bucket, count in conn.execute(_grouped(t, _bins(x, ref.edges), [sa.func.count()], where)):
-        out.hist[int(bucket)] = count
-    if grid and len(ref.grid):
+    if grid:
         points = len(ref.grid)
         out.open = np.zeros(points + 1, dtype=np.int64)
         out.eq = np.zeros(points, dtype=np.int64)
         out.sums = np.zeros(points + 1)
-        stmt = _grouped(t, _search(x, ref.grid, 0, points), [sa.func.count(), sa.func.sum(x)], where)
-        for bucket, count, total in conn.execute(stmt):
-            bucket = int(bucket)
+    # Both buckets grow with x, so grouping by the pair yields at most bins + 2 * points rows.
+    stmt = (
+        sa.select(
+            *(b.label(f"b{i}") for i, b in enumerate(buckets)), sa.func.count(), sa.func.sum(x)
+        )
+        .select_from(t)
+        .where(valid, *filters)
+        .group_by(sa.text(", ".join(str(i + 1) for i in range(len(buckets)))))
+    )  # GROUP BY ordinals: the bucket expressions are long; SQLite and PostgreSQL accept them
+    for row in conn.execute(stmt):
+        count, total = int(row[-2]), float(row[-1] or 0)
+        out.hist[int(row[0])] += count
+        if grid:
+            bucket = int(row[1])
             if bucket % 2:
-                out.eq[bucket // 2] = count  # odd bucket 2j+1: equal to sketch point j
+                out.eq[bucket // 2] += count  # odd bucket 2j+1: equal to sketch point j
             else:
-                out.open[bucket // 2], out.sums[bucket // 2] = count, float(total or 0)
-    return out
+                out.open[bucket // 2] += count
+                out.sums[bucket // 2] += total
 
 
 def _numeric(conn: Any, col: Any) -> tuple[Any, Any]:
@@ -113,14 +165,9 @@ def _numeric(conn: Any, col: Any) -> tuple[Any, Any]:
         special = [sa.literal_column(f"'{v}'::float8") for v in ("NaN", "Infinity", "-Infinity")]
         return x, sa.and_(col.is_not(None), x.not_in(special))
     # SQLite stores NaN as NULL; 9e999 is how its SQL spells infinity.
-    return col, sa.and_(col.is_not(None), col.not_in([sa.literal_column("9e999"), sa.literal_column("-9e999")]))
-
-
-def _grouped(t: Any, bucket: Any, aggregates: list[Any], where: list[Any]) -> Any:
-    import sqlalchemy as sa
-
-    # GROUP BY 1: the bucket expression is long; both SQLite and PostgreSQL accept the ordinal.
-    return sa.select(bucket.label("bucket"), *aggregates).select_from(t).where(*where).group_by(sa.text("1"))
+    return col, sa.and_(
+        col.is_not(None), col.not_in([sa.literal_column("9e999"), sa.literal_column("-9e999")])
+    )
 
 
 def _number(value: float) -> Any:
@@ -148,5 +195,29 @@ def _search(x: Any, grid: np.ndarray, lo: int, hi: int) -> Any:
         return sa.literal_column(str(2 * lo))
     mid = (lo + hi) // 2
     point = _number(grid[mid])
-    return sa.case((x < point, _search(x, grid, lo, mid)), (x > point, _search(x, grid, mid + 1, hi)), else_=sa.literal_column(str(2 * mid + 1)))
+    return sa.case(
+        (x < point, _search(x, grid, lo, mid)),
+        (x > point, _search(x, grid, mid + 1, hi)),
+        else_=sa.literal_column(str(2 * mid + 1)),
+    )
 
+
+def _array(values: Any) -> Any:
+    import sqlalchemy as sa
+
+    return sa.literal_column("ARRAY[" + ", ".join(repr(float(v)) for v in values) + "]::float8[]")
+
+
+def _bins_pg(x: Any, edges: np.ndarray) -> Any:
+    """`_bins` by ``width_bucket``: it counts the thresholds <= its operand, so ask it of -x
+    against the negated edges (counting edges >= x) to get numpy's "left" side."""
+    import sqlalchemy as sa
+
+    return sa.literal_column(str(len(edges))) - sa.func.width_bucket(-x, _array(-edges[::-1]))
+
+
+def _search_pg(x: Any, grid: np.ndarray) -> Any:
+    """`_search` by ``width_bucket``: points < x plus points <= x, which is 2j, or 2j + 1 on grid[j]."""
+    import sqlalchemy as sa
+
+    return _bins_pg(x, grid) + sa.func.width_bucket(x, _array(grid))
