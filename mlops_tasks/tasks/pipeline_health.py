@@ -17,15 +17,23 @@ class PipelineHealthConfig(TaskConfig):
     dag_id: str | None = Field(None, description="Airflow DAG to check.")
     flow_name: str | None = Field(None, description="Prefect flow to check; all flows when omitted.")
     token_env: str | None = Field(None, description="Environment variable holding an Airflow API bearer token.")
+    username: str | None = Field(None, description="Airflow user to log in as, when no token is given.")
+    password_env: str | None = Field(None, description="Environment variable holding that user's password.")
+    tasks: bool = Field(False, description="Airflow: also check each task's own history (a slow task hides in a DAG run).")
     limit: int = Field(100, ge=1, le=1000)
     max_failures: int = Field(3, ge=1)
-    threshold: float = Field(0.6, gt=0, lt=1)
+    detector: str | dict | None = Field(None, description="Detector name or spec for durations and queue delays (default: level).")
+    threshold: float = Field(0.6, gt=0, lt=1, description="Alarm threshold on the detector's [0, 1) score.")
     fail_when_unhealthy: bool = True
 
     @model_validator(mode="after")
     def _dag_for_airflow(self) -> PipelineHealthConfig:
         if self.engine == "airflow" and not self.dag_id:
             raise ValueError("dag_id is required for engine airflow")
+        if self.tasks and self.engine != "airflow":
+            raise ValueError("tasks=True reads Airflow task instances: engine must be airflow")
+        if bool(self.username) != bool(self.password_env):
+            raise ValueError("username and password_env go together")
         return self
 
 
@@ -43,17 +51,27 @@ def check_pipeline_health(config: PipelineHealthConfig, ctx: TaskContext) -> Pip
 
     import httpx
 
-    from mlops_tasks.aiops.pipeline_health import check_runs, fetch_airflow, fetch_prefect
+    from mlops_tasks.aiops import pipeline_health as health
 
+    options = {"max_failures": config.max_failures, "threshold": config.threshold, "detector": config.detector}
     try:
         if config.engine == "airflow":
-            token = os.environ.get(config.token_env) if config.token_env else None
-            runs = fetch_airflow(config.api_url, config.dag_id or "", limit=config.limit, token=token)
+            login = {
+                "token": os.environ.get(config.token_env) if config.token_env else None,
+                "username": config.username,
+                "password": os.environ.get(config.password_env) if config.password_env else None,
+            }
+            runs = health.fetch_airflow(config.api_url, config.dag_id or "", limit=config.limit, **login)
+            per_task = health.fetch_airflow_tasks(config.api_url, config.dag_id or "", limit=config.limit * 10, **login) if config.tasks else {}
         else:
-            runs = fetch_prefect(config.api_url, flow_name=config.flow_name, limit=config.limit)
+            runs, per_task = health.fetch_prefect(config.api_url, flow_name=config.flow_name, limit=config.limit), {}
     except httpx.HTTPError as exc:
         raise SourceUnreachableError(f"check_pipeline_health: {config.engine} API at {config.api_url}: {exc}") from None
-    verdict = check_runs(runs, max_failures=config.max_failures, threshold=config.threshold)
+    verdict = health.check_runs(runs, **options)
+    if per_task:
+        by_task = health.check_tasks(per_task, **options)
+        verdict = {**verdict, "healthy": verdict["healthy"] and by_task["healthy"],
+                   "findings": verdict["findings"] + by_task["findings"], "notes": verdict["notes"] + by_task["notes"]}  # fmt: skip
     result = PipelineHealthResult(healthy=verdict["healthy"], runs=verdict["runs"], findings=verdict["findings"], notes=verdict["notes"])
     ctx.log_metric("healthy", float(result.healthy))
     if not result.healthy and config.fail_when_unhealthy:

@@ -200,6 +200,19 @@ def test_the_registered_task_reads_the_api_with_a_token(url, history, stores, mo
     assert failed.value.result.runs == QUICK_RUNS + 1
 
 
+def test_the_registered_task_logs_in_and_checks_each_task(url, history, stores, monkeypatch):
+    from mlops_tasks.runtime import run_task
+
+    monkeypatch.setenv("HEALTH_PASSWORD", PASSWORD)
+    config = {
+        "engine": "airflow", "api_url": url, "dag_id": SLOW, "username": USER,
+        "password_env": "HEALTH_PASSWORD", "tasks": True, "fail_when_unhealthy": False,
+    }  # fmt: skip
+    verdict = run_task("check_pipeline_health", config, settings=stores)
+    assert [(f["check"], f.get("task")) for f in verdict.findings] == [("duration", None), ("task_duration", "work")]
+    assert PASSWORD not in repr(verdict.model_dump())
+
+
 def test_failing_runs_make_a_failure_streak(url, history):
     runs = fetch_airflow(url, FAILING, username=USER, password=PASSWORD)
     assert sorted(r.state for r in runs) == ["failed", "failed", "failed", "success"]
