@@ -115,48 +115,6 @@ def edge_list(graph: dict[str, Any]) -> list[tuple[str, str]]:
 
 def draw_svg(graph: dict[str, Any], highlight: dict[str, float] | None = None) -> str:
     """An inline SVG of the graph (callers above callees); `highlight` shades nodes by score in [0, 1]."""
-    import io
+    from mlops_tasks.reports.plots import graph_svg
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [n["id"] for n in graph.get("nodes", [])]
-    edges = edge_list(graph)
-    depth = _depths(names, edges)
-    levels: dict[int, list[str]] = {}
-    for n in names:
-        levels.setdefault(depth[n], []).append(n)
-    pos = {}
-    for level, members in levels.items():
-        for i, n in enumerate(sorted(members)):
-            pos[n] = ((i + 1) / (len(members) + 1), -level)
-    fig, ax = plt.subplots(figsize=(8, 1.6 + 1.2 * max(len(levels), 1)))
-    for a, b in edges:
-        if a in pos and b in pos:
-            ax.annotate("", xy=pos[b], xytext=pos[a], arrowprops=dict(arrowstyle="->", color="#888", shrinkA=12, shrinkB=12))
-    for n, (x, y) in pos.items():
-        shade = (highlight or {}).get(n, 0.0)
-        ax.scatter([x], [y], s=600, color=plt.cm.Reds(0.15 + 0.8 * shade), edgecolors="#333", zorder=3)
-        ax.text(x, y - 0.32, n, ha="center", va="top", fontsize=8)
-    ax.set_axis_off()
-    ax.set_ylim(-max(len(levels), 1) - 0.2, 0.5)
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.find("<svg") :]
-
-
-def _depths(names: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
-    """Longest call depth from a root, cycles cut, so the drawing reads top-down."""
-    depth = dict.fromkeys(names, 0)
-    for _ in range(len(names)):
-        changed = False
-        for a, b in edges:
-            if a in depth and b in depth and depth[b] < depth[a] + 1 <= len(names):
-                depth[b], changed = depth[a] + 1, True
-        if not changed:
-            break
-    return depth
+    return graph_svg([n["id"] for n in graph.get("nodes", [])], edge_list(graph), highlight=highlight)

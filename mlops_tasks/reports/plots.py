@@ -9,11 +9,15 @@ inputs has the same bytes and therefore the same artifact hash.
 True
 >>> "&lt;b&gt;" in bars_svg(["<b>"], [1.0]) and "<b>" not in bars_svg(["<b>"], [1.0])
 True
+>>> svg = graph_svg(["web", "<db>"], [("web", "<db>")], highlight={"<db>": 1.0})
+>>> "&lt;db&gt;" in svg and "<db>" not in svg
+True
 """
 
 from __future__ import annotations
 
 import io
+import math
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -247,3 +251,67 @@ def timeline_svg(spans: Sequence[tuple[Any, Any, str]], *, width: float = 8.0) -
         ax.set_yticks([])
         ax.set_ylim(-0.5, len(spans))
         return _svg(ax)
+
+
+def graph_svg(
+    nodes: Sequence[str],
+    edges: Sequence[tuple[str, str]],
+    *,
+    highlight: Mapping[str, float] | None = None,
+    width: float = 8.0,
+) -> str:
+    """A directed graph, callers above callees, one row per call depth; arrows caller -> callee.
+
+    `highlight` shades nodes red by a score in [0, 1] (how likely a root cause).
+    """
+    import matplotlib
+
+    rows = _layers(nodes, edges)
+    pos = {
+        n: ((i + 1) / (len(row) + 1), -depth)
+        for depth, row in enumerate(rows)
+        for i, n in enumerate(row)
+    }
+    deepest = len(rows) - 1
+    reds = matplotlib.colormaps["Reds"]
+    with _axes(width, 0.7 + 0.9 * deepest) as ax:
+        for a, b in sorted(set(edges)):
+            if a != b and a in pos and b in pos:
+                arrow = {"arrowstyle": "->", "color": MUTED, "shrinkA": 10, "shrinkB": 10}
+                ax.annotate("", xy=pos[b], xytext=pos[a], arrowprops=arrow)
+        for depth, row in enumerate(rows):
+            for i, n in enumerate(row):
+                score = float((highlight or {}).get(n, 0.0))
+                shade = 0.0 if math.isnan(score) else min(max(score, 0.0), 1.0)
+                ax.scatter(
+                    *pos[n], s=300, color=reds(0.15 + 0.8 * shade), edgecolors="#333", zorder=3
+                )
+                # A crowded row staggers its labels so neighbours do not overlap.
+                drop = 0.22 + (0.18 if len(row) > 6 and i % 2 else 0.0)
+                ax.text(pos[n][0], -depth - drop, _label(n, 20), ha="center", va="top")
+        ax.set_axis_off()
+        ax.set_xlim(0, 1)
+        ax.set_ylim(-deepest - 0.55, 0.2)
+        return _svg(ax)
+
+
+def _layers(nodes: Sequence[str], edges: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Rows of nodes by longest call depth from a root, names sorted within a row.
+
+    A cycle pushes depths up until the cap cuts it; the rows it leaves empty are dropped.
+
+    >>> _layers(["db", "web", "api", "solo"], [("web", "api"), ("api", "db"), ("db", "api")])
+    [['solo', 'web'], ['api'], ['db']]
+    """
+    depth = dict.fromkeys(nodes, 0)
+    for _ in range(len(depth)):
+        changed = False
+        for a, b in edges:
+            if a in depth and b in depth and depth[b] < depth[a] + 1 <= len(depth):
+                depth[b], changed = depth[a] + 1, True
+        if not changed:
+            break
+    rows: dict[int, list[str]] = {}
+    for n in sorted(depth):
+        rows.setdefault(depth[n], []).append(n)
+    return [rows[d] for d in sorted(rows)]

@@ -125,6 +125,7 @@ def test_plots_are_the_same_bytes_for_the_same_inputs():
         lambda: plots.timeline_svg([(times[0], times[1], "Cpu @ cart"), (times[2], times[4], "Lat @ web")]),
         lambda: plots.grouped_bars_svg(["<= 1", "> 1"], {"reference": [0.5, 0.5], "current": [0.2, 0.8]}),
         lambda: plots.curve_svg([0, 0.5, 1], [0, 0.8, 1], diagonal=(0, 1), label="AUC 0.9"),
+        lambda: plots.graph_svg(["web", "db", "$x$"], [("web", "db"), ("db", "web")], highlight={"db": 1.0}),
     ]  # fmt: skip
     for plot in draw:
         first = plot()

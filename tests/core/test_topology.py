@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from mlops_tasks.aiops.topology import draw_svg, edges_from_calls, edges_from_metrics, edges_from_spans, graph_document
+from mlops_tasks.aiops.topology import (
+    draw_svg,
+    edges_from_calls,
+    edges_from_metrics,
+    edges_from_spans,
+    graph_document,
+)
 
 
 def test_spans_give_caller_to_callee_edges_across_services_only():
@@ -35,13 +41,15 @@ def test_graph_document_and_drawing():
     graph = graph_document({("fe", "cart"): 3}, evidence="traces", nodes=["lonely"])
     assert [n["id"] for n in graph["nodes"]] == ["cart", "fe", "lonely"]
     svg = draw_svg(graph, {"cart": 1.0})
-    assert svg.startswith("<svg") and "cart" in svg
+    assert svg.startswith("<svg") and "cart" in svg and svg == draw_svg(graph, {"cart": 1.0})
+    tricky = graph_document({("<web>", "db & co"): 1}, evidence="calls")
+    svg = draw_svg(tricky, {"db & co": float("nan")})
+    assert "&lt;web&gt;" in svg and "db &amp; co" in svg and "<web>" not in svg
 
 
 def test_map_topology_task_from_traces(settings):
-    from tests.conftest import SHARED_DATA
-
     from mlops_tasks.runtime import run_task
+    from tests.conftest import SHARED_DATA
 
     trace = SHARED_DATA / "nezha_ob" / "rca_data" / "2022-08-23" / "trace" / "12_18_trace.csv.gz"
     result = run_task("map_topology", {"traces": [str(trace)]}, settings=settings)
