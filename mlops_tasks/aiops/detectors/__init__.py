@@ -7,7 +7,7 @@ A plugin adds one with the ``mlops_tasks_register_detectors`` hook::
         return {"my_detector": MyDetector}     # a subclass of Detector
 
 >>> sorted(BUILTIN)
-['ensemble', 'entropy', 'jump', 'level', 'seasonal']
+['ensemble', 'entropy', 'jump', 'level', 'seasonal', 'stl']
 >>> make_detector({"detector": "level", "window": 500}).window
 500
 """
@@ -22,9 +22,18 @@ from mlops_tasks.aiops.detectors.entropy import RelativeEntropyDetector
 from mlops_tasks.aiops.detectors.jump import JumpDetector
 from mlops_tasks.aiops.detectors.level import LevelDetector
 from mlops_tasks.aiops.detectors.seasonal import SeasonalDetector
+from mlops_tasks.aiops.detectors.stl import StlDetector
 
 BUILTIN: dict[str, type[Detector]] = {
-    cls.name: cls for cls in (LevelDetector, JumpDetector, SeasonalDetector, RelativeEntropyDetector, EnsembleDetector)
+    cls.name: cls
+    for cls in (
+        LevelDetector,
+        JumpDetector,
+        SeasonalDetector,
+        StlDetector,
+        RelativeEntropyDetector,
+        EnsembleDetector,
+    )
 }
 
 
@@ -45,7 +54,9 @@ def detector_class(name: str) -> type[Detector]:
     try:
         return classes[name]
     except KeyError:
-        raise ValueError(f"unknown detector {name!r}; available: {', '.join(sorted(classes))}") from None
+        raise ValueError(
+            f"unknown detector {name!r}; available: {', '.join(sorted(classes))}"
+        ) from None
 
 
 def make_detector(spec: dict[str, Any]) -> Detector:
@@ -54,4 +65,11 @@ def make_detector(spec: dict[str, Any]) -> Detector:
     return detector_class(params.pop("detector"))(**params)
 
 
-__all__ = ["BUILTIN", "DEFAULT_THRESHOLD", "Detector", "available_detectors", "detector_class", "make_detector"]
+__all__ = [
+    "BUILTIN",
+    "DEFAULT_THRESHOLD",
+    "Detector",
+    "available_detectors",
+    "detector_class",
+    "make_detector",
+]
