@@ -43,10 +43,10 @@ def example(bike_csv, tmp_path, env_home, monkeypatch):
     module = importlib.util.module_from_spec(spec)
     # Importable by name: a deployment records where its flow comes from.
     monkeypatch.setitem(sys.modules, spec.name, module)
-    monkeypatch.delitem(sys.modules, "example_prefect_training", raising=False)
     spec.loader.exec_module(module)
     module.paths = paths
-    return module
+    yield module
+    sys.modules.pop(module.TRAINING_FILE.stem, None)  # loaded by `training_flow()`
 
 
 class ServedInBackground:
@@ -100,8 +100,8 @@ class ServedInBackground:
                 while not self.runner.has_slots_available() and time.monotonic() < deadline:
                     time.sleep(0.2)
                 asyncio.run_coroutine_threadsafe(self.runner.astop(), self.loop).result(timeout)
-            else:
-                self.loop.call_soon_threadsafe(self.task.cancel)
+            elif task := getattr(self, "task", None):
+                self.loop.call_soon_threadsafe(task.cancel)
         self.thread.join(timeout)
         assert not self.thread.is_alive(), "the runner thread did not stop"
 
@@ -114,11 +114,15 @@ def served(example, prefect_client):
     try:
         yield server.start()
     finally:
-        server.stop()
-        # Left on the session server, the trigger would start runs for later tests' decisions.
-        for deployment_id in server.deployment_ids.values():
-            prefect_client.delete_resource_owned_automations(f"prefect.deployment.{deployment_id}")
-            prefect_client.delete_deployment(deployment_id)
+        try:
+            server.stop()
+        finally:
+            # Left on the session server, the trigger would start runs for later tests' decisions.
+            for deployment_id in server.deployment_ids.values():
+                prefect_client.delete_resource_owned_automations(
+                    f"prefect.deployment.{deployment_id}"
+                )
+                prefect_client.delete_deployment(deployment_id)
 
 
 def _wait(fetch, timeout=30, every=0.5):
@@ -204,15 +208,11 @@ def test_injected_drift_runs_the_training_deployment_through_its_trigger(
         f"no finished run of the training deployment: {_flow_runs(prefect_client, training_id)}"
     )
     [run] = runs  # the no-drift decision started none
-    assert (
-        run.created_by
-        and run.created_by.type == "AUTOMATION"
-        and run.created_by.id == automation.id
-    )
+    created_by = run.created_by
+    assert created_by and created_by.type == "AUTOMATION" and created_by.id == automation.id
     assert run.parameters == {"source": str(example.paths["newest"]), "model_name": "bike_demand"}
-    assert run.state.is_completed() and run.state.name == "Promoted", (
-        run.state
-    )  # the first model: champion
+    # The first model of the store: the gate makes it the champion.
+    assert run.state.is_completed() and run.state.name == "Promoted", run.state
     assert run.expected_start_time > event.occurred
     # The automation's action names the flow run it made and the event that triggered it.
     [executed] = _wait(
@@ -226,33 +226,20 @@ def test_injected_drift_runs_the_training_deployment_through_its_trigger(
 
     # The training tasks ran in that flow run, on the newest data (2011 + the drifted 2012).
     store = MetadataStore(f"sqlite:///{env_home / 'metadata.db'}")
-    tasks = (
-        "extract",
-        "validate",
-        "prepare",
-        "train",
-        "evaluate",
-        "gate",
-        "register",
-        "validate_model",
-        "promote",
-    )
-    for task in tasks:
+
+    def in_run(task):
         [execution] = [
             e for e in store.runs(task=task, limit=50) if e["flow_run_id"] == str(run.id)
         ]
         assert execution["status"] == "succeeded" and execution["engine"] == "prefect", execution
-    [extracted] = [
-        e for e in store.runs(task="extract", limit=50) if e["flow_run_id"] == str(run.id)
-    ]
-    assert (
-        extracted["config"]["source"] == str(example.paths["newest"])
-        and extracted["result"]["rows"] == 731
-    )
-    [registered] = [
-        e for e in store.runs(task="register", limit=50) if e["flow_run_id"] == str(run.id)
-    ]
-    assert registered["result"]["name"] == "bike_demand"
+        return execution
+
+    for task in ("validate", "prepare", "train", "evaluate", "gate", "validate_model", "promote"):
+        in_run(task)
+    extracted = in_run("extract")
+    assert extracted["config"]["source"] == str(example.paths["newest"])
+    assert extracted["result"]["rows"] == 731
+    assert in_run("register")["result"]["name"] == "bike_demand"
 
 
 def test_no_drift_no_event(example, prefect_client):
