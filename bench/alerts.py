@@ -10,9 +10,10 @@ services, some without a service label, each re-sent every minute for 1-10 minut
 The stream is de-duplicated and correlated with the shipped defaults and the call graph.
 
 * compression = 1 - incidents out / notifications in
-* a fault's alerts are the alerts starting from 1 min before to 5 min after its injection
-  (faults last 3 min); a fault *lands in its own incident* when some incident holds its alerts
-  and no other fault's; an incident *mixes* faults when it holds alerts of two.
+* a fault's alerts are the threshold alerts starting from 1 min before to 5 min after its
+  injection (faults last 3 min; noise is nobody's); a fault *lands in its own incident* when
+  some incident holds its alerts and no other fault's; an incident *mixes* faults when it
+  holds alerts of two. A fault that no threshold rule noticed cannot land anywhere.
 
 The last line is the figures as one JSON object.
 """
@@ -91,6 +92,8 @@ def main(folder: Path, noise: float, seed: int) -> dict:
         day_faults = [f for f in faults if f["day"] == name]
 
         def fault_of(alert: Alert) -> int | None:
+            if alert.source == "noise":
+                return None
             for i, f in enumerate(day_faults):
                 if f["time"] - timedelta(minutes=1) <= alert.starts_at <= f["time"] + timedelta(minutes=5):
                     return i

@@ -3,7 +3,10 @@
 An alert joins an incident in which some alert *started* within `gap` before it (an alert that
 merely keeps firing does not hold the door open for unrelated later trouble) and that it is
 related to: the same service, a service at most `hops` calls away in the topology, or (for an
-alert naming no service) a shared grouping label. Otherwise it opens a new incident. An incident
+alert naming no service) a shared grouping label. Alerts that start *together* (within
+`together` of the incident's newest alert: the same rule evaluation) may come from one hop
+further away: simultaneous onset is itself evidence of a common cause. Otherwise an alert
+opens a new incident. An incident
 is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
 
 >>> from datetime import datetime, timezone, timedelta
@@ -120,6 +123,7 @@ def correlate(
     edges: Iterable[tuple[str, str]] = (),
     gap: timedelta = timedelta(seconds=90),
     hops: int = 1,
+    together: timedelta = timedelta(seconds=10),
     max_span: timedelta = timedelta(minutes=10),
     resolve_after: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
@@ -134,13 +138,16 @@ def correlate(
     chain unrelated problems together for hours. `now` (default: the newest alert) decides
     which incidents are stale enough to resolve.
     """
-    near = neighbours(edges, hops)
+    edges = list(edges)
+    near, further = neighbours(edges, hops), neighbours(edges, hops + 1)
     incidents = [i for i in (open_incidents or []) if i.alerts]
     known = {(a.fingerprint, a.starts_at) for i in incidents for a in i.alerts}
     for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
         if (alert.fingerprint, alert.starts_at) in known:
             continue
-        home = _best_incident(alert, incidents, near, gap, max_span)
+        home = _best_incident(alert, incidents, near, gap, max_span) or _best_incident(
+            alert, incidents, further, together, max_span
+        )
         if home is None:
             digest = hashlib.sha256(f"{alert.fingerprint}|{alert.starts_at.isoformat()}".encode()).hexdigest()
             home = Incident(key=digest[:16])

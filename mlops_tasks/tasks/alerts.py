@@ -19,6 +19,7 @@ class CorrelateAlertsConfig(TaskConfig):
     topology: ArtifactRef | None = Field(None, description="Service graph artifact (map_topology) to relate services.")
     gap_minutes: float = Field(1.5, gt=0, description="Largest gap between alert starts within one incident.")
     hops: int = Field(1, ge=0, description="Services this many calls apart are related.")
+    together_seconds: float = Field(10.0, ge=0, description="Alerts starting this close to an incident's newest alert may be one hop further away.")
     max_span_minutes: float = Field(10.0, gt=0)
     resolve_after_minutes: float = Field(15.0, gt=0)
 
@@ -73,6 +74,7 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
         edges=edges,
         gap=timedelta(minutes=config.gap_minutes),
         hops=config.hops,
+        together=timedelta(seconds=config.together_seconds),
         max_span=timedelta(minutes=config.max_span_minutes),
         resolve_after=timedelta(minutes=config.resolve_after_minutes),
         open_incidents=store.open_incidents(),

@@ -36,6 +36,17 @@ def test_a_rule_firing_a_little_late_keeps_its_incident():
     assert [len(i.alerts) for i in correlate(alerts, gap=timedelta(seconds=60))] == [1, 1, 1, 1]
 
 
+def test_alerts_starting_together_may_be_one_hop_further():
+    edges = [("frontend", "cart"), ("cart", "redis")]
+    at = {"frontend": 0, "redis": 5}  # seconds: the same evaluation, two calls apart
+    alerts = [Alert({"alertname": "Latency", "service": s}, T + timedelta(seconds=t)) for s, t in at.items()]
+    assert [sorted(i.services) for i in correlate(alerts, edges=edges)] == [["frontend", "redis"]]
+    # Forty seconds apart is within the gap, but only for services one call apart.
+    later = [alerts[0], Alert({"alertname": "Latency", "service": "redis"}, T + timedelta(seconds=40))]
+    assert len(correlate(later, edges=edges)) == 2
+    assert len(correlate(alerts, edges=edges, together=timedelta(0))) == 2
+
+
 def test_alerts_without_service_use_grouping_labels():
     incidents = correlate([alert("A", None, 0, cluster="x"), alert("B", None, 0, cluster="y"), alert("C", None, 0, cluster="x")])
     assert sorted(len(i.alerts) for i in incidents) == [1, 2]
