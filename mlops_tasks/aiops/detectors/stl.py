@@ -4,8 +4,10 @@ Every ``refit`` points (blocks aligned on the global index, so a resumed run ref
 points), the trailing past is decomposed with statsmodels: ``STL`` with the daily period on the
 last ``cycles`` days, or ``MSTL`` with the daily and weekly periods once the past spans two weeks
 and a day (``weekly=True``). The expected value of each point of the block is the trend's last
-level plus, for each season, the fitted seasonal value one period earlier (the same phase in
-the last period). The residual is divided by the robust spread (MAD) of the fit's residuals
+level plus, for each season, the fitted seasonal value at the same phase in the last period
+(the median over the last ``cycles`` periods: the last one alone echoes yesterday's anomaly).
+The fit is robust (two reweighting passes) with a local-constant seasonal smoother: with a
+few cycles, a linear one tilts to fit an anomaly in the last cycle and carries it forward. The residual is divided by the robust spread (MAD) of the fit's residuals
 as the forecast makes them (each season taken one period earlier: in-sample residuals are too
 small, exactly 0 with two cycles), and its rarity against the last ``window`` such residuals is scored with the same engine as the
 level detector (empirical rank, then an exponential tail beyond the reference's range), among
@@ -40,6 +42,7 @@ from mlops_tasks.aiops.detectors.seasonal import SECONDS, period_from_timestamps
 MAD_TO_SD = 1.4826
 MEAN_AD_TO_SD = 1.2533  # sqrt(pi / 2): mean absolute deviation -> sd, for a normal
 WEEK = 7  # daily periods in the weekly one
+ROBUST_ITERATIONS = 2
 MSTL_DAYS = 15  # an MSTL fit spans two weeks and a day (statsmodels drops a period >= n / 2)
 
 
@@ -66,7 +69,7 @@ class StlDetector(Detector):
         cycles: int = 4,
         weekly: bool = True,
         refit: int = 0,
-        robust: bool = False,
+        robust: bool = True,
         fallback: int = 1000,
         **kwargs: Any,
     ):
@@ -144,8 +147,13 @@ class StlDetector(Detector):
                 else values[:0]
             )
             expected, scale = self._forecast(past, np.arange(lo - s, hi - s))
+            x = values[lo - start : hi - start]
             with np.errstate(invalid="ignore"):
-                out[lo - g0 : hi - g0] = (values[lo - start : hi - start] - expected) / scale
+                r = x - expected
+                r[np.abs(r) <= 1e-9 * (np.abs(x) + np.abs(expected))] = (
+                    0.0  # rounding, not a deviation
+                )
+                out[lo - g0 : hi - g0] = r / scale
             seasonal[lo - g0 : hi - g0] = self.mode != "level"
         return out, seasonal
 
@@ -179,7 +187,11 @@ class StlDetector(Detector):
         lag = max(periods)
         lagged = x[lag:] - trend[lag:]
         for period, seasonal in zip(periods, seasonals):
-            expected += seasonal[len(x) - period + ahead % period]
+            # the fitted seasonal value at the same phase in each of the last `cycles` periods;
+            # their median: the last period's alone echoes yesterday's anomaly today
+            m = max(1, min(self.cycles, len(x) // period))
+            phases = len(x) - period * np.arange(1, m + 1)[:, None] + ahead % period
+            expected += np.median(seasonal[phases], axis=0)
             lagged = lagged - seasonal[lag - period : len(x) - period]
         return expected, _spread(lagged, trend[-1])
 
@@ -209,16 +221,19 @@ def _decompose(
 
     The trend and low-pass smoothers are evaluated every tenth of the daily period and
     interpolated (statsmodels' ``*_jump``): the same fit to a close approximation, several
-    times faster.
+    times faster. A robust fit takes ``ROBUST_ITERATIONS`` reweighting passes (statsmodels'
+    default is 15): about the cost of a plain fit, and yesterday's anomaly is down-weighted
+    instead of echoing in today's seasonal forecast.
     """
     from statsmodels.tsa.seasonal import MSTL, STL
 
     jump = max(1, periods[0] // 10)
-    kwargs = {"robust": robust, "trend_jump": jump, "low_pass_jump": jump}
+    kwargs = {"robust": robust, "seasonal_deg": 0, "trend_jump": jump, "low_pass_jump": jump}
+    outer = ROBUST_ITERATIONS if robust else 0
     if len(periods) == 1:
-        res = STL(x, period=periods[0], **kwargs).fit()
+        res = STL(x, period=periods[0], **kwargs).fit(outer_iter=outer)
         return np.asarray(res.trend), [np.asarray(res.seasonal)], np.asarray(res.resid)
-    res = MSTL(x, periods=periods, stl_kwargs=kwargs).fit()
+    res = MSTL(x, periods=periods, stl_kwargs={**kwargs, "outer_iter": outer}).fit()
     seasonal = np.asarray(res.seasonal).reshape(len(x), -1)
     return (
         np.asarray(res.trend),
