@@ -33,24 +33,11 @@ from airflow_provider.operators import (
     NotifyOperator,
 )
 
-DEFAULT_SOURCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
-)
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"  # fmt: skip
 TRAIN = os.environ.get("MLOPS_TASKS_MONITORING_TRAIN") or str(DEFAULT_SOURCE)
 CURRENT = os.environ.get("MLOPS_TASKS_MONITORING_CURRENT") or str(DEFAULT_SOURCE)
 ALERT_ENV = os.environ.get("MLOPS_TASKS_ALERT_WEBHOOK_ENV")
-FEATURES = [
-    "season",
-    "mnth",
-    "holiday",
-    "weekday",
-    "workingday",
-    "weathersit",
-    "temp",
-    "atemp",
-    "hum",
-    "windspeed",
-]
+FEATURES = ["season", "mnth", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]  # fmt: skip
 MODEL_NAME = os.environ.get("MLOPS_TASKS_EXAMPLE_MODEL", "bike_demand")  # the training DAG's model
 
 with DAG(

@@ -48,21 +48,8 @@ from prefect_blocks.tasks import (
     monitoring_report,
 )
 
-DEFAULT_SOURCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
-)
-FEATURES = [
-    "season",
-    "mnth",
-    "holiday",
-    "weekday",
-    "workingday",
-    "weathersit",
-    "temp",
-    "atemp",
-    "hum",
-    "windspeed",
-]
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"  # fmt: skip
+FEATURES = ["season", "mnth", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]  # fmt: skip
 TRAINING_FILE = Path(__file__).resolve().with_name("example_prefect_training.py")
 TRAINING_DEPLOYMENT = "on-retrain-decision"  # mlops-tasks-training/on-retrain-decision
 
