@@ -1,6 +1,6 @@
 """Alert correlation on alert streams built from fault cases in the Nezha layout.
 
-Usage: python bench/alerts.py [CASE_FOLDER] [--noise 0.2] [--seed 0]
+Usage: python bench/alerts.py [CASE_FOLDER] [--noise 0.2] [--seed 0] [--seeds 1]
 
 The alert stream is what a plain Prometheus set-up would send: a threshold rule per service and
 metric (robust z against the trailing hour beyond ``THRESHOLD``) evaluated every
@@ -123,5 +123,12 @@ if __name__ == "__main__":
     parser.add_argument("folder", nargs="?", default=str(ROOT.parent / "shared" / "data" / "nezha_ob"))
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seeds", type=int, default=1, help="repeat with this many noise seeds from --seed on")
     args = parser.parse_args()
-    print(json.dumps(main(Path(args.folder), args.noise, args.seed)))
+    runs = [main(Path(args.folder), args.noise, seed) for seed in range(args.seed, args.seed + args.seeds)]
+    figures = runs[0]
+    if len(runs) > 1:  # the noise decides a few borderline cases: show the spread
+        for key in ("compression", "faults_in_own_incident", "incidents_mixing_faults"):
+            figures[f"{key}_by_seed"] = [r[key] for r in runs]
+        print("by seed:", {k: v for k, v in figures.items() if k.endswith("_by_seed")})
+    print(json.dumps(figures))
