@@ -1,4 +1,4 @@
 """Self-contained HTML reports: a jinja2 page (`html`) and inline SVG plots (`plots`), no scripts or external files.
 
-Shared by the data report and, later, monitoring and evaluation reports.
+Every report draws with these: data, evaluation, monitoring and incident reports.
 """
