@@ -44,9 +44,9 @@ from prefect import task as _task
 from prefect.cache_policies import NO_CACHE as _NO_CACHE
 
 from mlops_tasks.identity import Identity as _Identity
-from prefect_blocks.events import emit_result_events as _emit_result_events
 from mlops_tasks.registry import TaskSpec as _TaskSpec
 from mlops_tasks.registry import get_registry as _get_registry
+from prefect_blocks.events import emit_result_events as _emit_result_events
 
 if _TYPE_CHECKING:
     from prefect import Task
@@ -86,7 +86,10 @@ def prefect_task(spec: _TaskSpec | str, *, artifact: bool = True, **options: _An
     ``artifact=False`` skips the Markdown result artifact (published in the background, see
     `flush`), for thousands of small mapped runs; the event is sent regardless.
     ``options`` go to `prefect.task` (``retries``, ``tags``, ``timeout_seconds`` ...). Either
-    builds a fresh task; ``prefect_task(spec).with_options(...)`` does the same.
+    builds a fresh task; ``prefect_task(spec).with_options(...)`` does the same. The tasks carry
+    no tags unless given: a tagged task run asks the server for its tag concurrency limits
+    before it starts (on a SQLite-backed server, sometimes a 2 s retry; see `_build`), so tags
+    are for when a tag-based concurrency limit is wanted, e.g. ``tags=["gpu"]``.
 
     >>> t = prefect_task("extract")
     >>> t.name, "source" in __import__("inspect").signature(t.fn).parameters
@@ -140,7 +143,13 @@ def _build(spec: _TaskSpec, options: dict[str, _Any], artifact: bool) -> Task:
     defaults: dict[str, _Any] = {
         "name": f"mlops-tasks.{spec.name}",
         "description": spec.description or None,
-        "tags": {"mlops-tasks", f"mlops-tasks:{spec.stage}"},
+        # No tags by default. Prefect checks the tag-based concurrency limits of a tagged task run
+        # before it runs: an API call, unless the same tags were found limit-free under 5 s ago.
+        # On a SQLite-backed server that call reads and then writes in one deferred transaction,
+        # and any write committed in between (our artifact from the previous task, Prefect's own
+        # logs and events) fails it with "database is locked": HTTP 503, which the client retries
+        # after 2 s. Those were the ~2 s pauses between tasks. `prefect_task(name, tags=[...])`
+        # adds tags, to opt in to tag-based concurrency limits (`bench/overhead_prefect.py` times it).
         # Caching belongs to the core (`cache=True`), which records every hit as an execution;
         # a Prefect cache hit would skip the lineage record, and hashing inputs costs time.
         "cache_policy": _NO_CACHE,
@@ -212,7 +221,9 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     # The run logger (a LoggerAdapter) sends the core's log lines to the task run in the UI.
     logger = _get_run_logger() if in_run else None
     try:
-        result = run_task(spec, config, settings=settings, identity=identity, cache=cache, logger=logger)
+        result = run_task(
+            spec, config, settings=settings, identity=identity, cache=cache, logger=logger
+        )
     except Exception as exc:
         # A failed check keeps its report: show it on the failed task run too.
         partial = getattr(exc, "result", None)
@@ -227,7 +238,15 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     # background thread (Python joins it at exit; `flush()` waits for it), like Prefect's own
     # log and event workers.
     _publisher().submit(
-        _contextvars.copy_context().run, _publish_or_warn, spec, config, result, settings, identity, artifact, logger
+        _contextvars.copy_context().run,
+        _publish_or_warn,
+        spec,
+        config,
+        result,
+        settings,
+        identity,
+        artifact,
+        logger,
     )
     return result
 
@@ -248,7 +267,10 @@ def _publish_or_warn(*args: _Any) -> None:
         _publish(*args[:-1])
     except Exception as exc:  # noqa: BLE001 - the run is recorded; a UI summary must not fail it
         logger.warning(
-            "%s: could not publish the result artifact or event: %s: %s", spec.name, type(exc).__name__, exc
+            "%s: could not publish the result artifact or event: %s: %s",
+            spec.name,
+            type(exc).__name__,
+            exc,
         )
 
 
@@ -308,7 +330,9 @@ def _publish(
             lines.append(f"Lineage: `mlops-tasks lineage {primary.sha256[:12]}`")
         lines += ["", "| field | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in _summary(result, markdown=True).items()]
-        documents = [(artifact_key(spec.name), "\n".join(lines), f"{spec.name}: {spec.description}"[:500])]
+        documents = [
+            (artifact_key(spec.name), "\n".join(lines), f"{spec.name}: {spec.description}"[:500])
+        ]
         documents += [
             (
                 f"{artifact_key(spec.name)}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
