@@ -174,6 +174,50 @@ def test_calling_fn_runs_the_task_without_prefect(env_home, bike_csv):
     assert (run["engine"], run["flow_run_id"], run["task_run_id"]) == ("direct", None, None)
 
 
+def test_task_runs_skip_the_tag_concurrency_check_unless_given_tags(env_home, monkeypatch):
+    """No default tags: a tagged task run asks the server for its tag concurrency limits first.
+
+    That request on a SQLite-backed server fails now and then with "database is locked" when
+    another write lands meanwhile (the previous task's artifact, logs), and the client retries
+    it after 2 s: the pauses once seen between tasks. Tags given to `prefect_task` still count.
+    """
+    import uuid
+
+    from prefect import flow
+    from prefect.client.orchestration import PrefectClient
+
+    import prefect_blocks.tasks as prefect_tasks
+
+    asked: list[list[str]] = []
+    original = PrefectClient.increment_concurrency_slots_with_lease
+
+    async def spy(self, *args, **kwargs):
+        asked.append(list(kwargs.get("names") or args[0]))
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(PrefectClient, "increment_concurrency_slots_with_lease", spy)
+    plain = prefect_tasks.prefect_task(tally.spec)
+    tag = f"gpu-{uuid.uuid4().hex[:8]}"  # a tag set never checked before: nothing cached
+    tagged = prefect_tasks.prefect_task(tally.spec, tags=[tag])
+    assert not plain.tags and tagged.tags == {tag}
+    assert not prefect_tasks.all_tasks()["extract"].tags
+
+    @flow
+    def chain():
+        first = plain(values=[1.0])
+        return plain(values=[first.total, 2.0]).total
+
+    assert chain() == 3.0
+    assert asked == []
+
+    @flow
+    def with_tags():
+        return tagged(values=[1.0]).total
+
+    assert with_tags() == 1.0
+    assert asked == [[f"tag:{tag}"]]
+
+
 def test_importing_the_package_does_not_import_prefect_or_data_libraries():
     code = (
         "import sys\n"
