@@ -7,9 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from detector_fixtures import scores_in_two_runs
 
 from mlops_tasks.aiops.defaults import DEFAULT_DETECTOR
-from mlops_tasks.aiops.detectors import BUILTIN, Detector, available_detectors, detector_class, make_detector
+from mlops_tasks.aiops.detectors import (
+    BUILTIN,
+    Detector,
+    available_detectors,
+    detector_class,
+    make_detector,
+)
 
 SPECS = [
     {"detector": "level"},
@@ -43,13 +50,7 @@ def test_scores_of_a_prefix_do_not_change_when_the_future_is_appended(spec):
 @pytest.mark.parametrize("cut", [1, 777, 1500, 2303])
 def test_two_runs_through_a_json_state_equal_one_long_run(spec, cut):
     ts, x = daily_series(anomaly_at=2000)
-    one = make_detector(spec).update(x, ts)
-    det = make_detector(spec)
-    first = det.update(x[:cut], ts[:cut])
-    state = json.loads(json.dumps(det.state()))  # what the state artifact holds
-    resumed = detector_class(state["detector"]).from_state(state)
-    second = resumed.update(x[cut:], ts[cut:])
-    np.testing.assert_array_equal(np.r_[first, second], one)
+    np.testing.assert_array_equal(scores_in_two_runs(spec, x, ts, cut), make_detector(spec).update(x, ts))
 
 
 def test_many_small_runs_equal_one_long_run():

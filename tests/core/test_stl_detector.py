@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
+from detector_fixtures import scores_in_two_runs
 
-from mlops_tasks.aiops.detectors import BUILTIN, detector_class, make_detector
+from mlops_tasks.aiops.detectors import BUILTIN, make_detector
 from mlops_tasks.aiops.detectors.level import LevelDetector
 from mlops_tasks.aiops.detectors.stl import StlDetector
 
@@ -76,13 +75,7 @@ def test_two_runs_through_a_json_state_equal_one_long_run(cut):
     ts, x = office_hours()
     x[700:705] = np.nan  # missing values, inside later fits too
     spec = {"detector": "stl", "suppress": 50}
-    one = make_detector(spec).update(x, ts)
-    det = make_detector(spec)
-    first = det.update(x[:cut], ts[:cut])
-    state = json.loads(json.dumps(det.state()))  # what the state artifact holds
-    resumed = detector_class(state["detector"]).from_state(state)
-    second = resumed.update(x[cut:], ts[cut:])
-    np.testing.assert_array_equal(np.r_[first, second], one)
+    np.testing.assert_array_equal(scores_in_two_runs(spec, x, ts, cut), make_detector(spec).update(x, ts))
 
 
 def test_deterministic_and_prefix_scores_do_not_depend_on_the_future():
