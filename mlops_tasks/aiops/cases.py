@@ -50,6 +50,7 @@ def load_day(folder: str | Path) -> Day:
 
     folder = Path(folder)
     day = Day(folder.name)
+    pods: dict[str, dict[str, pd.DataFrame]] = {}
     for path in sorted((folder / "metric").glob("*_metric.csv*")):
         pod = path.name.split("_metric.csv")[0]
         frame = pd.read_csv(path)
@@ -57,7 +58,8 @@ def load_day(folder: str | Path) -> Day:
         frame.index = parse_go_time(frame[clock])
         frame = frame[frame.index.notna()].sort_index()
         numeric = frame.drop(columns=[c for c in frame if c.lower() in ("time", "timestamp")]).select_dtypes("number")
-        day.metrics[service_of_pod(pod)] = numeric[~numeric.index.duplicated(keep="last")]
+        pods.setdefault(service_of_pod(pod), {})[pod] = numeric[~numeric.index.duplicated(keep="last")]
+    day.metrics = {service: _replicas(frames) for service, frames in pods.items()}
     dependency = folder / "metric" / "dependency.csv.gz"
     if dependency.exists():
         edges = pd.read_csv(dependency)
@@ -75,6 +77,31 @@ def load_day(folder: str | Path) -> Day:
             day.edges = sorted(edges_from_spans(spans, service_of=service_of_pod))
             day.edge_source = "traces"
     return day
+
+
+def _replicas(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One frame per service. Replicas keep their own columns (``metric@pod``), on the first pod's
+    clock (each pod's nearest sample within half a step): averaging them would hide the one sick
+    pod that a fault was injected into.
+
+    >>> import pandas as pd
+    >>> t = pd.date_range("2024-01-01", periods=3, freq="60s", tz="UTC")
+    >>> a = pd.DataFrame({"cpu": [1.0, 2, 3]}, index=t)
+    >>> b = pd.DataFrame({"cpu": [7.0, 8, 9]}, index=t + pd.Timedelta("2s"))
+    >>> _replicas({"web-1-a": a, "web-2-b": b}).to_dict("list")
+    {'cpu@web-1-a': [1.0, 2.0, 3.0], 'cpu@web-2-b': [7.0, 8.0, 9.0]}
+    """
+    import pandas as pd
+
+    if len(frames) == 1:
+        return next(iter(frames.values()))
+    clock = next(iter(frames.values()))
+    steps = clock.index.to_series().diff().dropna()
+    tolerance = steps.median() / 2 if len(steps) else pd.Timedelta(0)
+    parts = [
+        f.reindex(clock.index, method="nearest", tolerance=tolerance).add_suffix(f"@{pod}") for pod, f in frames.items()
+    ]
+    return pd.concat(parts, axis=1)
 
 
 def load_faults(root: str | Path) -> list[dict]:

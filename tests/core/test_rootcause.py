@@ -62,3 +62,22 @@ def test_one_real_fault_case(tmp_path):
     assert day.edge_source == "dependency.csv" and ("frontend", "cartservice") in day.edges
     onset = pd.Timestamp("2022-08-23 16:31:35", tz="UTC")  # adservice cpu_contention (ground truth)
     assert rank_root_causes(day.metrics, onset, edges=day.edges)[0].service == "adservice"
+
+
+def test_replicas_of_a_service_keep_their_own_columns(tmp_path):
+    from mlops_tasks.aiops.cases import load_day
+
+    metric = tmp_path / "2024-01-01" / "metric"
+    metric.mkdir(parents=True)
+    times = pd.date_range("2024-01-01 10:00", periods=90, freq="60s", tz="UTC")
+    for pod, jitter, sick in (("cart-5f-aaaaa", 0, False), ("cart-5f-bbbbb", 3, True), ("web-7c-ccccc", 1, False)):
+        cpu = np.full(len(times), 10.0) + np.random.default_rng(len(pod) + jitter).normal(0, 0.5, len(times))
+        if sick:
+            cpu[60:] += 40  # one replica of cart goes bad at 11:00
+        clock = (times + pd.Timedelta(seconds=jitter)).strftime("%Y-%m-%d %H:%M:%S.000000 +0000 UTC m=+1.0")
+        pd.DataFrame({"Time": clock, "PodName": pod, "CpuUsage(m)": cpu}).to_csv(metric / f"{pod}_metric.csv.gz", index=False)
+    day = load_day(tmp_path / "2024-01-01")
+    assert sorted(day.metrics) == ["cart", "web"]
+    assert list(day.metrics["cart"]) == ["CpuUsage(m)@cart-5f-aaaaa", "CpuUsage(m)@cart-5f-bbbbb"]
+    assert day.metrics["cart"].notna().all().all()  # both replicas on one clock, nothing dropped
+    assert rank_root_causes(day.metrics, times[60])[0].service == "cart"
