@@ -127,11 +127,11 @@ def fetch_airflow(
     username: str | None = None,
     password: str | None = None,
     client: Any = None,
+    api: Any = None,
 ) -> list[Run]:
-    """The newest ``limit`` runs of a DAG through Airflow's REST API (a token, or a login for one)."""
-    from mlops_tasks.aiops.airflow_api import AirflowAPI
-
-    api = AirflowAPI(base_url, token=token, username=username, password=password, client=client)
+    """The newest ``limit`` runs of a DAG through Airflow's REST API (a token, or a login for one;
+    or ``api``, an `AirflowAPI` already logged in)."""
+    api = api or _api(base_url, token, username, password, client)
     return runs_from_airflow({"dag_runs": api.dag_runs(dag_id, limit=limit)})
 
 
@@ -144,12 +144,17 @@ def fetch_airflow_tasks(
     username: str | None = None,
     password: str | None = None,
     client: Any = None,
+    api: Any = None,
 ) -> dict[str, list[Run]]:
     """The newest ``limit`` task instances of a DAG, as each task's own run history."""
+    api = api or _api(base_url, token, username, password, client)
+    return tasks_from_airflow({"task_instances": api.task_instances(dag_id, limit=limit)})
+
+
+def _api(base_url: str, token: str | None, username: str | None, password: str | None, client: Any) -> Any:
     from mlops_tasks.aiops.airflow_api import AirflowAPI
 
-    api = AirflowAPI(base_url, token=token, username=username, password=password, client=client)
-    return tasks_from_airflow({"task_instances": api.task_instances(dag_id, limit=limit)})
+    return AirflowAPI(base_url, token=token, username=username, password=password, client=client)
 
 
 def fetch_prefect(

@@ -56,13 +56,18 @@ def check_pipeline_health(config: PipelineHealthConfig, ctx: TaskContext) -> Pip
     options = {"max_failures": config.max_failures, "threshold": config.threshold, "detector": config.detector}
     try:
         if config.engine == "airflow":
-            login = {
-                "token": os.environ.get(config.token_env) if config.token_env else None,
-                "username": config.username,
-                "password": os.environ.get(config.password_env) if config.password_env else None,
-            }
-            runs = health.fetch_airflow(config.api_url, config.dag_id or "", limit=config.limit, **login)
-            per_task = health.fetch_airflow_tasks(config.api_url, config.dag_id or "", limit=config.limit * 10, **login) if config.tasks else {}
+            from mlops_tasks.aiops.airflow_api import AirflowAPI
+
+            # One client: a login is exchanged for a token once, for both reads.
+            api = AirflowAPI(
+                config.api_url,
+                token=os.environ.get(config.token_env) if config.token_env else None,
+                username=config.username,
+                password=os.environ.get(config.password_env) if config.password_env else None,
+            )
+            dag_id = config.dag_id or ""
+            runs = health.fetch_airflow(config.api_url, dag_id, limit=config.limit, api=api)
+            per_task = health.fetch_airflow_tasks(config.api_url, dag_id, limit=config.limit * 10, api=api) if config.tasks else {}
         else:
             runs, per_task = health.fetch_prefect(config.api_url, flow_name=config.flow_name, limit=config.limit), {}
     except httpx.HTTPError as exc:
