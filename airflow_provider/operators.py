@@ -46,7 +46,6 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider.links import ReportLink
-
 from mlops_tasks.errors import ConfigError, MlopsTasksError
 
 if TYPE_CHECKING:
@@ -180,7 +179,9 @@ class MlopsTaskOperator(BaseOperator):
             return
         alias = events_alias(self.task_name)
         for name in names:
-            context["outlet_events"][alias].add(Asset(name), extra={"task": self.task_name, "task_id": self.task_id})
+            context["outlet_events"][alias].add(
+                Asset(name), extra={"task": self.task_name, "task_id": self.task_id}
+            )
             self.log.info("%s: emitted an event of Asset %r", self.task_name, name)
 
 

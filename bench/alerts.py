@@ -30,9 +30,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlops_tasks.aiops.alerts import Alert, deduplicate  # noqa: E402
-from mlops_tasks.aiops.cases import load_days, load_faults  # noqa: E402
-from mlops_tasks.aiops.incidents import correlate  # noqa: E402
+from mlops_tasks.aiops.alerts import Alert, deduplicate
+from mlops_tasks.aiops.cases import load_days, load_faults
+from mlops_tasks.aiops.incidents import correlate
 
 THRESHOLD = 6.0
 TRAILING = "60min"
@@ -54,7 +54,11 @@ def threshold_alerts(day) -> list[Alert]:
             for when in z.index[(z[metric] > THRESHOLD).to_numpy()]:
                 alerts.append(
                     Alert(
-                        labels={"alertname": f"{metric} out of range", "service": service, "severity": "warning"},
+                        labels={
+                            "alertname": f"{metric} out of range",
+                            "service": service,
+                            "severity": "warning",
+                        },
                         starts_at=when.floor("s").to_pydatetime(),
                         source="threshold",
                     )
@@ -70,11 +74,15 @@ def noise_alerts(day, count: int, rng: random.Random) -> list[Alert]:
     alerts: list[Alert] = []
     while len(alerts) < count:
         when = (start + (end - start) * rng.random()).floor("s").to_pydatetime()
-        labels = {"alertname": rng.choice(["DiskPressure", "CertExpiry", "PodRestart", "ScrapeFailed"])}
+        labels = {
+            "alertname": rng.choice(["DiskPressure", "CertExpiry", "PodRestart", "ScrapeFailed"])
+        }
         if rng.random() < 0.8:  # some noise has no service label at all
             labels["service"] = rng.choice(services)
         for minute in range(min(rng.randint(1, 10), count - len(alerts))):
-            alerts.append(Alert(labels=labels, starts_at=when + timedelta(minutes=minute), source="noise"))
+            alerts.append(
+                Alert(labels=labels, starts_at=when + timedelta(minutes=minute), source="noise")
+            )
     return alerts
 
 
@@ -94,19 +102,29 @@ def main(folder: Path, noise: float, seed: int) -> dict:
         def fault_of(alert: Alert) -> int | None:
             if alert.source == "noise":
                 return None
-            for i, f in enumerate(day_faults):
-                if f["time"] - timedelta(minutes=1) <= alert.starts_at <= f["time"] + timedelta(minutes=5):
+            for i, f in enumerate(day_faults):  # noqa: B023 (called within this iteration)
+                if (
+                    f["time"] - timedelta(minutes=1)
+                    <= alert.starts_at
+                    <= f["time"] + timedelta(minutes=5)
+                ):
                     return i
             return None
 
         holds = [{fault_of(a) for a in inc.alerts} - {None} for inc in incidents]
         mixed += sum(len(h) > 1 for h in holds)
         own += sum(any(h == {i} for h in holds) for i in range(len(day_faults)))
-        print(f"{name}: {len(signal)} threshold + {len(extra)} noise notifications -> {len(incidents)} incidents")
+        print(
+            f"{name}: {len(signal)} threshold + {len(extra)} noise notifications -> {len(incidents)} incidents"
+        )
     compression = 1 - incidents_out / max(notifications, 1)
     separated = own / max(len(faults), 1)
-    print(f"notifications in {notifications}, incidents out {incidents_out}: compression {compression:.1%}")
-    print(f"faults in their own incident: {own}/{len(faults)} ({separated:.1%}); incidents mixing faults: {mixed}")
+    print(
+        f"notifications in {notifications}, incidents out {incidents_out}: compression {compression:.1%}"
+    )
+    print(
+        f"faults in their own incident: {own}/{len(faults)} ({separated:.1%}); incidents mixing faults: {mixed}"
+    )
     return {
         "notifications": notifications,
         "incidents": incidents_out,
@@ -120,12 +138,19 @@ def main(folder: Path, noise: float, seed: int) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("folder", nargs="?", default=str(ROOT.parent / "shared" / "data" / "nezha_ob"))
+    parser.add_argument(
+        "folder", nargs="?", default=str(ROOT.parent / "shared" / "data" / "nezha_ob")
+    )
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--seeds", type=int, default=1, help="repeat with this many noise seeds from --seed on")
+    parser.add_argument(
+        "--seeds", type=int, default=1, help="repeat with this many noise seeds from --seed on"
+    )
     args = parser.parse_args()
-    runs = [main(Path(args.folder), args.noise, seed) for seed in range(args.seed, args.seed + args.seeds)]
+    runs = [
+        main(Path(args.folder), args.noise, seed)
+        for seed in range(args.seed, args.seed + args.seeds)
+    ]
     figures = runs[0]
     if len(runs) > 1:  # the noise decides a few borderline cases: show the spread
         for key in ("compression", "faults_in_own_incident", "incidents_mixing_faults"):

@@ -23,7 +23,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 DAY_CSV = REPO.parent / "shared" / "data" / "bike_sharing" / "day.csv"
-FEATURES = ["season", "yr", "mnth", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]
+FEATURES = [
+    "season",
+    "yr",
+    "mnth",
+    "holiday",
+    "weekday",
+    "workingday",
+    "weathersit",
+    "temp",
+    "atemp",
+    "hum",
+    "windspeed",
+]
 
 
 def make_data(path: Path, rows: int) -> None:
@@ -57,7 +69,9 @@ def bare(model_path: str, data: str, out: str, chunk: int) -> dict:
     writer, rows = None, 0
     for batch in pq.ParquetFile(data).iter_batches(batch_size=chunk, columns=["id", *FEATURES]):
         frame = batch.to_pandas()
-        table = pa.table({"id": frame["id"].to_numpy(), "prediction": model.predict(frame[FEATURES])})
+        table = pa.table(
+            {"id": frame["id"].to_numpy(), "prediction": model.predict(frame[FEATURES])}
+        )
         writer = writer or pq.ParquetWriter(out, table.schema, compression="zstd")
         writer.write_table(table)
         rows += len(frame)
@@ -69,17 +83,30 @@ def ours(home: str, data: str, chunk: int) -> dict:
     from mlops_tasks.runtime import run_task
     from mlops_tasks.settings import Settings
 
-    settings = Settings(artifact_root=f"{home}/artifacts", metadata_url=f"sqlite:///{home}/metadata.db")
-    dataset = run_task("extract", {"source": data}, settings=settings).dataset  # a copy into the store, untimed
+    settings = Settings(
+        artifact_root=f"{home}/artifacts", metadata_url=f"sqlite:///{home}/metadata.db"
+    )
+    dataset = run_task(
+        "extract", {"source": data}, settings=settings
+    ).dataset  # a copy into the store, untimed
     started = time.perf_counter()
     result = run_task("batch_predict", {"model": "bench@champion", "dataset": dataset, "chunk_rows": chunk,
                                         "keep_columns": ["id"]}, settings=settings)  # fmt: skip
-    return {"seconds": time.perf_counter() - started, "rows": result.rows, "model_version": result.model_version}
+    return {
+        "seconds": time.perf_counter() - started,
+        "rows": result.rows,
+        "model_version": result.model_version,
+    }
 
 
 def child(kind: str, *argv: str) -> dict:
     """Run one method in a fresh process; its peak RSS is the method's memory."""
-    done = subprocess.run([sys.executable, __file__, "--child", kind, *argv], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, *argv],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-3000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -94,7 +121,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        result = bare(rest[0], rest[1], rest[2], int(rest[3])) if kind == "bare" else ours(rest[0], rest[1], int(rest[2]))
+        result = (
+            bare(rest[0], rest[1], rest[2], int(rest[3]))
+            if kind == "bare"
+            else ours(rest[0], rest[1], int(rest[2]))
+        )
         result["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
@@ -110,8 +141,12 @@ def main() -> None:
     data = home / "rows.parquet"
     t = time.perf_counter()
     make_data(data, args.rows)
-    print(f"wrote {args.rows:,} rows ({data.stat().st_size / 1e6:.0f} MB Parquet) in {time.perf_counter() - t:.1f}s")
-    settings = Settings(artifact_root=str(home / "artifacts"), metadata_url=f"sqlite:///{home / 'metadata.db'}")
+    print(
+        f"wrote {args.rows:,} rows ({data.stat().st_size / 1e6:.0f} MB Parquet) in {time.perf_counter() - t:.1f}s"
+    )
+    settings = Settings(
+        artifact_root=str(home / "artifacts"), metadata_url=f"sqlite:///{home / 'metadata.db'}"
+    )
     days = run_task("extract", {"source": str(DAY_CSV)}, settings=settings).dataset
     model = run_task("train", {"dataset": days, "target": "cnt", "features": FEATURES,
                                "estimator": "sklearn.ensemble.GradientBoostingRegressor",
@@ -122,12 +157,22 @@ def main() -> None:
 
     runs: dict[str, list[dict]] = {"bare": [], "batch_predict": []}
     for _ in range(args.rounds):
-        runs["bare"].append(child("bare", str(home / "model.joblib"), str(data), str(home / "bare.parquet"), str(args.chunk)))
+        runs["bare"].append(
+            child(
+                "bare",
+                str(home / "model.joblib"),
+                str(data),
+                str(home / "bare.parquet"),
+                str(args.chunk),
+            )
+        )
         runs["batch_predict"].append(child("ours", str(home), str(data), str(args.chunk)))
     best = {k: min(v, key=lambda r: r["seconds"]) for k, v in runs.items()}
     for k, r in best.items():
-        print(f"{k:<14} {r['seconds']:7.2f} s  {r['rows'] / r['seconds'] / 1e6:5.2f} M rows/s  peak RSS {r['max_rss_mb']:.0f} MB"
-              f"  (all rounds: {', '.join(format(x['seconds'], '.2f') for x in runs[k])} s)")
+        print(
+            f"{k:<14} {r['seconds']:7.2f} s  {r['rows'] / r['seconds'] / 1e6:5.2f} M rows/s  peak RSS {r['max_rss_mb']:.0f} MB"
+            f"  (all rounds: {', '.join(format(x['seconds'], '.2f') for x in runs[k])} s)"
+        )
     ratio = best["batch_predict"]["seconds"] / best["bare"]["seconds"]
     print(f"batch_predict / bare loop: {ratio:.2f}x (target <= 1.3x)")
     print(json.dumps({"bench": "batch_predict", "rows": args.rows, "chunk_rows": args.chunk, "best": best,

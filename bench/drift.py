@@ -34,7 +34,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 EVIDENTLY_PY = REPO / ".venv" / "bench-evidently" / "bin" / "python"
-PG_URL = os.environ.get("MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def rss_mb() -> float:
@@ -106,15 +108,23 @@ def worker(name: str, rows: int, stream_rows: int) -> dict:
         method = "psi" if name == "ours-psi" else "auto"
         reference = fit_reference(ref, sketch=0 if method == "psi" else 1000)
         fitted = time.perf_counter()
-        current = drift_data.current_chunks(stream_rows, 1_000_000) if name == "ours-stream" else cur
+        current = (
+            drift_data.current_chunks(stream_rows, 1_000_000) if name == "ours-stream" else cur
+        )
         found = detect_drift(reference, current, method=method)
-        extra = {"fit_s": fitted - start, "detect_s": time.perf_counter() - fitted, "current_rows": found.current_rows}
+        extra = {
+            "fit_s": fitted - start,
+            "detect_s": time.perf_counter() - fitted,
+            "current_rows": found.current_rows,
+        }
         verdicts = {c.column: bool(c.drifted) for c in found.columns}
         methods = {c.column: c.method for c in found.columns}
     elif name == "hand-psi":
         verdicts, methods = hand_psi(ref, cur, drift_data), {}
     else:
-        verdicts, methods = evidently(ref, cur, drift_data, "psi" if name == "evidently-psi" else None)
+        verdicts, methods = evidently(
+            ref, cur, drift_data, "psi" if name == "evidently-psi" else None
+        )
     wall = time.perf_counter() - start
     return {
         "name": name, "rows": rows, "wall_s": wall, "peak_rss_mb": peak_mb(), "rss_before_data_mb": before_data, "rss_after_data_mb": base,
@@ -149,9 +159,14 @@ def evidently(ref, cur, drift_data, method: str | None) -> tuple[dict[str, bool]
     from evidently import DataDefinition, Dataset, Report
     from evidently.presets import DataDriftPreset
 
-    definition = DataDefinition(numerical_columns=drift_data.NUMERIC, categorical_columns=drift_data.CATEGORICAL)
+    definition = DataDefinition(
+        numerical_columns=drift_data.NUMERIC, categorical_columns=drift_data.CATEGORICAL
+    )
     report = Report([DataDriftPreset(method=method) if method else DataDriftPreset()])
-    snapshot = report.run(Dataset.from_pandas(cur, data_definition=definition), Dataset.from_pandas(ref, data_definition=definition))
+    snapshot = report.run(
+        Dataset.from_pandas(cur, data_definition=definition),
+        Dataset.from_pandas(ref, data_definition=definition),
+    )
     verdicts, methods = {}, {}
     for metric in snapshot.dict()["metrics"]:
         config = metric["config"]
@@ -176,7 +191,9 @@ def sql_worker(rows: int) -> dict:
     columns = drift_data.NUMERIC[:8] + drift_data.CATEGORICAL[:2] + ["n10", "c4"]
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = 'mlops_tasks_bench_drift'").first():
+        if not conn.exec_driver_sql(
+            "SELECT 1 FROM pg_database WHERE datname = 'mlops_tasks_bench_drift'"
+        ).first():
             conn.exec_driver_sql("CREATE DATABASE mlops_tasks_bench_drift")
     admin.dispose()
     engine = sa.create_engine(sa.make_url(PG_URL).set(database="mlops_tasks_bench_drift"))
@@ -207,15 +224,27 @@ def _load_table(engine, rows: int, columns: list[str], drift_data) -> float:
 
     start = time.perf_counter()
     with engine.connect() as conn:
-        present = conn.exec_driver_sql("SELECT to_regclass('drift_current') IS NOT NULL").scalar_one()
-        if present and conn.exec_driver_sql("SELECT count(*) FROM drift_current").scalar_one() == rows:
+        present = conn.exec_driver_sql(
+            "SELECT to_regclass('drift_current') IS NOT NULL"
+        ).scalar_one()
+        if (
+            present
+            and conn.exec_driver_sql("SELECT count(*) FROM drift_current").scalar_one() == rows
+        ):
             return 0.0  # left by an earlier run: the data is deterministic
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE IF EXISTS drift_current")
-        types = ", ".join(f"{c} {'text' if c in drift_data.N_CATEGORIES else 'double precision'}" for c in columns)
+        types = ", ".join(
+            f"{c} {'text' if c in drift_data.N_CATEGORIES else 'double precision'}" for c in columns
+        )
         conn.exec_driver_sql(f"CREATE TABLE drift_current ({types})")
         raw = conn.connection.driver_connection
-        with raw.cursor() as cursor, cursor.copy(f"COPY drift_current ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy:
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(
+                f"COPY drift_current ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+            ) as copy,
+        ):
             for chunk in drift_data.current_chunks(rows, 1_000_000, columns):
                 buffer = io.StringIO()
                 chunk.to_csv(buffer, header=False, index=False)
@@ -255,9 +284,13 @@ def agreement(a: dict, b: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--evidently-rows", type=int, default=None, help="rows for Evidently (default: --rows)")
+    parser.add_argument(
+        "--evidently-rows", type=int, default=None, help="rows for Evidently (default: --rows)"
+    )
     parser.add_argument("--skip-evidently", action="store_true")
-    parser.add_argument("--stream-rows", type=int, default=20_000_000, help="0 skips the stream measurement")
+    parser.add_argument(
+        "--stream-rows", type=int, default=20_000_000, help="0 skips the stream measurement"
+    )
     parser.add_argument("--sql", action="store_true")
     parser.add_argument("--sql-rows", type=int, default=10_000_000)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -272,7 +305,9 @@ def main() -> None:
 
     me = sys.executable
     rows = ["--rows", str(args.rows)]
-    results = {name: run(me, "--worker", name, *rows) for name in ("hand-psi", "ours-psi", "ours-auto")}
+    results = {
+        name: run(me, "--worker", name, *rows) for name in ("hand-psi", "ours-psi", "ours-auto")
+    }
     ev_rows = args.evidently_rows or args.rows
     if not args.skip_evidently:
         if not EVIDENTLY_PY.exists():
@@ -280,34 +315,54 @@ def main() -> None:
         for name in ("evidently-psi", "evidently-auto"):
             results[name] = run(EVIDENTLY_PY, "--worker", name, "--rows", str(ev_rows))
     if args.stream_rows:
-        results["ours-stream"] = run(me, "--worker", "ours-stream", *rows, "--stream-rows", str(args.stream_rows))
+        results["ours-stream"] = run(
+            me, "--worker", "ours-stream", *rows, "--stream-rows", str(args.stream_rows)
+        )
     if args.sql:
         results["ours-sql"] = run(me, "--worker", "ours-sql", "--sql-rows", str(args.sql_rows))
 
-    print(f"drift: {args.rows:,} reference rows vs {args.rows:,} current rows x 50 columns (10 shifted)")
-    print(f"{'measurement':<16}{'rows':>12}{'wall s':>10}{'peak RSS MB':>13}{'frames MB':>11}{'peak/frames':>13}  drifted")
+    print(
+        f"drift: {args.rows:,} reference rows vs {args.rows:,} current rows x 50 columns (10 shifted)"
+    )
+    print(
+        f"{'measurement':<16}{'rows':>12}{'wall s':>10}{'peak RSS MB':>13}{'frames MB':>11}{'peak/frames':>13}  drifted"
+    )
     for name, r in results.items():
         frames = r.get("frames_mb")
         ratio = f"{r['peak_rss_mb'] / frames:.2f}" if frames else "-"
         drifted = sorted(c for c, v in r["verdicts"].items() if v)
-        print(f"{name:<16}{r.get('current_rows', r['rows']):>12,}{r['wall_s']:>10.2f}{r['peak_rss_mb']:>13.0f}{(frames or 0):>11.0f}{ratio:>13}  {len(drifted)}: {' '.join(drifted)}")
+        print(
+            f"{name:<16}{r.get('current_rows', r['rows']):>12,}{r['wall_s']:>10.2f}{r['peak_rss_mb']:>13.0f}{(frames or 0):>11.0f}{ratio:>13}  {len(drifted)}: {' '.join(drifted)}"
+        )
     figures = {
         "psi_vs_hand": results["ours-psi"]["wall_s"] / results["hand-psi"]["wall_s"],
-        "ours_psi_vs_hand_agreement": agreement(results["ours-psi"]["verdicts"], results["hand-psi"]["verdicts"]),
+        "ours_psi_vs_hand_agreement": agreement(
+            results["ours-psi"]["verdicts"], results["hand-psi"]["verdicts"]
+        ),
     }
     if "evidently-auto" in results and ev_rows == args.rows:
         figures.update(
-            evidently_auto_speedup=results["evidently-auto"]["wall_s"] / results["ours-auto"]["wall_s"],
-            evidently_psi_speedup=results["evidently-psi"]["wall_s"] / results["ours-psi"]["wall_s"],
-            agreement_auto=agreement(results["ours-auto"]["verdicts"], results["evidently-auto"]["verdicts"]),
-            agreement_psi=agreement(results["ours-psi"]["verdicts"], results["evidently-psi"]["verdicts"]),
+            evidently_auto_speedup=results["evidently-auto"]["wall_s"]
+            / results["ours-auto"]["wall_s"],
+            evidently_psi_speedup=results["evidently-psi"]["wall_s"]
+            / results["ours-psi"]["wall_s"],
+            agreement_auto=agreement(
+                results["ours-auto"]["verdicts"], results["evidently-auto"]["verdicts"]
+            ),
+            agreement_psi=agreement(
+                results["ours-psi"]["verdicts"], results["evidently-psi"]["verdicts"]
+            ),
             methods_auto_same=agreement(
                 {c: _family(m) for c, m in results["ours-auto"]["methods"].items()},
                 {c: _family(m) for c, m in results["evidently-auto"]["methods"].items()},
             ),
         )
-    figures["ours_auto_peak_over_frames"] = results["ours-auto"]["peak_rss_mb"] / results["ours-auto"]["frames_mb"]
-    figures["ours_psi_peak_over_frames"] = results["ours-psi"]["peak_rss_mb"] / results["ours-psi"]["frames_mb"]
+    figures["ours_auto_peak_over_frames"] = (
+        results["ours-auto"]["peak_rss_mb"] / results["ours-auto"]["frames_mb"]
+    )
+    figures["ours_psi_peak_over_frames"] = (
+        results["ours-psi"]["peak_rss_mb"] / results["ours-psi"]["frames_mb"]
+    )
     if "ours-auto" in results:
         print(f"ours-auto: fit {results['ours-auto']['fit_s']:.2f} s + detect {results['ours-auto']['detect_s']:.2f} s; "
               f"ours-psi: fit {results['ours-psi']['fit_s']:.2f} s + detect {results['ours-psi']['detect_s']:.2f} s")  # fmt: skip

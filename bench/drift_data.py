@@ -55,7 +55,9 @@ def frames(rows: int, current_rows: int | None = None, columns: list[str] | None
         for name in columns or COLUMNS:
             values = column(name, n, current)
             if name in N_CATEGORIES:
-                values = pd.Categorical.from_codes(values, categories=[f"k{i}" for i in range(N_CATEGORIES[name])])
+                values = pd.Categorical.from_codes(
+                    values, categories=[f"k{i}" for i in range(N_CATEGORIES[name])]
+                )
             data[name] = values
         out.append(pd.DataFrame(data))
     return tuple(out)
@@ -71,6 +73,8 @@ def current_chunks(rows: int, chunk: int, columns: list[str] | None = None):
         for name in columns or COLUMNS:
             values = column(name, n, True, part)
             if name in N_CATEGORIES:
-                values = pd.Categorical.from_codes(values, categories=[f"k{i}" for i in range(N_CATEGORIES[name])])
+                values = pd.Categorical.from_codes(
+                    values, categories=[f"k{i}" for i in range(N_CATEGORIES[name])]
+                )
             data[name] = values
         yield pd.DataFrame(data)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.nab_scoring import load_windows, score_corpus  # noqa: E402
+from bench.nab_scoring import load_windows, score_corpus
 
 THROUGHPUT_TARGET = 100_000  # points per second, one core
 STANDARD_TARGET = 60.0
@@ -49,7 +49,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("data_dir")
     ap.add_argument("labels")
     ap.add_argument("results_dir")
-    ap.add_argument("--detector", default=None, help="detector spec as JSON (default: the shipped default)")
+    ap.add_argument(
+        "--detector", default=None, help="detector spec as JSON (default: the shipped default)"
+    )
     ap.add_argument("--name", default="mlops_tasks", help="detector name in NAB's layout")
     ap.add_argument("--layout", choices=("readme", "nab"), default="readme")
     args = ap.parse_args(argv)
@@ -76,10 +78,15 @@ def main(argv: list[str] | None = None) -> dict:
         else:
             target = out_dir / args.name / path.parent.name / f"{args.name}_{path.name}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame({"timestamp": frame["timestamp"], "anomaly_score": np.round(scores, 8)}).to_csv(target, index=False)
+        pd.DataFrame(
+            {"timestamp": frame["timestamp"], "anomaly_score": np.round(scores, 8)}
+        ).to_csv(target, index=False)
         results[rel] = (ts, scores)
         if rel not in windows:
-            print(f"warning: {rel} has no entry in {args.labels}; scored as a series without anomalies", file=sys.stderr)
+            print(
+                f"warning: {rel} has no entry in {args.labels}; scored as a series without anomalies",
+                file=sys.stderr,
+            )
 
     optimised = score_corpus(results, windows)
     default = score_corpus(results, windows, threshold=threshold)

@@ -80,7 +80,9 @@ class SweepRows:
         )
 
 
-def sweep_rows(timestamps: Any, scores: Any, windows: list[tuple[Any, Any]], profile: dict | None = None) -> SweepRows:
+def sweep_rows(
+    timestamps: Any, scores: Any, windows: list[tuple[Any, Any]], profile: dict | None = None
+) -> SweepRows:
     """Position of every row relative to the labelled windows (Sweeper.calcSweepScore).
 
     ``profile`` is unused (weights are applied when thresholding) and kept for symmetry.
@@ -121,7 +123,12 @@ def sweep_rows(timestamps: Any, scores: Any, windows: list[tuple[Any, Any]], pro
     kept_windows = np.unique(window[keep & (window >= 0)])
     remap = np.full(len(bounds) + 1, -1)
     remap[kept_windows] = np.arange(len(kept_windows))
-    return SweepRows(score=scores[keep], window=remap[window[keep]], shape=shape[keep], n_windows=len(kept_windows))
+    return SweepRows(
+        score=scores[keep],
+        window=remap[window[keep]],
+        shape=shape[keep],
+        n_windows=len(kept_windows),
+    )
 
 
 @dataclass
@@ -134,7 +141,9 @@ class ThresholdScore:
 
 
 def _weighted(rows: SweepRows, profile: dict) -> np.ndarray:
-    return np.where(rows.window >= 0, rows.shape * profile["tpWeight"], rows.shape * profile["fpWeight"])
+    return np.where(
+        rows.window >= 0, rows.shape * profile["tpWeight"], rows.shape * profile["fpWeight"]
+    )
 
 
 def score_at(rows: SweepRows, threshold: float, profile: dict) -> ThresholdScore:
@@ -148,7 +157,7 @@ def score_at(rows: SweepRows, threshold: float, profile: dict) -> ThresholdScore
     return ThresholdScore(
         threshold=float(threshold),
         raw=float(raw),
-        windows_detected=int(len(np.unique(rows.window[det & inside]))),
+        windows_detected=len(np.unique(rows.window[det & inside])),
         fp_rows=int((det & ~inside).sum()),
         tp_rows=int((det & inside).sum()),
     )
@@ -164,7 +173,6 @@ def optimize_threshold(rows: SweepRows, profile: dict) -> ThresholdScore:
     order = np.argsort(-rows.score, kind="stable")
     s, w, sw = rows.score[order], rows.window[order], sweep[order]
     fp_gain = np.cumsum(np.where(w < 0, sw, 0.0))
-    fp_rows = np.cumsum(w < 0)
     # Window part: each window moves from -fn to its running best sweep score; only rows that
     # raise a window's best change the total, so walk the (few) in-window rows.
     win_gain = np.zeros(len(s))
@@ -189,7 +197,13 @@ def optimize_threshold(rows: SweepRows, profile: dict) -> ThresholdScore:
     # A threshold includes every row with that score: evaluate at the last row of each run of ties.
     last_of_tie = np.r_[s[1:] != s[:-1], True] if len(s) else np.zeros(0, dtype=bool)
     candidates = np.flatnonzero(last_of_tie)
-    none = ThresholdScore(threshold=1.1, raw=-profile["fnWeight"] * rows.n_windows, windows_detected=0, fp_rows=0, tp_rows=0)
+    none = ThresholdScore(
+        threshold=1.1,
+        raw=-profile["fnWeight"] * rows.n_windows,
+        windows_detected=0,
+        fp_rows=0,
+        tp_rows=0,
+    )
     if not len(candidates):
         return none
     j = candidates[np.argmax(raw[candidates])]
@@ -230,7 +244,11 @@ def score_corpus(
     rows = SweepRows.concat(parts)
     out: dict[str, dict[str, Any]] = {}
     for name, profile in PROFILES.items():
-        best = optimize_threshold(rows, profile) if threshold is None else score_at(rows, threshold, profile)
+        best = (
+            optimize_threshold(rows, profile)
+            if threshold is None
+            else score_at(rows, threshold, profile)
+        )
         out[name] = {
             "score": round(normalise(best.raw, rows.n_windows, profile), 2),
             "raw": round(best.raw, 4),

@@ -45,8 +45,6 @@ print(json.dumps([t1 - t0, t2 - t1]))
 """
 
 
-
-
 def import_figures(env: dict[str, str]) -> dict[str, float]:
     # Deployed Airflow imports from bytecode; this machine may forbid writing it beside the
     # sources (PYTHONDONTWRITEBYTECODE), which would time the compiler. Cache it aside instead,

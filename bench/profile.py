@@ -35,8 +35,13 @@ def make_frame(rows: int, seed: int = 0):
     columns["f2"][rng.integers(0, rows, size=10)] = np.inf
     columns["i0"] = rng.integers(0, 1_000_000, size=rows)
     columns["i1"] = rng.integers(0, 7, size=rows)
-    columns["s0"] = pd.Series(np.array([f"cat{i:02d}" for i in range(50)])[rng.integers(0, 50, size=rows)], dtype="str")
-    columns["s1"] = pd.Series(np.array([f"user-{i:05d}" for i in range(5000)])[rng.integers(0, 5000, size=rows)], dtype="str")
+    columns["s0"] = pd.Series(
+        np.array([f"cat{i:02d}" for i in range(50)])[rng.integers(0, 50, size=rows)], dtype="str"
+    )
+    columns["s1"] = pd.Series(
+        np.array([f"user-{i:05d}" for i in range(5000)])[rng.integers(0, 5000, size=rows)],
+        dtype="str",
+    )
     return pd.DataFrame(columns)
 
 
@@ -64,12 +69,19 @@ def main() -> None:
 
     frame = make_frame(args.rows)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    print(f"frame: {args.rows:,} rows x {frame.shape[1]} columns, {frame.memory_usage(deep=True).sum() / 1e9:.2f} GB in pandas")
+    print(
+        f"frame: {args.rows:,} rows x {frame.shape[1]} columns, {frame.memory_usage(deep=True).sum() / 1e9:.2f} GB in pandas"
+    )
 
     with tempfile.TemporaryDirectory() as home:
-        settings = Settings(artifact_root=str(Path(home) / "artifacts"), metadata_url=f"sqlite:///{home}/m.db")
+        settings = Settings(
+            artifact_root=str(Path(home) / "artifacts"), metadata_url=f"sqlite:///{home}/m.db"
+        )
         dataset = TaskContext(settings).write_table(table)
-        run = lambda: run_task("profile", {"dataset": dataset}, settings=settings)  # noqa: E731
+
+        def run():
+            return run_task("profile", {"dataset": dataset}, settings=settings)
+
         describe, describe_runs = timed(lambda: frame.describe(include="all"), args.repeat)
         ours_table, table_runs = timed(lambda: profile_table(table), args.repeat)
         ours_task, task_runs = timed(run, args.repeat)
@@ -86,7 +98,9 @@ def main() -> None:
         "target_ratio": 2.0,
         "runs": {"describe": describe_runs, "profile_table": table_runs, "profile_task": task_runs},
     }
-    print(f"describe(include='all')  {describe:7.3f} s   runs {[round(t, 3) for t in describe_runs]}")
+    print(
+        f"describe(include='all')  {describe:7.3f} s   runs {[round(t, 3) for t in describe_runs]}"
+    )
     print(f"profile_table (Arrow)    {ours_table:7.3f} s   {ours_table / describe:.2f}x describe")
     print(f"profile task (Parquet)   {ours_task:7.3f} s   {ours_task / describe:.2f}x describe")
     print(json.dumps(figures))

@@ -57,7 +57,11 @@ def bulk_fill(store: MetadataStore, first: int, last: int, dataset: ArtifactRef)
                 dict(model_id=model_id, version=i + 1, artifact_id=a, sha256=m.sha256, format="skops", signature=None,
                      metrics={"mae": float(i)}, execution_id=e, created_at=now)
                 for i, m, a, e in zip(range(lo, hi), models, art_ids, ex_ids)])  # fmt: skip
-        conn.execute(sa.update(RegisteredModel).where(RegisteredModel.id == model_id).values(latest_version=last))
+        conn.execute(
+            sa.update(RegisteredModel)
+            .where(RegisteredModel.id == model_id)
+            .values(latest_version=last)
+        )
 
 
 def timed(fn, n: int = 50) -> dict[str, float]:
@@ -68,13 +72,22 @@ def timed(fn, n: int = 50) -> dict[str, float]:
         fn()
         samples.append((time.perf_counter() - t) * 1000)
     samples.sort()
-    return {"median_ms": statistics.median(samples), "p95_ms": samples[int(0.95 * len(samples)) - 1], "max_ms": samples[-1]}
+    return {
+        "median_ms": statistics.median(samples),
+        "p95_ms": samples[int(0.95 * len(samples)) - 1],
+        "max_ms": samples[-1],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--versions", type=int, default=10_000)
-    parser.add_argument("--api", type=int, default=500, help="Versions registered through the API (the rest in bulk).")
+    parser.add_argument(
+        "--api",
+        type=int,
+        default=500,
+        help="Versions registered through the API (the rest in bulk).",
+    )
     parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     admin = sa.create_engine(args.pg, isolation_level="AUTOCOMMIT")
@@ -85,16 +98,25 @@ def main() -> None:
     try:
         store = MetadataStore(url)
         registry = ModelRegistry(store)
-        source, dataset = ref("source", 0, "text/csv"), ref("dataset", 0, "application/vnd.apache.parquet")
+        source, dataset = (
+            ref("source", 0, "text/csv"),
+            ref("dataset", 0, "application/vnd.apache.parquet"),
+        )
         common = dict(task_version="1", config={}, fingerprint="x", identity=Identity(), params={})
-        ex = store.start_execution(task="extract", stage="data", inputs={"source": source}, **common)
+        ex = store.start_execution(
+            task="extract", stage="data", inputs={"source": source}, **common
+        )
         store.finish_execution(ex, status="succeeded", outputs={"dataset": dataset})
 
         def one(i: int) -> int:
             model = ref("model", i)
-            run = store.start_execution(task="train", stage="model", inputs={"dataset": dataset}, **common)
+            run = store.start_execution(
+                task="train", stage="model", inputs={"dataset": dataset}, **common
+            )
             store.finish_execution(run, status="succeeded", outputs={"model": model})
-            return registry.register("bikes", model, execution_id=run, metrics={"mae": float(i)}).version
+            return registry.register(
+                "bikes", model, execution_id=run, metrics={"mae": float(i)}
+            ).version
 
         # The first versions go through the API from 8 threads (that is the concurrency check);
         # the rest are bulk-inserted with the same shape (a train execution, its events, the
@@ -106,9 +128,11 @@ def main() -> None:
         assert sorted(versions) == list(range(1, args.api + 1)), "versions duplicated or skipped"
         bulk_fill(store, args.api, args.versions, dataset)
         fill = time.perf_counter() - started
-        print(f"{args.api} versions registered through the API from 8 threads in {api_seconds:.1f}s "
-              f"({args.api / api_seconds:.0f}/s), numbers 1..{args.api} without gaps; "
-              f"{args.versions - args.api} more bulk-inserted; {fill:.1f}s in all")
+        print(
+            f"{args.api} versions registered through the API from 8 threads in {api_seconds:.1f}s "
+            f"({args.api / api_seconds:.0f}/s), numbers 1..{args.api} without gaps; "
+            f"{args.versions - args.api} more bulk-inserted; {fill:.1f}s in all"
+        )
         registry.promote("bikes", args.versions // 2)
 
         champion = timed(lambda: registry.get("bikes@champion"))
@@ -120,7 +144,9 @@ def main() -> None:
         assert graph["upstream"][0]["execution"]["task"] == "train"
         for label, t in (("champion (full version record)", champion), ("champion (version + sha, server poll)", resolve),
                          ("lineage of the champion's artifact", lineage), ("registry.lineage(name@champion)", version_lineage)):  # fmt: skip
-            print(f"{label:<42} median {t['median_ms']:6.2f} ms  p95 {t['p95_ms']:6.2f} ms  max {t['max_ms']:6.2f} ms")
+            print(
+                f"{label:<42} median {t['median_ms']:6.2f} ms  p95 {t['p95_ms']:6.2f} ms  max {t['max_ms']:6.2f} ms"
+            )
         print(json.dumps({"bench": "registry", "versions": args.versions, "fill_seconds": round(fill, 1),
                           "champion_ms": champion, "resolve_ms": resolve, "lineage_ms": lineage,
                           "version_lineage_ms": version_lineage}))  # fmt: skip

@@ -19,9 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mlops_tasks.aiops.baro import baro_rank  # noqa: E402
-from mlops_tasks.aiops.cases import load_days, load_faults  # noqa: E402
-from mlops_tasks.aiops.rootcause import rank_root_causes  # noqa: E402
+from mlops_tasks.aiops.baro import baro_rank
+from mlops_tasks.aiops.cases import load_days, load_faults
+from mlops_tasks.aiops.rootcause import rank_root_causes
 
 
 def accuracy(ranks: list[int]) -> dict[str, float]:
@@ -36,7 +36,9 @@ def main(folder: Path) -> dict:
         raise SystemExit(f"no fault lists under {folder}/rca_data/*/")
     rankers = {
         "ours": lambda day, t: rank_root_causes(day.metrics, t, edges=day.edges),
-        "ours_graph": lambda day, t: rank_root_causes(day.metrics, t, edges=day.edges, propagate=True),
+        "ours_graph": lambda day, t: rank_root_causes(
+            day.metrics, t, edges=day.edges, propagate=True
+        ),
         "baro": lambda day, t: baro_rank(day.metrics, t),
     }
     ranks: dict[str, list[int]] = {name: [] for name in rankers}
@@ -46,11 +48,15 @@ def main(folder: Path) -> dict:
         day = days[fault["day"]]
         for name, ranker in rankers.items():
             order = [c.service for c in ranker(day, fault["time"])]
-            rank = order.index(fault["service"]) + 1 if fault["service"] in order else len(order) + 1
+            rank = (
+                order.index(fault["service"]) + 1 if fault["service"] in order else len(order) + 1
+            )
             ranks[name].append(rank)
             by_type.setdefault(fault["type"], {}).setdefault(name, []).append(rank)
     elapsed = time.perf_counter() - started
-    print(f"{len(faults)} faults in {len(days)} day folders; graph from {sorted({d.edge_source for d in days.values()})}")
+    print(
+        f"{len(faults)} faults in {len(days)} day folders; graph from {sorted({d.edge_source for d in days.values()})}"
+    )
     print(f"{'ranker':<12} {'AC@1':>6} {'AC@3':>6} {'Avg@5':>6}")
     scores = {name: accuracy(r) for name, r in ranks.items()}
     for name, s in scores.items():

@@ -60,7 +60,9 @@ async def load(url: str, body: dict, requests: int, concurrency: int) -> dict[st
     errors = 0
     counter = iter(range(requests))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30, headers={"content-type": "application/json"}) as client:
+    async with httpx.AsyncClient(
+        limits=limits, timeout=30, headers={"content-type": "application/json"}
+    ) as client:
 
         async def worker() -> None:
             nonlocal errors
@@ -69,7 +71,9 @@ async def load(url: str, body: dict, requests: int, concurrency: int) -> dict[st
                 try:
                     r = await client.post(url, content=payload)
                     errors += r.status_code != 200
-                except httpx.TransportError:  # counted, not fatal: a dropped keep-alive under heavy load
+                except (
+                    httpx.TransportError
+                ):  # counted, not fatal: a dropped keep-alive under heavy load
                     errors += 1
                 latencies.append(time.perf_counter() - t)
 
@@ -103,7 +107,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--warmup", type=int, default=300, help="requests per server before the first round")
+    parser.add_argument(
+        "--warmup", type=int, default=300, help="requests per server before the first round"
+    )
     args = parser.parse_args()
 
     import joblib
@@ -114,7 +120,9 @@ def main() -> None:
     from mlops_tasks.settings import Settings
 
     home = Path(tempfile.mkdtemp(prefix="mlops-tasks-bench-serving-"))
-    settings = Settings(artifact_root=str(home / "artifacts"), metadata_url=f"sqlite:///{home / 'metadata.db'}")
+    settings = Settings(
+        artifact_root=str(home / "artifacts"), metadata_url=f"sqlite:///{home / 'metadata.db'}"
+    )
     data = run_task("extract", {"source": str(DAY_CSV)}, settings=settings).dataset
     trained = run_task("train", {"dataset": data, "target": "cnt", "drop": ["instant", "casual", "registered", "dteday"],
                                  "estimator": "sklearn.ensemble.GradientBoostingRegressor",
@@ -126,12 +134,30 @@ def main() -> None:
 
     servers = {}
     ours_port, mlflow_port = 18765, 18766
-    env = {**os.environ, "MLOPS_TASKS_ARTIFACT_ROOT": settings.artifact_root, "MLOPS_TASKS_DB_URL": settings.database_url}
+    env = {
+        **os.environ,
+        "MLOPS_TASKS_ARTIFACT_ROOT": settings.artifact_root,
+        "MLOPS_TASKS_DB_URL": settings.database_url,
+    }
     servers["mlops-tasks"] = (
-        subprocess.Popen([str(REPO / ".venv/airflow/bin/mlops-tasks"), "serve", "--model", "bench@champion",
-                          "--port", str(ours_port), "--workers", str(args.workers)], env=env,
-                         stdout=subprocess.DEVNULL, stderr=open(home / "ours.log", "wb")),  # fmt: skip
-        f"http://127.0.0.1:{ours_port}/health", f"http://127.0.0.1:{ours_port}/predict", {"records": [RECORD]},
+        subprocess.Popen(
+            [
+                str(REPO / ".venv/airflow/bin/mlops-tasks"),
+                "serve",
+                "--model",
+                "bench@champion",
+                "--port",
+                str(ours_port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(home / "ours.log", "wb"),
+        ),  # fmt: skip
+        f"http://127.0.0.1:{ours_port}/health",
+        f"http://127.0.0.1:{ours_port}/predict",
+        {"records": [RECORD]},
     )
     mlflow_error = None
     if MLFLOW_PY.exists():
@@ -142,12 +168,32 @@ def main() -> None:
                                str(home / "model.joblib"), str(saved)], capture_output=True, text=True)  # fmt: skip
         if done.returncode == 0:
             servers["mlflow"] = (
-                subprocess.Popen([str(MLFLOW_PY.parent / "mlflow"), "models", "serve", "-m", str(saved), "--env-manager",
-                                  "local", "--host", "127.0.0.1", "-p", str(mlflow_port), "--workers", str(args.workers)],
-                                 env={**os.environ, "MLFLOW_TRACKING_URI": f"file://{home / 'mlruns'}",
-                                      "PATH": f"{MLFLOW_PY.parent}:{os.environ['PATH']}"},
-                                 stdout=subprocess.DEVNULL, stderr=open(home / "mlflow.log", "wb")),  # fmt: skip
-                f"http://127.0.0.1:{mlflow_port}/ping", f"http://127.0.0.1:{mlflow_port}/invocations",
+                subprocess.Popen(
+                    [
+                        str(MLFLOW_PY.parent / "mlflow"),
+                        "models",
+                        "serve",
+                        "-m",
+                        str(saved),
+                        "--env-manager",
+                        "local",
+                        "--host",
+                        "127.0.0.1",
+                        "-p",
+                        str(mlflow_port),
+                        "--workers",
+                        str(args.workers),
+                    ],
+                    env={
+                        **os.environ,
+                        "MLFLOW_TRACKING_URI": f"file://{home / 'mlruns'}",
+                        "PATH": f"{MLFLOW_PY.parent}:{os.environ['PATH']}",
+                    },
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(home / "mlflow.log", "wb"),
+                ),  # fmt: skip
+                f"http://127.0.0.1:{mlflow_port}/ping",
+                f"http://127.0.0.1:{mlflow_port}/invocations",
                 {"dataframe_records": [RECORD]},
             )
         else:
@@ -161,11 +207,18 @@ def main() -> None:
             wait_ready(health, proc, home / ("ours.log" if name == "mlops-tasks" else "mlflow.log"))
         import httpx
 
-        for name, (_, _, url, body) in servers.items():  # same model: the same answer, or the comparison is void
+        for name, (
+            _,
+            _,
+            url,
+            body,
+        ) in servers.items():  # same model: the same answer, or the comparison is void
             answers[name] = httpx.post(url, json=body, timeout=30).json()["predictions"]
             asyncio.run(load(url, body, args.warmup, args.concurrency))  # warm-up
         names = list(servers)
-        for i in range(args.rounds):  # alternate who goes first, so neither always meets the same load
+        for i in range(
+            args.rounds
+        ):  # alternate who goes first, so neither always meets the same load
             for name in names if i % 2 == 0 else names[::-1]:
                 proc, _, url, body = servers[name]
                 cpu = cpu_seconds(proc.pid)
@@ -192,21 +245,31 @@ def main() -> None:
                          "rounds_rps": [round(r["rps"], 1) for r in rounds],
                          "cpu_ms_per_request": statistics.median(r["cpu_ms_per_request"] for r in rounds), "prediction": answers.get(name)}  # fmt: skip
         s = summary[name]
-        print(f"{name:<12} {s['rps_median']:8.0f} req/s (median of {len(rounds)}; best {s['rps_best']:.0f})  "
-              f"p50 {s['p50_ms']:.2f} ms  p99 {s['p99_ms']:.2f} ms  "
-              f"server CPU {s['cpu_ms_per_request']:.2f} ms/request  errors {s['errors']}")
+        print(
+            f"{name:<12} {s['rps_median']:8.0f} req/s (median of {len(rounds)}; best {s['rps_best']:.0f})  "
+            f"p50 {s['p50_ms']:.2f} ms  p99 {s['p99_ms']:.2f} ms  "
+            f"server CPU {s['cpu_ms_per_request']:.2f} ms/request  errors {s['errors']}"
+        )
     paired = None
     if "mlflow" in results:
         a, b = answers["mlops-tasks"], answers["mlflow"]
         if len(a) != len(b) or any(abs(x - y) > 1e-9 * max(1.0, abs(y)) for x, y in zip(a, b)):
             print(f"WARNING: the servers disagree: {a} vs {b}", file=sys.stderr)
         # Each round's pair ran back to back: the median of their ratios shrugs off load that drifts between rounds.
-        paired = statistics.median(o["rps"] / m["rps"] for o, m in zip(results["mlops-tasks"], results["mlflow"]))
+        paired = statistics.median(
+            o["rps"] / m["rps"] for o, m in zip(results["mlops-tasks"], results["mlflow"])
+        )
     if mlflow_error:
         print(f"mlflow not measured: {mlflow_error}", file=sys.stderr)
-    ratio = summary["mlops-tasks"]["rps_median"] / summary["mlflow"]["rps_median"] if "mlflow" in summary else None
+    ratio = (
+        summary["mlops-tasks"]["rps_median"] / summary["mlflow"]["rps_median"]
+        if "mlflow" in summary
+        else None
+    )
     if ratio:
-        print(f"mlops-tasks / mlflow throughput: {ratio:.2f}x (median of per-round ratios {paired:.2f}x)")
+        print(
+            f"mlops-tasks / mlflow throughput: {ratio:.2f}x (median of per-round ratios {paired:.2f}x)"
+        )
     print(json.dumps({"bench": "serving", "concurrency": args.concurrency, "requests": args.requests,
                       "workers": args.workers, "results": summary, "ratio_vs_mlflow": ratio, "paired_ratio_vs_mlflow": paired, "rounds": args.rounds, "mlflow_error": mlflow_error}))  # fmt: skip
 

@@ -42,7 +42,9 @@ PYTHONS = {
     "pandera": str(ROOT / ".venv/bench-pandera/bin/python"),
     "gx": str(ROOT / ".venv/bench-gx/bin/python"),
 }
-PG_URL = os.environ.get("MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 # -- the tools ---------------------------------------------------------------------------------------
@@ -54,7 +56,10 @@ def ours(frame):
     from mlops_tasks.validation.pandas_engine import validate_frame
     from mlops_tasks.validation.rules import parse_rule
 
-    rules = [parse_rule({"rule": kind, **({"column": col} if col else {}), **params}) for _, kind, col, params in SUITE]
+    rules = [
+        parse_rule({"rule": kind, **({"column": col} if col else {}), **params})
+        for _, kind, col, params in SUITE
+    ]
     return lambda df: sorted(o.id for o in validate_frame(df, rules) if not o.passed)
 
 
@@ -97,7 +102,9 @@ def pandera(frame):
         if kind == "range":
             check = pa.Check.in_range(p["min"], p["max"], name=rule_id)
         elif kind == "not_null":
-            check = pa.Check(lambda s, f=p["max_fraction"]: s.isna().mean() <= f, ignore_na=False, name=rule_id)
+            check = pa.Check(
+                lambda s, f=p["max_fraction"]: s.isna().mean() <= f, ignore_na=False, name=rule_id
+            )
         elif kind == "allowed":
             check = pa.Check.isin(p["values"], name=rule_id)
         elif kind == "regex":
@@ -105,14 +112,19 @@ def pandera(frame):
         elif kind == "mean_between":
             check = pa.Check(lambda s, lo=p["min"], hi=p["max"]: lo <= s.mean() <= hi, name=rule_id)
         elif kind == "row_count":
-            frame_checks.append(pa.Check(lambda df, lo=p["min"], hi=p["max"]: lo <= len(df) <= hi, name=rule_id))
+            frame_checks.append(
+                pa.Check(lambda df, lo=p["min"], hi=p["max"]: lo <= len(df) <= hi, name=rule_id)
+            )
             continue
         elif kind == "unique":
             by_column.setdefault(col, {"checks": []})["unique"] = True
             continue
         by_column.setdefault(col, {"checks": []})["checks"].append(check)
     schema = pa.DataFrameSchema(
-        {col: pa.Column(checks=spec["checks"], nullable=True, unique=spec.get("unique", False)) for col, spec in by_column.items()},
+        {
+            col: pa.Column(checks=spec["checks"], nullable=True, unique=spec.get("unique", False))
+            for col, spec in by_column.items()
+        },
         checks=frame_checks,
     )
 
@@ -124,7 +136,12 @@ def pandera(frame):
             cases = exc.failure_cases
         failing = set()
         # pandera names its built-in checks itself ("in_range(0, 100)"): map them back by column
-        builtin = {"in_range": "range", "isin": "allowed", "str_matches": "regex", "field_uniqueness": "unique"}
+        builtin = {
+            "in_range": "range",
+            "isin": "allowed",
+            "str_matches": "regex",
+            "field_uniqueness": "unique",
+        }
         for column, check in set(zip(cases["column"], cases["check"])):
             kind = builtin.get(str(check).split("(")[0])
             failing.add(f"{kind}:{column}" if kind else str(check))
@@ -141,7 +158,11 @@ def gx(frame):
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     context = gx.get_context(mode="ephemeral")
-    batch_definition = context.data_sources.add_pandas("bench").add_dataframe_asset("frame").add_batch_definition_whole_dataframe("all")
+    batch_definition = (
+        context.data_sources.add_pandas("bench")
+        .add_dataframe_asset("frame")
+        .add_batch_definition_whole_dataframe("all")
+    )
     suite = context.suites.add(gx.ExpectationSuite(name="bench"))
     ids = {}
     E = gx.expectations
@@ -244,11 +265,24 @@ def run_frame_bench(args: argparse.Namespace) -> dict:
     results = {}
     for tool in tools:
         peer = tool in ("pandera", "gx")
-        res = measure(tool, args.rows, args.peer_runs if peer else args.runs, min(100_000, args.rows) if peer else None)
+        res = measure(
+            tool,
+            args.rows,
+            args.peer_runs if peer else args.runs,
+            min(100_000, args.rows) if peer else None,
+        )
         results[tool] = res
         if "wall_s" in res:
-            agree = "same failing rules" if res["failing"] == EXPECTED_FAILING else f"DIFFERENT failing rules: {res['failing']}"
-            extra = f", +{res['extra_rss_bytes'] / 1e9:.2f} GB over the frame" if res["extra_rss_bytes"] is not None else ""
+            agree = (
+                "same failing rules"
+                if res["failing"] == EXPECTED_FAILING
+                else f"DIFFERENT failing rules: {res['failing']}"
+            )
+            extra = (
+                f", +{res['extra_rss_bytes'] / 1e9:.2f} GB over the frame"
+                if res["extra_rss_bytes"] is not None
+                else ""
+            )
             print(
                 f"{tool:12s} {res['wall_s']:7.3f} s (runs {res['times_s']})  peak RSS {res['peak_rss_bytes'] / 1e9:.2f} GB"
                 f"{extra}  frame {res['frame_bytes'] / 1e9:.2f} GB  {agree}",
@@ -259,8 +293,14 @@ def run_frame_bench(args: argparse.Namespace) -> dict:
     summary = {"rows": args.rows, "expected_failing": EXPECTED_FAILING, "results": results}
     if "wall_s" in results.get("ours", {}):
         base = results["ours"]["wall_s"]
-        summary["speedup"] = {t: round(r["wall_s"] / base, 2) for t, r in results.items() if "wall_s" in r and t != "ours"}
-        summary["ours_peak_over_frame"] = round(results["ours"]["peak_rss_bytes"] / results["ours"]["frame_bytes"], 2)
+        summary["speedup"] = {
+            t: round(r["wall_s"] / base, 2)
+            for t, r in results.items()
+            if "wall_s" in r and t != "ours"
+        }
+        summary["ours_peak_over_frame"] = round(
+            results["ours"]["peak_rss_bytes"] / results["ours"]["frame_bytes"], 2
+        )
         print("ours is faster by: " + ", ".join(f"{t} {x}x" for t, x in summary["speedup"].items()))
     return summary
 
@@ -281,9 +321,14 @@ def run_sql_bench(args: argparse.Namespace) -> dict:
         present = conn.execute(sa.text("SELECT to_regclass(:t)"), {"t": table}).scalar()
         count = conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar() if present else 0
     if count != args.rows:
-        print(f"loading {args.rows:,} rows into PostgreSQL table {table} (COPY, once) ...", flush=True)
+        print(
+            f"loading {args.rows:,} rows into PostgreSQL table {table} (COPY, once) ...", flush=True
+        )
         _load_table(engine, table, args.rows)
-    rules = [parse_rule({"rule": kind, **({"column": col} if col else {}), **params}) for _, kind, col, params in SUITE]
+    rules = [
+        parse_rule({"rule": kind, **({"column": col} if col else {}), **params})
+        for _, kind, col, params in SUITE
+    ]
     url = engine.url.render_as_string(hide_password=False)
 
     def ours_sql(sample_rows: int = 0):
@@ -292,22 +337,32 @@ def run_sql_bench(args: argparse.Namespace) -> dict:
 
     def handwritten_sql():
         parts = []
-        for rule_id, kind, col, p in SUITE:
+        for _rule_id, kind, col, p in SUITE:
             if kind == "range":
-                parts.append(f"SUM(CASE WHEN {col} < {p['min']} OR {col} > {p['max']} THEN 1 ELSE 0 END)")
+                parts.append(
+                    f"SUM(CASE WHEN {col} < {p['min']} OR {col} > {p['max']} THEN 1 ELSE 0 END)"
+                )
             elif kind == "not_null":
-                parts.append(f"CASE WHEN COUNT(*) = 0 THEN 0 WHEN SUM(CASE WHEN {col} IS NULL THEN 1 ELSE 0 END)::float / COUNT(*) > {p['max_fraction']} THEN 1 ELSE 0 END")
+                parts.append(
+                    f"CASE WHEN COUNT(*) = 0 THEN 0 WHEN SUM(CASE WHEN {col} IS NULL THEN 1 ELSE 0 END)::float / COUNT(*) > {p['max_fraction']} THEN 1 ELSE 0 END"
+                )
             elif kind == "allowed":
                 values = ", ".join(f"'{v}'" for v in p["values"])
-                parts.append(f"SUM(CASE WHEN {col} IS NOT NULL AND {col} NOT IN ({values}) THEN 1 ELSE 0 END)")
+                parts.append(
+                    f"SUM(CASE WHEN {col} IS NOT NULL AND {col} NOT IN ({values}) THEN 1 ELSE 0 END)"
+                )
             elif kind == "unique":
                 parts.append(f"COUNT({col}) - COUNT(DISTINCT {col})")
             elif kind == "regex":
                 parts.append(f"SUM(CASE WHEN {col} !~ '{p['pattern']}' THEN 1 ELSE 0 END)")
             elif kind == "row_count":
-                parts.append(f"CASE WHEN COUNT(*) BETWEEN {p['min']} AND {p['max']} THEN 0 ELSE 1 END")
+                parts.append(
+                    f"CASE WHEN COUNT(*) BETWEEN {p['min']} AND {p['max']} THEN 0 ELSE 1 END"
+                )
             elif kind == "mean_between":
-                parts.append(f"CASE WHEN AVG({col}) BETWEEN {p['min']} AND {p['max']} THEN 0 ELSE 1 END")
+                parts.append(
+                    f"CASE WHEN AVG({col}) BETWEEN {p['min']} AND {p['max']} THEN 0 ELSE 1 END"
+                )
         query = sa.text(f"SELECT {', '.join(parts)} FROM {table}")
         with engine.connect() as conn:
             row = conn.execute(query).one()
@@ -321,14 +376,27 @@ def run_sql_bench(args: argparse.Namespace) -> dict:
             start = time.perf_counter()
             failing = fn()
             times.append(time.perf_counter() - start)
-        results[name] = {"wall_s": statistics.median(times), "times_s": [round(t, 3) for t in times], "failing": failing}
-        agree = "same failing rules" if failing == EXPECTED_FAILING else f"DIFFERENT failing rules: {failing}"
-        print(f"{name:16s} {results[name]['wall_s']:7.3f} s (runs {results[name]['times_s']})  {agree}", flush=True)
+        results[name] = {
+            "wall_s": statistics.median(times),
+            "times_s": [round(t, 3) for t in times],
+            "failing": failing,
+        }
+        agree = (
+            "same failing rules"
+            if failing == EXPECTED_FAILING
+            else f"DIFFERENT failing rules: {failing}"
+        )
+        print(
+            f"{name:16s} {results[name]['wall_s']:7.3f} s (runs {results[name]['times_s']})  {agree}",
+            flush=True,
+        )
     # The same with 5 sample rows per failing rule (the task's default): one query per failing rule more.
     start = time.perf_counter()
     ours_sql(5)
     results["ours_pushdown_with_samples"] = {"wall_s": time.perf_counter() - start, "runs": 1}
-    print(f"{'ours + samples':16s} {results['ours_pushdown_with_samples']['wall_s']:7.3f} s (1 run, 5 sample rows per failing rule)")
+    print(
+        f"{'ours + samples':16s} {results['ours_pushdown_with_samples']['wall_s']:7.3f} s (1 run, 5 sample rows per failing rule)"
+    )
     ratio = results["ours_pushdown"]["wall_s"] / results["handwritten_sql"]["wall_s"]
     print(f"push-down / hand-written SQL: {ratio:.2f}x")
     engine.dispose()
@@ -355,7 +423,7 @@ def _load_table(engine, table: str, rows: int) -> None:
             with cur.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv)") as copy:
                 for start in range(0, rows, step):
                     buf = io.StringIO()
-                    frame.iloc[start: start + step].to_csv(buf, header=False, index=False)
+                    frame.iloc[start : start + step].to_csv(buf, header=False, index=False)
                     copy.write(buf.getvalue())
             cur.execute(f"ANALYZE {table}")
         raw.commit()
@@ -368,8 +436,14 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer-runs", type=int, default=2)
-    parser.add_argument("--only", default="", help="comma-separated tools: ours,handwritten,pandera,gx")
-    parser.add_argument("--sql", action="store_true", help="time SQL push-down against hand-written SQL on PostgreSQL")
+    parser.add_argument(
+        "--only", default="", help="comma-separated tools: ours,handwritten,pandera,gx"
+    )
+    parser.add_argument(
+        "--sql",
+        action="store_true",
+        help="time SQL push-down against hand-written SQL on PostgreSQL",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--warmup-rows", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -29,7 +29,9 @@ SUITE: list[tuple[str, str, str | None, dict]] = [
     ("not_null:i1", "not_null", "i1", {"max_fraction": 0.0}),
     ("mean_between:f3", "mean_between", "f3", {"min": 45.0, "max": 55.0}),
 ]
-EXPECTED_FAILING = sorted(["not_null:f1", "range:f2", "range:i0", "allowed:cat", "unique:id", "regex:id"])
+EXPECTED_FAILING = sorted(
+    ["not_null:f1", "range:f2", "range:i0", "allowed:cat", "unique:id", "regex:id"]
+)
 
 
 def make_frame(rows: int, seed: int = SEED) -> pd.DataFrame:
@@ -70,7 +72,11 @@ def _ids(rows: int) -> pd.Series:
         import pyarrow as pa  # pandas 3's strings are Arrow strings: build the buffers directly
 
         offsets = np.arange(0, rows * width + 1, width, dtype=np.int64)
-        array = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(raw.reshape(-1)))
+        array = pa.LargeStringArray.from_buffers(
+            rows, pa.py_buffer(offsets), pa.py_buffer(raw.reshape(-1))
+        )
         return pd.Series(array, dtype="str")
     # pandas 2 (the peers' venvs): Python str objects, as pandas 2 stores text by default
-    return pd.Series(np.array([b.decode() for b in raw.view(f"S{width}").ravel().tolist()], dtype=object))
+    return pd.Series(
+        np.array([b.decode() for b in raw.view(f"S{width}").ravel().tolist()], dtype=object)
+    )

@@ -30,7 +30,10 @@ from airflow_provider.operators import (
 )
 
 HERE = Path(__file__).resolve().parent
-DAY = Path(os.environ.get("MLOPS_TASKS_AIOPS_DAY") or HERE.parents[1] / "shared" / "data" / "nezha_ob" / "rca_data" / "2022-08-23")
+DAY = Path(
+    os.environ.get("MLOPS_TASKS_AIOPS_DAY")
+    or HERE.parents[1] / "shared" / "data" / "nezha_ob" / "rca_data" / "2022-08-23"
+)
 ALERTS = HERE / "data" / "aiops_alertmanager_webhook.json"
 WEBHOOK = os.environ.get("MLOPS_TASKS_AIOPS_WEBHOOK_URL", "")
 
@@ -47,11 +50,18 @@ with DAG(
         task_id="scan", source=str(DAY / "metric" / "front_service.csv.gz"), format="csv",
         timestamp_column="TimeStamp", value_column="LatencyP90(s)",
     )  # fmt: skip
-    topology = MapTopologyOperator(task_id="map_topology", traces=[str(p) for p in sorted((DAY / "trace").glob("*.csv.gz"))])
-    incidents = CorrelateAlertsOperator(task_id="correlate_alerts", sources=[str(ALERTS)], topology=topology.output["graph"])
+    topology = MapTopologyOperator(
+        task_id="map_topology", traces=[str(p) for p in sorted((DAY / "trace").glob("*.csv.gz"))]
+    )
+    incidents = CorrelateAlertsOperator(
+        task_id="correlate_alerts", sources=[str(ALERTS)], topology=topology.output["graph"]
+    )
     scan >> incidents
     causes = RankRootCausesOperator(
-        task_id="rank_root_causes", metrics=str(DAY), incidents=incidents.output["incidents"], topology=topology.output["graph"]
+        task_id="rank_root_causes",
+        metrics=str(DAY),
+        incidents=incidents.output["incidents"],
+        topology=topology.output["graph"],
     )
     report = IncidentReportOperator(
         task_id="incident_report", incidents=incidents.output["incidents"], causes=causes.output["causes"],

@@ -23,7 +23,11 @@ ALERTS = HERE / "data" / "aiops_alertmanager_webhook.json"
 
 
 @flow(name="mlops-tasks-aiops", log_prints=True)
-def aiops(day: str | None = None, webhook_url: str | None = None, store: MlopsTasksStore | str | None = None) -> dict:
+def aiops(
+    day: str | None = None,
+    webhook_url: str | None = None,
+    store: MlopsTasksStore | str | None = None,
+) -> dict:
     """Scan, correlate, rank, report and notify; returns the incident, its top causes and the report."""
     folder = Path(day or os.environ.get("MLOPS_TASKS_AIOPS_DAY") or DEFAULT_DAY)
     webhook_url = webhook_url or os.environ.get("MLOPS_TASKS_AIOPS_WEBHOOK_URL", "")
@@ -31,11 +35,21 @@ def aiops(day: str | None = None, webhook_url: str | None = None, store: MlopsTa
         source=str(folder / "metric" / "front_service.csv.gz"), format="csv",
         timestamp_column="TimeStamp", value_column="LatencyP90(s)", store=store,
     )  # fmt: skip
-    topology = prefect_task("map_topology")(traces=[str(p) for p in sorted((folder / "trace").glob("*.csv.gz"))], store=store)
-    incidents = prefect_task("correlate_alerts")(sources=[str(ALERTS)], topology=topology.graph, store=store)
-    causes = prefect_task("rank_root_causes")(metrics=str(folder), incidents=incidents.incidents, topology=topology.graph, store=store)
+    topology = prefect_task("map_topology")(
+        traces=[str(p) for p in sorted((folder / "trace").glob("*.csv.gz"))], store=store
+    )
+    incidents = prefect_task("correlate_alerts")(
+        sources=[str(ALERTS)], topology=topology.graph, store=store
+    )
+    causes = prefect_task("rank_root_causes")(
+        metrics=str(folder), incidents=incidents.incidents, topology=topology.graph, store=store
+    )
     report = prefect_task("incident_report")(
-        incidents=incidents.incidents, causes=causes.causes, topology=topology.graph, metrics=str(folder), store=store
+        incidents=incidents.incidents,
+        causes=causes.causes,
+        topology=topology.graph,
+        metrics=str(folder),
+        store=store,
     )
     prefect_task("notify")(
         channels=[{"type": "webhook", "url": webhook_url or "http://127.0.0.1:9/unused"}],

@@ -38,7 +38,9 @@ from prefect_blocks.tasks import (
     validate_model,
 )
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+DEFAULT_SOURCE = (
+    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
+)
 DEFAULT_CONTRACT = Path(__file__).resolve().parent / "contracts" / "bike_sharing.yaml"
 LEAKS = ["instant", "casual", "registered"]
 
@@ -59,15 +61,22 @@ def training(
     store: MlopsTasksStore | str | None = None,
 ):
     """Train a candidate on the older days, gate it on the latest against the champion, promote if it passes."""
-    data = extract(source=source or os.environ.get("MLOPS_TASKS_EXAMPLE_SOURCE") or str(DEFAULT_SOURCE), store=store)
+    data = extract(
+        source=source or os.environ.get("MLOPS_TASKS_EXAMPLE_SOURCE") or str(DEFAULT_SOURCE),
+        store=store,
+    )
     contract = contract or os.environ.get("MLOPS_TASKS_EXAMPLE_CONTRACT") or str(DEFAULT_CONTRACT)
-    validate(dataset=data.dataset, rules=contract_rules(contract), store=store)  # raises: the flow fails here
+    validate(
+        dataset=data.dataset, rules=contract_rules(contract), store=store
+    )  # raises: the flow fails here
     splits = prepare(dataset=data.dataset, split="time", time_column=time_column, target=target,
                      exclude_columns=LEAKS, fractions=(0.7, 0.0, 0.3), store=store)  # fmt: skip
     model = train(dataset=splits.train, target=target, preprocessor=splits.transformer, drop=[*LEAKS, time_column],
                   estimator="sklearn.ensemble.GradientBoostingRegressor", params={"n_estimators": 100, "max_depth": 3},
                   store=store)  # fmt: skip
-    scored = evaluate(model=model.model, dataset=splits.test, slices=["season"], bootstrap=300, store=store)
+    scored = evaluate(
+        model=model.model, dataset=splits.test, slices=["season"], bootstrap=300, store=store
+    )
     verdict = gate(model=model.model, dataset=splits.test, name=model_name, slices=["season"], bootstrap=300,
                    thresholds=[{"metric": "mae", "min_relative_change": 0.01}, {"metric": "r2", "threshold": 0.0}],
                    store=store)  # fmt: skip
@@ -78,7 +87,9 @@ def training(
                "champion_before": verdict.champion_version}  # fmt: skip
     if verdict.decision != "promote":
         print(f"{model_name} v{version.version} rejected: {'; '.join(verdict.reasons)}")
-        return Completed(name="Rejected", message=f"v{version.version} rejected by the gate", data=summary)
+        return Completed(
+            name="Rejected", message=f"v{version.version} rejected by the gate", data=summary
+        )
     promoted = promote(name=model_name, model=model.model, reason="passed the gate", store=store)
     print(f"{model_name}@champion -> v{promoted.version} (was {promoted.previous_version})")
     return Completed(name="Promoted", message=f"v{promoted.version} is the champion", data=summary)

@@ -45,7 +45,9 @@ class ArtifactRef(BaseModel):
     size: int = Field(ge=0, description="Size in bytes.")
     kind: str = Field(description="What it is: dataset, profile, model, report, source ...")
     media_type: str = "application/octet-stream"
-    metadata: dict[str, Any] = Field(default_factory=dict, description="Small facts: rows, columns.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description="Small facts: rows, columns."
+    )
 
 
 def sha256_file(path: str | os.PathLike[str]) -> str:
@@ -188,7 +190,9 @@ class ArtifactStore:
     def _resolve(self, ref: ArtifactRef) -> tuple[Any, str]:
         fs, path = self._resolve_fs(ref)
         if not fs.exists(path):
-            raise ArtifactNotFoundError(f"artifact {ref.uri} ({ref.kind}) is missing from the store")
+            raise ArtifactNotFoundError(
+                f"artifact {ref.uri} ({ref.kind}) is missing from the store"
+            )
         return fs, path
 
     def _resolve_fs(self, ref: ArtifactRef) -> tuple[Any, str]:

@@ -29,7 +29,11 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.option("--artifact-root", envvar="MLOPS_TASKS_ARTIFACT_ROOT", help="Artifact store (path or fsspec URL).")
+@click.option(
+    "--artifact-root",
+    envvar="MLOPS_TASKS_ARTIFACT_ROOT",
+    help="Artifact store (path or fsspec URL).",
+)
 @click.option("--db-url", envvar="MLOPS_TASKS_DB_URL", help="Metadata store SQLAlchemy URL.")
 @click.pass_context
 def cli(ctx: click.Context, artifact_root: str | None, db_url: str | None) -> None:
@@ -51,7 +55,8 @@ def tasks_command(name: str | None) -> None:
         return
     for spec in registry:
         fields = ", ".join(
-            f"{n}{'' if f.is_required() else '?'}" for n, f in spec.config_model.model_fields.items()
+            f"{n}{'' if f.is_required() else '?'}"
+            for n, f in spec.config_model.model_fields.items()
         )
         click.echo(f"{spec.name:<16} {spec.stage:<8} {spec.description}")
         click.echo(f"{'':<16} {'':<8} config: {fields}")
@@ -59,11 +64,26 @@ def tasks_command(name: str | None) -> None:
 
 @cli.command("run")
 @click.argument("task")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, path_type=Path), help="YAML or JSON config.")
-@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Set one config field (JSON value or string).")
-@click.option("--cache/--no-cache", default=False, help="Reuse a previous run with the same fingerprint.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="YAML or JSON config.",
+)
+@click.option(
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Set one config field (JSON value or string).",
+)
+@click.option(
+    "--cache/--no-cache", default=False, help="Reuse a previous run with the same fingerprint."
+)
 @click.pass_context
-def run_command(ctx: click.Context, task: str, config_file: Path | None, overrides: tuple[str, ...], cache: bool) -> None:
+def run_command(
+    ctx: click.Context, task: str, config_file: Path | None, overrides: tuple[str, ...], cache: bool
+) -> None:
     """Run TASK outside any scheduler and print its result as JSON."""
     import yaml
 
@@ -75,7 +95,9 @@ def run_command(ctx: click.Context, task: str, config_file: Path | None, overrid
             raise click.BadParameter(f"{config_file} does not exist", param_hint="--config")
         config = yaml.safe_load(config_file.read_text()) or {}
         if not isinstance(config, dict):
-            raise click.BadParameter(f"{config_file} must hold a mapping of config fields", param_hint="--config")
+            raise click.BadParameter(
+                f"{config_file} must hold a mapping of config fields", param_hint="--config"
+            )
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep:
@@ -84,7 +106,9 @@ def run_command(ctx: click.Context, task: str, config_file: Path | None, overrid
             config[key] = json.loads(value)
         except json.JSONDecodeError:
             config[key] = value
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
     result = run_task(task, config, settings=_settings(ctx), cache=cache)
     click.echo(result.model_dump_json(indent=2))
 
@@ -102,10 +126,17 @@ def runs_command(ctx: click.Context, limit: int, task: str | None, as_json: bool
     if as_json:
         click.echo(json.dumps(runs, indent=2, default=str))
         return
-    click.echo(f"{'id':>5}  {'task':<14} {'status':<10} {'engine':<8} {'started (UTC)':<20} {'secs':>7}  where")
+    click.echo(
+        f"{'id':>5}  {'task':<14} {'status':<10} {'engine':<8} {'started (UTC)':<20} {'secs':>7}  where"
+    )
     for run in runs:
         secs = (run["ended_at"] - run["started_at"]).total_seconds() if run["ended_at"] else None
-        where = run["dag_id"] and f"{run['dag_id']}/{run['task_id']} {run['run_id']}" or run["flow_run_id"] or ""
+        where = (
+            run["dag_id"]
+            and f"{run['dag_id']}/{run['task_id']} {run['run_id']}"
+            or run["flow_run_id"]
+            or ""
+        )
         click.echo(
             f"{run['id']:>5}  {run['task']:<14} {run['status']:<10} {run['engine']:<8} "
             f"{run['started_at']:%Y-%m-%d %H:%M:%S}  {'' if secs is None else f'{secs:7.2f}'}  {where}"
@@ -139,27 +170,59 @@ def _echo_steps(steps: list[dict[str, Any]], arrow: str, indent: str) -> None:
     for step in steps:
         e = step["execution"]
         where = f"{e['dag_id']}/{e['task_id']}" if e["dag_id"] else (e["flow_run_id"] or "")
-        click.echo(f"{indent}{arrow} {e['task']} #{e['id']} [{e['status']}, {e['engine']}] {where}".rstrip())
+        click.echo(
+            f"{indent}{arrow} {e['task']} #{e['id']} [{e['status']}, {e['engine']}] {where}".rstrip()
+        )
         for item in step["artifacts"]:
             a = item["artifact"]
-            click.echo(f"{indent}   {arrow} {item['name']}: {a['kind']} {a['sha256'][:12]}  {a['uri']}")
+            click.echo(
+                f"{indent}   {arrow} {item['name']}: {a['kind']} {a['sha256'][:12]}  {a['uri']}"
+            )
             _echo_steps(item["next"], arrow, indent + "      ")
 
 
 @cli.command("serve")
-@click.option("--model", "model_ref", required=True, help="Registered model: NAME@ALIAS (e.g. bikes@champion), NAME/VERSION or NAME.")
+@click.option(
+    "--model",
+    "model_ref",
+    required=True,
+    help="Registered model: NAME@ALIAS (e.g. bikes@champion), NAME/VERSION or NAME.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True)
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes.")
-@click.option("--poll-seconds", default=5.0, show_default=True, help="How often to check the registry for a new version.")
+@click.option(
+    "--poll-seconds",
+    default=5.0,
+    show_default=True,
+    help="How often to check the registry for a new version.",
+)
 @click.option("--log-level", default="warning", show_default=True)
 @click.pass_context
-def serve_command(ctx: click.Context, model_ref: str, host: str, port: int, workers: int, poll_seconds: float, log_level: str) -> None:
+def serve_command(
+    ctx: click.Context,
+    model_ref: str,
+    host: str,
+    port: int,
+    workers: int,
+    poll_seconds: float,
+    log_level: str,
+) -> None:
     """Serve a registered model over HTTP: /predict, /health, /metrics (FastAPI + uvicorn)."""
     from mlops_tasks.models.serving import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
-    serve(model_ref, _settings(ctx), host=host, port=port, workers=workers, poll_seconds=poll_seconds, log_level=log_level)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+    )
+    serve(
+        model_ref,
+        _settings(ctx),
+        host=host,
+        port=port,
+        workers=workers,
+        poll_seconds=poll_seconds,
+        log_level=log_level,
+    )
 
 
 @cli.group("models", cls=_Group, invoke_without_command=True)
@@ -194,10 +257,16 @@ def models_list(ctx: click.Context) -> None:
 @click.pass_context
 def models_versions(ctx: click.Context, name: str, limit: int) -> None:
     """Versions of NAME, newest first, with aliases, sha256 and the run that registered them."""
-    click.echo(f"{'version':>7}  {'created (UTC)':<19}  {'sha256':<12}  {'execution':>9}  aliases / tags")
+    click.echo(
+        f"{'version':>7}  {'created (UTC)':<19}  {'sha256':<12}  {'execution':>9}  aliases / tags"
+    )
     for v in _registry(ctx).versions(name, limit=limit):
-        extra = ", ".join([*(f"@{a}" for a in v.aliases), *(f"{k}={t}" for k, t in sorted(v.tags.items()))])
-        click.echo(f"{v.version:>7}  {v.created_at:%Y-%m-%d %H:%M:%S}  {v.artifact.sha256[:12]}  {v.execution_id or '':>9}  {extra}")
+        extra = ", ".join(
+            [*(f"@{a}" for a in v.aliases), *(f"{k}={t}" for k, t in sorted(v.tags.items()))]
+        )
+        click.echo(
+            f"{v.version:>7}  {v.created_at:%Y-%m-%d %H:%M:%S}  {v.artifact.sha256[:12]}  {v.execution_id or '':>9}  {extra}"
+        )
 
 
 @models_group.command("show")
@@ -214,7 +283,9 @@ def models_show(ctx: click.Context, ref: str) -> None:
 @click.option("--alias", default="champion", show_default=True)
 @click.option("--reason", help="Why, for the audit log.")
 @click.pass_context
-def models_promote(ctx: click.Context, name: str, version: int, alias: str, reason: str | None) -> None:
+def models_promote(
+    ctx: click.Context, name: str, version: int, alias: str, reason: str | None
+) -> None:
     """Point ALIAS of NAME at VERSION."""
     info = _registry(ctx).promote(name, version, alias, reason=reason)
     click.echo(f"{name}@{alias} -> version {info.version}")
@@ -223,10 +294,17 @@ def models_promote(ctx: click.Context, name: str, version: int, alias: str, reas
 @models_group.command("rollback")
 @click.argument("name")
 @click.option("--alias", default="champion", show_default=True)
-@click.option("--to", "to_version", type=int, help="Version to roll back to; default: the one before the current promotion.")
+@click.option(
+    "--to",
+    "to_version",
+    type=int,
+    help="Version to roll back to; default: the one before the current promotion.",
+)
 @click.option("--reason", help="Why, for the audit log.")
 @click.pass_context
-def models_rollback(ctx: click.Context, name: str, alias: str, to_version: int | None, reason: str | None) -> None:
+def models_rollback(
+    ctx: click.Context, name: str, alias: str, to_version: int | None, reason: str | None
+) -> None:
     """Point ALIAS of NAME back at the version it held before."""
     info = _registry(ctx).rollback(name, alias, to_version=to_version, reason=reason)
     click.echo(f"{name}@{alias} -> version {info.version}")
@@ -239,10 +317,20 @@ def models_rollback(ctx: click.Context, name: str, alias: str, to_version: int |
 def models_audit(ctx: click.Context, name: str, limit: int) -> None:
     """What happened to NAME: registrations, promotions, rollbacks, and which run did them."""
     for e in _registry(ctx).audit(name, limit=limit):
-        where = f"{e['dag_id']}/{e['run_id']}" if e["dag_id"] else (e["flow_run_id"] or e["engine"] or "")
-        move = f"{e['previous_version']} -> {e['version']}" if e["previous_version"] else f"{e['version']}"
-        click.echo(f"{e['at']:%Y-%m-%d %H:%M:%S}  {e['action']:<12} {(e['alias'] or ''):<12} {move:<10} "
-                   f"execution {e['execution_id'] or '-'} {where} {e['actor'] or ''} {e['reason'] or ''}".rstrip())
+        where = (
+            f"{e['dag_id']}/{e['run_id']}"
+            if e["dag_id"]
+            else (e["flow_run_id"] or e["engine"] or "")
+        )
+        move = (
+            f"{e['previous_version']} -> {e['version']}"
+            if e["previous_version"]
+            else f"{e['version']}"
+        )
+        click.echo(
+            f"{e['at']:%Y-%m-%d %H:%M:%S}  {e['action']:<12} {(e['alias'] or ''):<12} {move:<10} "
+            f"execution {e['execution_id'] or '-'} {where} {e['actor'] or ''} {e['reason'] or ''}".rstrip()
+        )
 
 
 def main() -> None:

@@ -24,7 +24,11 @@ def open_stores(settings: Settings) -> tuple[ArtifactStore, MetadataStore]:
     """The artifact and metadata stores for these settings, opened (and migrated) once per process."""
     from mlops_tasks.metadata import MetadataStore  # SQLAlchemy: only once a task runs
 
-    key = (settings.artifact_root, settings.database_url, json.dumps(settings.storage_options, sort_keys=True))
+    key = (
+        settings.artifact_root,
+        settings.database_url,
+        json.dumps(settings.storage_options, sort_keys=True),
+    )
     with _stores_lock:  # mapped tasks run in threads: open and migrate once
         if key not in _stores:
             _stores[key] = (
@@ -65,9 +69,13 @@ class TaskContext:
         """Store a frame as Parquet; the ref's metadata carries rows, columns and Arrow types."""
         import pyarrow as pa
 
-        return self.write_table(pa.Table.from_pandas(df, preserve_index=False), kind=kind, metadata=metadata)
+        return self.write_table(
+            pa.Table.from_pandas(df, preserve_index=False), kind=kind, metadata=metadata
+        )
 
-    def write_table(self, table: Any, *, kind: str = "dataset", metadata: dict[str, Any] | None = None) -> ArtifactRef:
+    def write_table(
+        self, table: Any, *, kind: str = "dataset", metadata: dict[str, Any] | None = None
+    ) -> ArtifactRef:
         import pyarrow.parquet as pq
 
         facts = {
@@ -93,9 +101,15 @@ class TaskContext:
 
     # -- small JSON documents --------------------------------------------------------------------
 
-    def write_json(self, obj: Any, *, kind: str, metadata: dict[str, Any] | None = None) -> ArtifactRef:
-        data = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False).encode()
-        return self.artifacts.put_bytes(data, kind=kind, media_type="application/json", metadata=metadata)
+    def write_json(
+        self, obj: Any, *, kind: str, metadata: dict[str, Any] | None = None
+    ) -> ArtifactRef:
+        data = json.dumps(
+            obj, sort_keys=True, separators=(",", ":"), default=str, allow_nan=False
+        ).encode()
+        return self.artifacts.put_bytes(
+            data, kind=kind, media_type="application/json", metadata=metadata
+        )
 
     def read_json(self, ref: ArtifactRef) -> Any:
         return json.loads(self.artifacts.read_bytes(ref))

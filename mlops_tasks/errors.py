@@ -18,7 +18,9 @@ class UnknownTaskError(MlopsTasksError, KeyError):
 
     def __init__(self, name: str, known: list[str]):
         self.name, self.known = name, known
-        super().__init__(f"unknown task {name!r}; registered tasks: {', '.join(sorted(known)) or 'none'}")
+        super().__init__(
+            f"unknown task {name!r}; registered tasks: {', '.join(sorted(known)) or 'none'}"
+        )
 
     __str__ = Exception.__str__
 

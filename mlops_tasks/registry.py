@@ -84,7 +84,9 @@ class TaskSpec:
         try:
             return self.config_model.model_validate(raw or {})
         except ValidationError as exc:
-            problems = [f"{'.'.join(map(str, e['loc'])) or '<config>'}: {e['msg']}" for e in exc.errors()]
+            problems = [
+                f"{'.'.join(map(str, e['loc'])) or '<config>'}: {e['msg']}" for e in exc.errors()
+            ]
             raise ConfigError(self.name, problems) from None
 
     def config_schema(self) -> dict[str, Any]:
@@ -111,7 +113,9 @@ def task(
         config_model = hints.get(params[0]) if params else None
         result_model = hints.get("return")
         if not (isinstance(config_model, type) and issubclass(config_model, TaskConfig)):
-            raise TypeError(f"task {fn.__name__}: first parameter must be annotated with a TaskConfig")
+            raise TypeError(
+                f"task {fn.__name__}: first parameter must be annotated with a TaskConfig"
+            )
         if not (isinstance(result_model, type) and issubclass(result_model, TaskResult)):
             raise TypeError(f"task {fn.__name__}: return type must be a TaskResult")
         fn.spec = TaskSpec(  # type: ignore[attr-defined]
@@ -154,7 +158,11 @@ class TaskRegistry:
         self._specs: dict[str, TaskSpec | LazyTask] = {}
         for spec in specs:
             known = self._specs.get(spec.name)
-            if known is not None and known != spec and getattr(known, "fn", 0) is not getattr(spec, "fn", 1):
+            if (
+                known is not None
+                and known != spec
+                and getattr(known, "fn", 0) is not getattr(spec, "fn", 1)
+            ):
                 raise ValueError(f"two plugins register a task named {spec.name!r}")
             self._specs[spec.name] = spec
 
@@ -197,7 +205,9 @@ def get_registry() -> TaskRegistry:
     if _registry is None:
         from mlops_tasks.plugins import plugin_manager
 
-        specs = [as_spec(t) for part in plugin_manager().hook.mlops_tasks_register_tasks() for t in part]
+        specs = [
+            as_spec(t) for part in plugin_manager().hook.mlops_tasks_register_tasks() for t in part
+        ]
         _registry = TaskRegistry(specs)
     return _registry
 

@@ -69,9 +69,18 @@ def run_task(
             if all(ctx.artifacts.exists(ref) for ref in artifact_refs(result).values()):
                 execution_id = ctx.metadata.start_execution(fingerprint=fingerprint, **start)
                 ctx.metadata.finish_execution(
-                    execution_id, status="cached", result=hit.result, outputs=artifact_refs(result), cached_from_id=hit.id
+                    execution_id,
+                    status="cached",
+                    result=hit.result,
+                    outputs=artifact_refs(result),
+                    cached_from_id=hit.id,
                 )
-                ctx.log.info("%s: served from cache (execution %s, fingerprint %s)", spec.name, hit.id, fingerprint[:12])
+                ctx.log.info(
+                    "%s: served from cache (execution %s, fingerprint %s)",
+                    spec.name,
+                    hit.id,
+                    fingerprint[:12],
+                )
                 return _recorded(result, execution_id, "cached")
 
     execution_id = ctx.metadata.start_execution(fingerprint=fingerprint or "uncacheable", **start)
@@ -80,7 +89,9 @@ def run_task(
     try:
         result = spec.fn(cfg, ctx)
         if not isinstance(result, spec.result_model):
-            raise TypeError(f"task {spec.name!r} returned {type(result).__name__}, not {spec.result_model.__name__}")
+            raise TypeError(
+                f"task {spec.name!r} returned {type(result).__name__}, not {spec.result_model.__name__}"
+            )
     except BaseException as exc:
         # Record the failure, then re-raise the original: nothing is lost or renamed. An error
         # may carry the result it reached (a validation report): its artifacts are kept too.
@@ -96,7 +107,9 @@ def run_task(
             metrics=ctx.metrics,
         )
         if not isinstance(exc, MlopsTasksError):
-            ctx.log.error("%s: execution %s failed: %s: %s", spec.name, execution_id, type(exc).__name__, exc)
+            ctx.log.error(
+                "%s: execution %s failed: %s: %s", spec.name, execution_id, type(exc).__name__, exc
+            )
         raise
     ctx.metadata.finish_execution(
         execution_id,
@@ -154,7 +167,9 @@ def _fingerprint(spec: TaskSpec, cfg: TaskConfig) -> str | None:
         try:
             source = spec.cache_key(cfg)
         except MlopsTasksError:
-            return None  # e.g. a missing source: the run itself fails and is recorded with the reason
+            return (
+                None  # e.g. a missing source: the run itself fails and is recorded with the reason
+            )
         if source is None:
             return None
     payload = {

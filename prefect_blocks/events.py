@@ -37,7 +37,11 @@ def emit_result_events(task_name: str, result: Any) -> list[str]:
     for name in names:
         emit_event(
             event=name,
-            resource={"prefect.resource.id": resource_id(task_name), "prefect.resource.name": task_name, "mlops-tasks.task": task_name},
+            resource={
+                "prefect.resource.id": resource_id(task_name),
+                "prefect.resource.name": task_name,
+                "mlops-tasks.task": task_name,
+            },
             payload=payload,
         )
     return names

@@ -12,7 +12,9 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("MLOPS_TASKS_SHARED_DATA", REPO.parent / "shared" / "data"))
 BIKE_DAY_CSV = SHARED_DATA / "bike_sharing" / "day.csv"
 # The server this machine kind starts before each session and CI run (trust auth).
-PG_ADMIN_URL = os.environ.get("MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "MLOPS_TASKS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 @pytest.fixture
@@ -24,7 +26,10 @@ def home(tmp_path: Path) -> Path:
 def settings(tmp_path: Path):
     from mlops_tasks.settings import Settings
 
-    return Settings(artifact_root=str(tmp_path / "artifacts"), metadata_url=f"sqlite:///{tmp_path / 'metadata.db'}")
+    return Settings(
+        artifact_root=str(tmp_path / "artifacts"),
+        metadata_url=f"sqlite:///{tmp_path / 'metadata.db'}",
+    )
 
 
 @pytest.fixture

@@ -28,7 +28,12 @@ def write_loop_data(bike_csv: Path, directory: Path) -> dict[str, Path]:
     )
     newest = pd.concat([train, drifted])
     paths = {}
-    for name, frame in (("train", train), ("current", current), ("drifted", drifted), ("newest", newest)):
+    for name, frame in (
+        ("train", train),
+        ("current", current),
+        ("drifted", drifted),
+        ("newest", newest),
+    ):
         paths[name] = directory / f"{name}.csv"
         frame.to_csv(paths[name], index=False)
     return paths

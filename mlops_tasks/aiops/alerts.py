@@ -123,7 +123,9 @@ def parse_time(value: Any) -> datetime:
     """
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()):
+    if isinstance(value, (int, float)) or (
+        isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
+    ):
         number = float(value)
         if number > 1e11:  # milliseconds: seconds would be after the year 5000
             number /= 1000
@@ -135,7 +137,7 @@ def parse_time(value: Any) -> datetime:
         if "." in text:  # Python parses at most 6 fraction digits; Go and Prometheus send 9
             head, _, tail = text.partition(".")
             digits = "".join(c for c in tail if c.isdigit())
-            zone = tail[len(digits):]
+            zone = tail[len(digits) :]
             text = f"{head}.{digits[:6]}{zone}"
         parsed = datetime.fromisoformat(text)
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
@@ -163,7 +165,9 @@ def parse_alerts(payload: Any, *, source: str | None = None) -> AlertBatch:
             source = source or "csv"
     if isinstance(payload, dict) and "alerts" in payload:
         items = payload["alerts"]
-        source = source or ("alertmanager" if "version" in payload or "groupKey" in payload else "generic")
+        source = source or (
+            "alertmanager" if "version" in payload or "groupKey" in payload else "generic"
+        )
         common = payload.get("commonLabels") or {}
     elif isinstance(payload, list):
         items, common = payload, {}
@@ -187,7 +191,9 @@ def parse_alerts(payload: Any, *, source: str | None = None) -> AlertBatch:
     return batch
 
 
-def _one(item: dict[str, Any], common: dict[str, str], source: str) -> tuple[Alert | None, str | None]:
+def _one(
+    item: dict[str, Any], common: dict[str, str], source: str
+) -> tuple[Alert | None, str | None]:
     labels = item.get("labels")
     if isinstance(labels, str):  # CSV cells can hold the label set as JSON
         try:
@@ -196,8 +202,14 @@ def _one(item: dict[str, Any], common: dict[str, str], source: str) -> tuple[Ale
             labels = None
     if not isinstance(labels, dict):
         # Generic shape: every scalar field that is not a time, status or text is a label.
-        skip = set(START_KEYS) | set(END_KEYS) | set(STATUS_KEYS) | {"labels", "annotations", "count"}
-        labels = {k: v for k, v in item.items() if k not in skip and isinstance(v, (str, int, float)) and v != ""}
+        skip = (
+            set(START_KEYS) | set(END_KEYS) | set(STATUS_KEYS) | {"labels", "annotations", "count"}
+        )
+        labels = {
+            k: v
+            for k, v in item.items()
+            if k not in skip and isinstance(v, (str, int, float)) and v != ""
+        }
     labels = {str(k): str(v) for k, v in {**common, **labels}.items() if v is not None and v != ""}
     problems = []
     if "alertname" not in labels:
@@ -220,7 +232,9 @@ def _one(item: dict[str, Any], common: dict[str, str], source: str) -> tuple[Ale
             ends_at = parse_time(end_raw)
         except (ValueError, OverflowError, OSError):
             problems.append(f"end time {end_raw!r} is not a time; treated as still firing")
-    status = str(next((item[k] for k in STATUS_KEYS if item.get(k)), "resolved" if ends_at else "firing")).lower()
+    status = str(
+        next((item[k] for k in STATUS_KEYS if item.get(k)), "resolved" if ends_at else "firing")
+    ).lower()
     if status not in ("firing", "resolved"):
         problems.append(f"status {status!r} unknown; treated as firing")
         status = "firing"
@@ -245,7 +259,9 @@ def _one(item: dict[str, Any], common: dict[str, str], source: str) -> tuple[Ale
     return alert, "; ".join(problems) or None
 
 
-def deduplicate(alerts: list[Alert], *, repeat_gap: timedelta = timedelta(minutes=5)) -> list[Alert]:
+def deduplicate(
+    alerts: list[Alert], *, repeat_gap: timedelta = timedelta(minutes=5)
+) -> list[Alert]:
     """Merge notifications of the same fingerprint into one alert while it keeps firing.
 
     A notification joins the previous alert of its fingerprint if it starts no later than

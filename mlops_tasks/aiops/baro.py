@@ -44,7 +44,9 @@ def baro_rank(
         iqr = iqr.where(iqr > 0, 1.0)  # RobustScaler's rule for a constant feature
         z = ((post - median) / iqr).abs().max().replace([np.inf, -np.inf], np.nan).dropna()
         if z.empty:
-            causes.append(Cause(service=service, score=0.0, reason="no finite value after the onset"))
+            causes.append(
+                Cause(service=service, score=0.0, reason="no finite value after the onset")
+            )
             continue
         causes.append(Cause(service=service, score=float(z.max()), metric=str(z.idxmax())))
     return sorted(causes, key=lambda c: -c.score)

@@ -57,15 +57,23 @@ def load_day(folder: str | Path) -> Day:
         clock = "Time" if "Time" in frame else "time"
         frame.index = parse_go_time(frame[clock])
         frame = frame[frame.index.notna()].sort_index()
-        numeric = frame.drop(columns=[c for c in frame if c.lower() in ("time", "timestamp")]).select_dtypes("number")
-        pods.setdefault(service_of_pod(pod), {})[pod] = numeric[~numeric.index.duplicated(keep="last")]
+        numeric = frame.drop(
+            columns=[c for c in frame if c.lower() in ("time", "timestamp")]
+        ).select_dtypes("number")
+        pods.setdefault(service_of_pod(pod), {})[pod] = numeric[
+            ~numeric.index.duplicated(keep="last")
+        ]
     day.metrics = {service: _replicas(frames) for service, frames in pods.items()}
     dependency = folder / "metric" / "dependency.csv.gz"
     if dependency.exists():
         edges = pd.read_csv(dependency)
         services = set(day.metrics)
         day.edges = sorted(
-            {(s, t) for s, t in zip(edges["Source"], edges["Target"]) if s in services and t in services and s != t}
+            {
+                (s, t)
+                for s, t in zip(edges["Source"], edges["Target"])
+                if s in services and t in services and s != t
+            }
         )
         day.edge_source = "dependency.csv"
     else:
@@ -99,7 +107,8 @@ def _replicas(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
     steps = clock.index.to_series().diff().dropna()
     tolerance = steps.median() / 2 if len(steps) else pd.Timedelta(0)
     parts = [
-        f.reindex(clock.index, method="nearest", tolerance=tolerance).add_suffix(f"@{pod}") for pod, f in frames.items()
+        f.reindex(clock.index, method="nearest", tolerance=tolerance).add_suffix(f"@{pod}")
+        for pod, f in frames.items()
     ]
     return pd.concat(parts, axis=1)
 
@@ -125,4 +134,8 @@ def load_faults(root: str | Path) -> list[dict]:
 
 
 def load_days(root: str | Path) -> dict[str, Day]:
-    return {p.name: load_day(p) for p in sorted(Path(root).glob("rca_data/*")) if (p / "metric").is_dir()}
+    return {
+        p.name: load_day(p)
+        for p in sorted(Path(root).glob("rca_data/*"))
+        if (p / "metric").is_dir()
+    }

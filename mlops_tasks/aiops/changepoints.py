@@ -113,5 +113,9 @@ def find_changepoints(
         pooled = np.sqrt((sb**2 + sa**2) / 2) or 1.0
         log_ratio = abs(np.log(max(sa, 1e-12) / max(sb, 1e-12)))
         kind = "level" if abs(ma - mb) / pooled >= log_ratio else "variance"
-        out.append(ChangePoint(int(idx[t]), kind, float(mb), float(ma), float(sb), float(sa), round(gains[t], 3)))
+        out.append(
+            ChangePoint(
+                int(idx[t]), kind, float(mb), float(ma), float(sb), float(sa), round(gains[t], 3)
+            )
+        )
     return out

@@ -46,7 +46,11 @@ class IncidentStore:
 
     def open_incidents(self) -> list[Incident]:
         with Session(self.engine) as session:
-            rows = session.scalars(select(IncidentRow).where(IncidentRow.status == "open").order_by(IncidentRow.started_at))
+            rows = session.scalars(
+                select(IncidentRow)
+                .where(IncidentRow.status == "open")
+                .order_by(IncidentRow.started_at)
+            )
             return [Incident.from_json(r.document) for r in rows]
 
     def get(self, key: str) -> dict[str, Any] | None:

@@ -149,7 +149,9 @@ def correlate(
             alert, incidents, further, together, max_span
         )
         if home is None:
-            digest = hashlib.sha256(f"{alert.fingerprint}|{alert.starts_at.isoformat()}".encode()).hexdigest()
+            digest = hashlib.sha256(
+                f"{alert.fingerprint}|{alert.starts_at.isoformat()}".encode()
+            ).hexdigest()
             home = Incident(key=digest[:16])
             incidents.append(home)
         home.alerts.append(alert)
@@ -160,13 +162,20 @@ def correlate(
 
 
 def _best_incident(
-    alert: Alert, incidents: list[Incident], near: dict[str, set[str]], gap: timedelta, max_span: timedelta
+    alert: Alert,
+    incidents: list[Incident],
+    near: dict[str, set[str]],
+    gap: timedelta,
+    max_span: timedelta,
 ) -> Incident | None:
     best, best_seen = None, None
     for incident in incidents:
         if incident.status == "resolved":
             continue
-        if alert.starts_at > incident.latest_start + gap or alert.starts_at > incident.started_at + max_span:
+        if (
+            alert.starts_at > incident.latest_start + gap
+            or alert.starts_at > incident.started_at + max_span
+        ):
             continue
         if not _related(alert, incident, near):
             continue

@@ -29,21 +29,31 @@ def metrics_from_frame(frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], li
     notes: list[str] = []
     clock = next((c for c in TIME_COLUMNS if c in frame.columns), None)
     if clock is None or "service" not in frame.columns:
-        raise ValueError(f"metrics need a time column ({', '.join(TIME_COLUMNS)}) and a service column")
-    times = pd.to_datetime(frame[clock], utc=True, errors="coerce", format="ISO8601") if frame[clock].dtype == object else pd.to_datetime(frame[clock], utc=True, errors="coerce")
+        raise ValueError(
+            f"metrics need a time column ({', '.join(TIME_COLUMNS)}) and a service column"
+        )
+    times = (
+        pd.to_datetime(frame[clock], utc=True, errors="coerce", format="ISO8601")
+        if frame[clock].dtype == object
+        else pd.to_datetime(frame[clock], utc=True, errors="coerce")
+    )
     bad = int(times.isna().sum())
     if bad:
         notes.append(f"{bad} rows with an unparsable time dropped")
     frame = frame.assign(_t=times)[times.notna()]
     if {"metric", "value"} <= set(frame.columns):
-        wide = frame.pivot_table(index=["_t", "service"], columns="metric", values="value", aggfunc="last").reset_index()
+        wide = frame.pivot_table(
+            index=["_t", "service"], columns="metric", values="value", aggfunc="last"
+        ).reset_index()
     else:
         wide = frame.drop(columns=[clock])
     out = {}
     for service, part in wide.groupby("service"):
         part = part.drop(columns=["service"]).set_index("_t").sort_index().select_dtypes("number")
         if part.index.has_duplicates:
-            notes.append(f"{service}: {int(part.index.duplicated().sum())} duplicate timestamps, last kept")
+            notes.append(
+                f"{service}: {int(part.index.duplicated().sum())} duplicate timestamps, last kept"
+            )
             part = part[~part.index.duplicated(keep="last")]
         part.index.name = "time"
         out[str(service)] = part

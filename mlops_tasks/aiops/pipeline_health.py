@@ -151,7 +151,9 @@ def fetch_airflow_tasks(
     return tasks_from_airflow({"task_instances": api.task_instances(dag_id, limit=limit)})
 
 
-def _api(base_url: str, token: str | None, username: str | None, password: str | None, client: Any) -> Any:
+def _api(
+    base_url: str, token: str | None, username: str | None, password: str | None, client: Any
+) -> Any:
     from mlops_tasks.aiops.airflow_api import AirflowAPI
 
     return AirflowAPI(base_url, token=token, username=username, password=password, client=client)

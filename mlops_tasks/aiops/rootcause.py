@@ -65,8 +65,12 @@ def window(
         frame = frame[~frame.index.duplicated(keep="last")].sort_index()
     # Onset times are known to a minute at best: the window opens 30 s early.
     start = onset - pd.Timedelta(seconds=30)
-    base = frame[(frame.index >= onset - pd.Timedelta(minutes=baseline_minutes)) & (frame.index < start)]
-    post = frame[(frame.index >= start) & (frame.index < onset + pd.Timedelta(minutes=after_minutes))]
+    base = frame[
+        (frame.index >= onset - pd.Timedelta(minutes=baseline_minutes)) & (frame.index < start)
+    ]
+    post = frame[
+        (frame.index >= start) & (frame.index < onset + pd.Timedelta(minutes=after_minutes))
+    ]
     if len(base) < 3:
         return base, post, f"only {len(base)} samples before the onset (need 3)"
     if post.empty:
@@ -75,7 +79,11 @@ def window(
 
 
 def deviations(
-    frame: pd.DataFrame, onset: pd.Timestamp, *, baseline_minutes: float = 60, after_minutes: float = 4
+    frame: pd.DataFrame,
+    onset: pd.Timestamp,
+    *,
+    baseline_minutes: float = 60,
+    after_minutes: float = 4,
 ) -> tuple[pd.Series | None, str | None]:
     """Per-metric deviation after `onset` (log1p of the median robust z), or the reason there is none."""
     import numpy as np
@@ -117,7 +125,9 @@ def rank_root_causes(
     scored: dict[str, tuple[float, str]] = {}
     unscored: list[Cause] = []
     for service, frame in metrics.items():
-        dev, reason = deviations(frame, onset, baseline_minutes=baseline_minutes, after_minutes=after_minutes)
+        dev, reason = deviations(
+            frame, onset, baseline_minutes=baseline_minutes, after_minutes=after_minutes
+        )
         if dev is None:
             unscored.append(Cause(service=service, score=0.0, reason=reason))
         else:
@@ -129,16 +139,27 @@ def rank_root_causes(
     if propagate and edges:
         walk = downstream_pagerank(deviation, edges, damping=damping)
         top_dev, top_walk = max(deviation.values()) or 1.0, max(walk.values()) or 1.0
-        final = {s: (1 - blend) * deviation[s] / top_dev + blend * walk[s] / top_walk for s in deviation}
+        final = {
+            s: (1 - blend) * deviation[s] / top_dev + blend * walk[s] / top_walk for s in deviation
+        }
     causes = [
-        Cause(service=s, score=round(final[s], 6), metric=scored[s][1], deviation=round(deviation[s], 6))
+        Cause(
+            service=s,
+            score=round(final[s], 6),
+            metric=scored[s][1],
+            deviation=round(deviation[s], 6),
+        )
         for s in deviation
     ]
     return sorted(causes, key=lambda c: (-c.score, c.service)) + unscored
 
 
 def downstream_pagerank(
-    scores: dict[str, float], edges: list[tuple[str, str]], *, damping: float = 0.85, iterations: int = 100
+    scores: dict[str, float],
+    edges: list[tuple[str, str]],
+    *,
+    damping: float = 0.85,
+    iterations: int = 100,
 ) -> dict[str, float]:
     """Personalised PageRank that walks from callers to callees, weighted by the callee's deviation.
 

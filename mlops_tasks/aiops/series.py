@@ -37,7 +37,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def clean_series(frame: Any, timestamp: str = "timestamp", value: str = "value", season_points: int = 0) -> Series:
+def clean_series(
+    frame: Any, timestamp: str = "timestamp", value: str = "value", season_points: int = 0
+) -> Series:
     """Parse, sort, de-duplicate and describe a frame's series; never raises on bad rows."""
     import pandas as pd
 
@@ -52,7 +54,9 @@ def clean_series(frame: Any, timestamp: str = "timestamp", value: str = "value",
     ts, vals = ts[~bad_ts].to_numpy("datetime64[ns]"), vals[~bad_ts].to_numpy()
     nan_values = int(np.isnan(vals).sum())
     if nan_values:
-        notes.append(f"{_plural(nan_values, 'missing or non-numeric value')} kept as gaps (scored 0)")
+        notes.append(
+            f"{_plural(nan_values, 'missing or non-numeric value')} kept as gaps (scored 0)"
+        )
     out_of_order = int((np.diff(ts.astype(np.int64)) < 0).sum())
     if out_of_order:
         notes.append(f"sorted {_plural(out_of_order, 'out-of-order point')}")
@@ -60,7 +64,9 @@ def clean_series(frame: Any, timestamp: str = "timestamp", value: str = "value",
     ts, vals = ts[order], vals[order]
     dup = np.r_[ts[1:] == ts[:-1], False]  # keep the last of equal timestamps
     if dup.any():
-        notes.append(f"dropped {_plural(int(dup.sum()), 'duplicate timestamp')} (kept the last value)")
+        notes.append(
+            f"dropped {_plural(int(dup.sum()), 'duplicate timestamp')} (kept the last value)"
+        )
         ts, vals = ts[~dup], vals[~dup]
     notes += describe(ts, vals, season_points)
     return Series(ts, vals, notes)
@@ -73,16 +79,22 @@ def describe(ts: np.ndarray, vals: np.ndarray, season_points: int = 0) -> list[s
         steps = np.diff(ts.astype(np.int64))
         step = np.median(steps)
         gaps = int((steps > 1.5 * step).sum())
-        irregular = int(((steps < 0.5 * step) | ((steps > 1.0001 * step) & (steps <= 1.5 * step))).sum())
+        irregular = int(
+            ((steps < 0.5 * step) | ((steps > 1.0001 * step) & (steps <= 1.5 * step))).sum()
+        )
         if gaps:
-            notes.append(f"{_plural(gaps, 'gap')} longer than 1.5 sampling steps ({_fmt_step(step)}): detectors score points in order")
+            notes.append(
+                f"{_plural(gaps, 'gap')} longer than 1.5 sampling steps ({_fmt_step(step)}): detectors score points in order"
+            )
         if irregular:
             notes.append(f"{_plural(irregular, 'irregular sampling step')}")
     finite = vals[np.isfinite(vals)]
     if len(finite) and np.all(finite == finite[0]):
         notes.append("constant series: every point scores 0 until the value changes")
     if season_points and len(vals) < season_points:
-        notes.append(f"series shorter than one season ({len(vals)} < {season_points} points): no seasonal baseline yet")
+        notes.append(
+            f"series shorter than one season ({len(vals)} < {season_points} points): no seasonal baseline yet"
+        )
     return notes
 
 
@@ -104,7 +116,9 @@ def prometheus_frame(doc: dict | str | bytes) -> Any:
     if isinstance(doc, (str, bytes)):
         doc = json.loads(doc)
     if doc.get("status") not in (None, "success"):
-        raise ValueError(f"Prometheus response status {doc.get('status')!r}: {doc.get('error', '')}")
+        raise ValueError(
+            f"Prometheus response status {doc.get('status')!r}: {doc.get('error', '')}"
+        )
     rows = []
     for result in (doc.get("data") or {}).get("result") or []:
         labels = result.get("metric") or {}

@@ -30,7 +30,9 @@ def _column(frame: pd.DataFrame, role: str) -> str | None:
     return next((c for c in SPAN_COLUMNS[role] if c in frame.columns), None)
 
 
-def edges_from_spans(spans: pd.DataFrame, *, service_of: Callable[[str], str] = str) -> dict[tuple[str, str], int]:
+def edges_from_spans(
+    spans: pd.DataFrame, *, service_of: Callable[[str], str] = str
+) -> dict[tuple[str, str], int]:
     """Caller -> callee edges with call counts: every span whose parent span runs in another service."""
     cols = {role: _column(spans, role) for role in SPAN_COLUMNS}
     missing = [role for role, col in cols.items() if col is None]
@@ -39,7 +41,9 @@ def edges_from_spans(spans: pd.DataFrame, *, service_of: Callable[[str], str] = 
     frame = spans[[cols["trace"], cols["span"], cols["parent"], cols["service"]]].dropna()
     frame.columns = ["trace", "span", "parent", "service"]
     frame = frame.assign(service=frame["service"].astype(str).map(service_of))
-    parents = frame[["trace", "span", "service"]].rename(columns={"span": "parent", "service": "caller"})
+    parents = frame[["trace", "span", "service"]].rename(
+        columns={"span": "parent", "service": "caller"}
+    )
     joined = frame.merge(parents.drop_duplicates(["trace", "parent"]), on=["trace", "parent"])
     joined = joined[joined["caller"] != joined["service"]]
     counts = joined.groupby(["caller", "service"]).size()
@@ -75,7 +79,9 @@ def edges_from_metrics(
     import pandas as pd
 
     frame = pd.DataFrame(series).sort_index()
-    frame = frame[~frame.index.duplicated(keep="last")].interpolate(limit=3).diff().dropna(how="all")
+    frame = (
+        frame[~frame.index.duplicated(keep="last")].interpolate(limit=3).diff().dropna(how="all")
+    )
     frame = frame.loc[:, frame.std() > 0]  # a constant series correlates with nothing
     names = list(frame.columns)
     edges: dict[tuple[str, str], float] = {}
@@ -93,7 +99,9 @@ def edges_from_metrics(
     return edges
 
 
-def graph_document(edges: dict[tuple[str, str], float], *, evidence: str, nodes: list[str] | None = None) -> dict[str, Any]:
+def graph_document(
+    edges: dict[tuple[str, str], float], *, evidence: str, nodes: list[str] | None = None
+) -> dict[str, Any]:
     """The JSON graph artifact.
 
     >>> graph_document({("a", "b"): 3}, evidence="traces")["edges"]
@@ -104,7 +112,8 @@ def graph_document(edges: dict[tuple[str, str], float], *, evidence: str, nodes:
         "directed": True,
         "nodes": [{"id": n} for n in names],
         "edges": [
-            {"source": a, "target": b, "weight": w, "evidence": evidence} for (a, b), w in sorted(edges.items())
+            {"source": a, "target": b, "weight": w, "evidence": evidence}
+            for (a, b), w in sorted(edges.items())
         ],
     }
 
@@ -117,4 +126,6 @@ def draw_svg(graph: dict[str, Any], highlight: dict[str, float] | None = None) -
     """An inline SVG of the graph (callers above callees); `highlight` shades nodes by score in [0, 1]."""
     from mlops_tasks.reports.plots import graph_svg
 
-    return graph_svg([n["id"] for n in graph.get("nodes", [])], edge_list(graph), highlight=highlight)
+    return graph_svg(
+        [n["id"] for n in graph.get("nodes", [])], edge_list(graph), highlight=highlight
+    )

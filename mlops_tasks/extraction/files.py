@@ -28,7 +28,10 @@ from mlops_tasks.errors import DataError
 CSV_BLOCK_BYTES = 16 * 1024 * 1024  # ~100k-1M rows a block: few Python round trips
 MAX_WIDENINGS = 64  # each re-read fixes one column's type; more means the file is not tabular
 
-_CSV_CONVERSION = re.compile(r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to ([^:]+): invalid value '(.*)'", re.S)
+_CSV_CONVERSION = re.compile(
+    r"In CSV column #(\d+): (?:Row #(\d+): )?CSV conversion error to ([^:]+): invalid value '(.*)'",
+    re.DOTALL,
+)
 _JSON_CHANGE = re.compile(r"Column\((/[^)]*)\) changed from (\w+) to (\w+)(?: in row (\d+))?")
 
 
@@ -56,7 +59,16 @@ class FileReading:
         Arrow types forced for some columns (from earlier widenings).
     """
 
-    def __init__(self, fs: Any, path: str, uri: str, fmt: str, *, on_bad_lines: str = "error", column_types: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        fs: Any,
+        path: str,
+        uri: str,
+        fmt: str,
+        *,
+        on_bad_lines: str = "error",
+        column_types: dict[str, Any] | None = None,
+    ):
         self.fs, self.path, self.uri, self.fmt = fs, path, uri, fmt
         self.on_bad_lines = on_bad_lines
         self.column_types = dict(column_types or {})
@@ -67,7 +79,9 @@ class FileReading:
         import pyarrow as pa
 
         try:
-            with self.fs.open(self.path, "rb", compression="infer" if self.fmt != "parquet" else None) as fh:
+            with self.fs.open(
+                self.path, "rb", compression="infer" if self.fmt != "parquet" else None
+            ) as fh:
                 if self.fmt == "parquet":
                     yield from self._parquet(fh)
                 elif self.fmt == "jsonl":
@@ -95,7 +109,9 @@ class FileReading:
         reader = pacsv.open_csv(
             fh,
             read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=self._on_bad_line),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delimiter, invalid_row_handler=self._on_bad_line
+            ),
             convert_options=pacsv.ConvertOptions(column_types=self.column_types),
         )
         self._names = reader.schema.names
@@ -110,7 +126,9 @@ class FileReading:
         reader = pajson.open_json(
             fh,
             read_options=pajson.ReadOptions(block_size=CSV_BLOCK_BYTES),
-            parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
+            parse_options=pajson.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer"
+            ),
         )
         self._types = {f.name: f.type for f in reader.schema}
         yield from reader
@@ -147,16 +165,21 @@ class FileReading:
             return Widen(column, widened)
         if match := _JSON_CHANGE.search(message):
             column, before, after = match[1].lstrip("/"), match[2], match[3]
-            widened = {"number": "float64", "string": "string", "boolean": "bool"}.get(after) if before == "null" else None
+            widened = (
+                {"number": "float64", "string": "string", "boolean": "bool"}.get(after)
+                if before == "null"
+                else None
+            )
             if before == "number" and after == "number":  # int then float
                 widened = "float64"
             if widened is None or "/" in column:
-                return DataError(f"extract: column {column!r} in {self.uri} mixes types: {before} values, then {after} ({message})")
+                return DataError(
+                    f"extract: column {column!r} in {self.uri} mixes types: {before} values, then {after} ({message})"
+                )
             import pyarrow as pa
 
             return Widen(column, pa.type_for_alias(widened))
         return DataError(f"extract: cannot read {self.uri} as {self.fmt}: {message}")
-
 
     def _find_line(self, text: str) -> int | None:
         # Arrow knows row numbers only when parsing on one thread; on the (rare) error path,
@@ -166,7 +189,6 @@ class FileReading:
                 if line.rstrip("\r\n") == text:
                     return number
         return None
-
 
     def _find_value(self, index: int, value: str) -> int | None:
         """The line where field `index` first holds `value` (error path only, as `_find_line`)."""
@@ -203,12 +225,16 @@ def _widen_csv(current: Any, value: str) -> Any:
     return None
 
 
-def read_file(sink: Any, fs: Any, path: str, uri: str, fmt: str, *, on_bad_lines: str = "error") -> int:
+def read_file(
+    sink: Any, fs: Any, path: str, uri: str, fmt: str, *, on_bad_lines: str = "error"
+) -> int:
     """Stream one file into `sink`, re-reading with widened types when needed; returns skipped lines."""
     mark = sink.mark()
     column_types: dict[str, Any] = {}
     for _ in range(MAX_WIDENINGS):
-        reading = FileReading(fs, path, uri, fmt, on_bad_lines=on_bad_lines, column_types=column_types)
+        reading = FileReading(
+            fs, path, uri, fmt, on_bad_lines=on_bad_lines, column_types=column_types
+        )
         try:
             for batch in reading.batches():
                 sink.write(batch, origin=uri)
@@ -216,4 +242,6 @@ def read_file(sink: Any, fs: Any, path: str, uri: str, fmt: str, *, on_bad_lines
         except Widen as widen:
             sink.rollback(mark)
             column_types[widen.column] = widen.dtype
-    raise DataError(f"extract: {uri} changed column types more than {MAX_WIDENINGS} times; is it tabular?")
+    raise DataError(
+        f"extract: {uri} changed column types more than {MAX_WIDENINGS} times; is it tabular?"
+    )

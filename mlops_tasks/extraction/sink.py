@@ -60,7 +60,7 @@ class ParquetSink:
     def __enter__(self) -> ParquetSink:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._close_writer()
 
     @property
@@ -75,7 +75,11 @@ class ParquetSink:
             table = pa.Table.from_batches([table])
         if not table.num_rows:
             return
-        current = self._buffer[0].schema if self._buffer else (self._writer.schema if self._writer else None)
+        current = (
+            self._buffer[0].schema
+            if self._buffer
+            else (self._writer.schema if self._writer else None)
+        )
         if current is not None and table.schema != current:
             converted = _convert(table, current)
             if converted is None:  # types changed: what is written so far becomes a segment
@@ -85,7 +89,13 @@ class ParquetSink:
             else:
                 table = converted
         if current is None:
-            self.segments.append(_Segment(os.path.join(self.directory, f"segment-{len(self.segments)}.parquet"), table.schema, origin))
+            self.segments.append(
+                _Segment(
+                    os.path.join(self.directory, f"segment-{len(self.segments)}.parquet"),
+                    table.schema,
+                    origin,
+                )
+            )
         self._buffer.append(table)
         self._buffered_rows += table.num_rows
         self._buffered_bytes += table.nbytes
@@ -157,7 +167,9 @@ def _convert(table: Any, schema: Any) -> Any:
     if table.schema.names != schema.names:
         return None
     for have, want in zip(table.schema, schema):
-        if have.type != want.type and not (pa.types.is_null(have.type) or _widens(have.type, want.type)):
+        if have.type != want.type and not (
+            pa.types.is_null(have.type) or _widens(have.type, want.type)
+        ):
             return None
     try:
         return table.cast(schema, safe=True)
@@ -169,7 +181,9 @@ def _widens(have: Any, want: Any) -> bool:
     import pyarrow.types as pat
 
     if pat.is_integer(have) and pat.is_integer(want):
-        return want.bit_width >= have.bit_width and (pat.is_signed_integer(want) or not pat.is_signed_integer(have))
+        return want.bit_width >= have.bit_width and (
+            pat.is_signed_integer(want) or not pat.is_signed_integer(have)
+        )
     if pat.is_integer(have) and pat.is_floating(want):
         return True
     if pat.is_floating(have) and pat.is_floating(want):
@@ -190,14 +204,19 @@ def _unify(schemas: list[Any], origins: list[str]) -> Any:
                 if field.name in seen:
                     first_type, first_origin = seen[field.name]
                     try:
-                        pa.unify_schemas([pa.schema([pa.field(field.name, first_type)]), pa.schema([field])], promote_options="permissive")
+                        pa.unify_schemas(
+                            [pa.schema([pa.field(field.name, first_type)]), pa.schema([field])],
+                            promote_options="permissive",
+                        )
                     except (pa.ArrowInvalid, pa.ArrowTypeError):
                         raise DataError(
                             f"extract: column {field.name!r} mixes types: {first_type} in {first_origin}, {field.type} in {origin}"
                         ) from None
                 elif not pa.types.is_null(field.type):
                     seen[field.name] = (field.type, origin)
-        raise DataError(f"extract: cannot combine the parts ({', '.join(origins)}): {exc}") from None
+        raise DataError(
+            f"extract: cannot combine the parts ({', '.join(origins)}): {exc}"
+        ) from None
 
 
 def _conform(table: Any, schema: Any) -> Any:
@@ -205,7 +224,9 @@ def _conform(table: Any, schema: Any) -> Any:
     import pyarrow as pa
 
     columns = [
-        table.column(f.name).cast(f.type) if f.name in table.column_names else pa.nulls(table.num_rows, f.type)
+        table.column(f.name).cast(f.type)
+        if f.name in table.column_names
+        else pa.nulls(table.num_rows, f.type)
         for f in schema
     ]
     return pa.Table.from_arrays(columns, schema=schema)

@@ -74,7 +74,9 @@ def decode_watermark(encoded: dict[str, Any]) -> Any:
     }[kind](value)
 
 
-def statement_for(conn: Any, table: str | None, query: str | None, watermark_column: str | None, after: Any) -> Any:
+def statement_for(
+    conn: Any, table: str | None, query: str | None, watermark_column: str | None, after: Any
+) -> Any:
     """The SELECT to run: the table or query, restricted to ``watermark_column > after`` if given."""
     import sqlalchemy as sa
 
@@ -84,7 +86,9 @@ def statement_for(conn: Any, table: str | None, query: str | None, watermark_col
         statement = sa.select(reflected)
         column = reflected.c.get(watermark_column) if watermark_column else None
         if watermark_column and column is None:
-            raise DataError(f"extract: watermark column {watermark_column!r} is not in table {table} (it has {list(reflected.c.keys())})")
+            raise DataError(
+                f"extract: watermark column {watermark_column!r} is not in table {table} (it has {list(reflected.c.keys())})"
+            )
     else:
         assert query is not None
         if not watermark_column:
@@ -112,5 +116,7 @@ def arrow_chunks(result: Any, columns: Sequence[str], chunk_rows: int, what: str
                 arrays.append(pa.array(values))
             except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
                 sample = sorted({type(v).__name__ for v in values if v is not None})
-                raise DataError(f"extract: column {name!r} of {what} mixes types ({', '.join(sample)}): {exc}") from None
+                raise DataError(
+                    f"extract: column {name!r} of {what} mixes types ({', '.join(sample)}): {exc}"
+                ) from None
         yield pa.Table.from_arrays(arrays, names=list(columns))

@@ -61,7 +61,9 @@ class MetadataStore:
         try:
             with self.engine.begin() as conn:
                 if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID})
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(:id)"), {"id": _MIGRATION_LOCK_ID}
+                    )
                 if MigrationContext.configure(conn).get_current_revision() != head:
                     config.attributes["connection"] = conn
                     command.upgrade(config, "head")
@@ -99,7 +101,9 @@ class MetadataStore:
             session.add(execution)
             session.flush()
             self._add_events(session, execution.id, inputs, "input")
-            session.add_all(Param(execution_id=execution.id, key=k, value=v) for k, v in params.items())
+            session.add_all(
+                Param(execution_id=execution.id, key=k, value=v) for k, v in params.items()
+            )
             return execution.id
 
     def finish_execution(
@@ -117,7 +121,9 @@ class MetadataStore:
         with Session(self.engine) as session, session.begin():
             execution = session.get(Execution, execution_id)
             if execution is None:
-                raise MetadataStoreError(f"execution {execution_id} does not exist in {_safe_url(self.url)}")
+                raise MetadataStoreError(
+                    f"execution {execution_id} does not exist in {_safe_url(self.url)}"
+                )
             execution.status = status
             execution.result = result
             execution.ended_at = utcnow()
@@ -128,7 +134,8 @@ class MetadataStore:
             self._add_events(session, execution_id, inputs or {}, "input")
             self._add_events(session, execution_id, outputs or {}, "output")
             session.add_all(
-                Metric(execution_id=execution_id, key=k, value=float(v)) for k, v in (metrics or {}).items()
+                Metric(execution_id=execution_id, key=k, value=float(v))
+                for k, v in (metrics or {}).items()
             )
 
     def _add_events(
@@ -136,7 +143,14 @@ class MetadataStore:
     ) -> None:
         for name, ref in refs.items():
             artifact_id = self._upsert_artifact(session, ref)
-            session.add(Event(execution_id=execution_id, artifact_id=artifact_id, direction=direction, name=name))
+            session.add(
+                Event(
+                    execution_id=execution_id,
+                    artifact_id=artifact_id,
+                    direction=direction,
+                    name=name,
+                )
+            )
 
     def _upsert_artifact(self, session: Session, ref: ArtifactRef) -> int:
         # The same bytes at the same URI are one artifact: ON CONFLICT lets concurrent writers race.
@@ -152,11 +166,19 @@ class MetadataStore:
         dialect = session.get_bind().dialect.name
         insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
         if insert is not None:
-            stmt = insert(Artifact.__table__).values(values).on_conflict_do_nothing(index_elements=["uri", "sha256"])
+            stmt = (
+                insert(Artifact.__table__)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["uri", "sha256"])
+            )
             session.execute(stmt)
         else:
-            raise MetadataStoreError(f"metadata store dialect {dialect!r} is not supported (use SQLite or PostgreSQL)")
-        return session.scalar(select(Artifact.id).where(Artifact.uri == ref.uri, Artifact.sha256 == ref.sha256))
+            raise MetadataStoreError(
+                f"metadata store dialect {dialect!r} is not supported (use SQLite or PostgreSQL)"
+            )
+        return session.scalar(
+            select(Artifact.id).where(Artifact.uri == ref.uri, Artifact.sha256 == ref.sha256)
+        )
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -215,27 +237,36 @@ class MetadataStore:
         )
         with Session(self.engine) as session:
             return [
-                {"direction": d, "name": n, "artifact": _ref(a)} for d, n, a in session.execute(stmt)
+                {"direction": d, "name": n, "artifact": _ref(a)}
+                for d, n, a in session.execute(stmt)
             ]
 
     def metrics(self, execution_id: int) -> dict[str, float]:
         with Session(self.engine) as session:
-            rows = session.execute(select(Metric.key, Metric.value).where(Metric.execution_id == execution_id))
+            rows = session.execute(
+                select(Metric.key, Metric.value).where(Metric.execution_id == execution_id)
+            )
             return dict(rows.all())
 
     def artifact(self, key: str) -> ArtifactRef:
         """Look up an artifact by URI, full sha256 or a unique sha256 prefix (at least 8 characters)."""
         with Session(self.engine) as session:
-            found = session.scalar(select(Artifact).where(Artifact.uri == key).order_by(Artifact.id.desc()))
+            found = session.scalar(
+                select(Artifact).where(Artifact.uri == key).order_by(Artifact.id.desc())
+            )
             if found is None and len(key) >= 8:
                 matches = session.scalars(
                     select(Artifact).where(Artifact.sha256.startswith(key.lower())).limit(2)
                 ).all()
                 if len(matches) > 1:
-                    raise ArtifactNotFoundError(f"artifact prefix {key!r} is ambiguous: give more of the sha256")
+                    raise ArtifactNotFoundError(
+                        f"artifact prefix {key!r} is ambiguous: give more of the sha256"
+                    )
                 found = matches[0] if matches else None
             if found is None:
-                raise ArtifactNotFoundError(f"no artifact {key!r} in the metadata store {_safe_url(self.url)}")
+                raise ArtifactNotFoundError(
+                    f"no artifact {key!r} in the metadata store {_safe_url(self.url)}"
+                )
             return _ref(found)
 
     def lineage(self, key: str, depth: int = 10) -> dict[str, Any]:
@@ -251,7 +282,9 @@ class MetadataStore:
                 "downstream": self._walk(session, root_id, "input", "output", depth),
             }
 
-    def _walk(self, session: Session, artifact_id: int, link: str, follow: str, depth: int) -> list[dict]:
+    def _walk(
+        self, session: Session, artifact_id: int, link: str, follow: str, depth: int
+    ) -> list[dict]:
         """Executions that touched the artifact via `link` events, and recursively their `follow` side."""
         if depth <= 0:
             return []
@@ -297,7 +330,18 @@ def _ref(artifact: Artifact) -> ArtifactRef:
 
 
 def _execution_dict(execution: Execution, brief: bool = False) -> dict[str, Any]:
-    keys = ["id", "task", "status", "engine", "started_at", "ended_at", "dag_id", "run_id", "task_id", "flow_run_id"]
+    keys = [
+        "id",
+        "task",
+        "status",
+        "engine",
+        "started_at",
+        "ended_at",
+        "dag_id",
+        "run_id",
+        "task_id",
+        "flow_run_id",
+    ]
     if not brief:
         keys += [
             "task_version", "stage", "config", "result", "fingerprint", "error_type", "error_message",
@@ -324,7 +368,9 @@ def _create_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise MetadataStoreError(f"metadata store URL is not a SQLAlchemy URL: {_safe_url(url)}") from exc
+        raise MetadataStoreError(
+            f"metadata store URL is not a SQLAlchemy URL: {_safe_url(url)}"
+        ) from exc
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

@@ -19,14 +19,18 @@ if TYPE_CHECKING:
     from mlops_tasks.context import TaskContext
 
 
-def read_frame(ctx: TaskContext, ref: ArtifactRef, query: str | None = None, task: str = "train") -> pd.DataFrame:
+def read_frame(
+    ctx: TaskContext, ref: ArtifactRef, query: str | None = None, task: str = "train"
+) -> pd.DataFrame:
     """The dataset as a frame, restricted to the rows `query` (a `DataFrame.query` expression) selects."""
     df = ctx.read_dataframe(ref)
     if query:
         try:
             df = df.query(query, engine="python")
         except Exception as exc:  # noqa: BLE001 - pandas raises anything from a bad expression
-            raise ConfigError(task, [f"query: {query!r} does not apply to {ref.uri}: {type(exc).__name__}: {exc}"]) from None
+            raise ConfigError(
+                task, [f"query: {query!r} does not apply to {ref.uri}: {type(exc).__name__}: {exc}"]
+            ) from None
         df = df.reset_index(drop=True)
     if df.empty:
         raise DataError(f"{task}: no rows in {ref.uri}" + (f" where {query}" if query else ""))
@@ -42,8 +46,14 @@ def split_xy(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Features and target; a missing column is a `DataError` naming it and what there is."""
     if target not in df.columns:
-        raise DataError(f"{task}: target column {target!r} is not in the dataset; columns: {', '.join(map(str, df.columns))}")
-    wanted = features if features is not None else [c for c in df.columns if c != target and c not in set(drop or [])]
+        raise DataError(
+            f"{task}: target column {target!r} is not in the dataset; columns: {', '.join(map(str, df.columns))}"
+        )
+    wanted = (
+        features
+        if features is not None
+        else [c for c in df.columns if c != target and c not in set(drop or [])]
+    )
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise DataError(f"{task}: feature column(s) {', '.join(missing)} not in the dataset")
@@ -53,7 +63,9 @@ def split_xy(
         raise ConfigError(task, ["features: no feature columns left"])
     y = df[target]
     if y.isna().any():
-        raise DataError(f"{task}: target column {target!r} has {int(y.isna().sum())} missing values")
+        raise DataError(
+            f"{task}: target column {target!r} has {int(y.isna().sum())} missing values"
+        )
     return df[wanted], y
 
 

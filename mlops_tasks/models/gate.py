@@ -48,7 +48,11 @@ def mcnemar(candidate: M.Outputs, champion: M.Outputs) -> dict[str, float]:
     only_candidate, only_champion = int(np.sum(a & ~b)), int(np.sum(~a & b))
     n = only_candidate + only_champion
     p = 1.0 if n == 0 else float(binomtest(only_candidate, n, 0.5).pvalue)
-    return {"only_candidate_right": only_candidate, "only_champion_right": only_champion, "p_value": p}
+    return {
+        "only_candidate_right": only_candidate,
+        "only_champion_right": only_champion,
+        "p_value": p,
+    }
 
 
 def decide(
@@ -82,7 +86,9 @@ def decide(
     champ = M.scores(champion, names) if champion is not None else None
     reasons: list[str] = []
     failed = False
-    direction = {t.metric: t.higher() for t in thresholds} or {names[0]: M.HIGHER_IS_BETTER.get(names[0], True)}
+    direction = {t.metric: t.higher() for t in thresholds} or {
+        names[0]: M.HIGHER_IS_BETTER.get(names[0], True)
+    }
 
     for t in thresholds:
         value, better = cand[t.metric], t.higher()
@@ -102,7 +108,13 @@ def decide(
             reasons.append(f"{t.metric} improves on the champion by {gain:+.4f} "
                            f"({'>=' if ok else '<'} {t.min_absolute_change:.4f} required)")  # fmt: skip
         if t.min_relative_change is not None:
-            rel = gain / abs(champ[t.metric]) if champ[t.metric] else float("inf") if gain > 0 else 0.0
+            rel = (
+                gain / abs(champ[t.metric])
+                if champ[t.metric]
+                else float("inf")
+                if gain > 0
+                else 0.0
+            )
             ok = rel >= t.min_relative_change
             failed |= not ok
             reasons.append(f"{t.metric} improves on the champion by {rel:+.2%} "
@@ -127,12 +139,20 @@ def decide(
                 reasons.append(f"paired bootstrap: {name} delta interval [{lo:+.4f}, {hi:+.4f}] includes no "
                                "significant improvement")  # fmt: skip
             else:
-                reasons.append(f"paired bootstrap: {name} delta {cand[name] - champ[name]:+.4f}, interval [{lo:+.4f}, {hi:+.4f}]")
+                reasons.append(
+                    f"paired bootstrap: {name} delta {cand[name] - champ[name]:+.4f}, interval [{lo:+.4f}, {hi:+.4f}]"
+                )
         if candidate.classes is not None:
             test = mcnemar(candidate, champion)
             tests["mcnemar"] = test
-            worse = test["p_value"] < alpha and test["only_champion_right"] > test["only_candidate_right"]
-            better = test["p_value"] < alpha and test["only_candidate_right"] > test["only_champion_right"]
+            worse = (
+                test["p_value"] < alpha
+                and test["only_champion_right"] > test["only_candidate_right"]
+            )
+            better = (
+                test["p_value"] < alpha
+                and test["only_candidate_right"] > test["only_champion_right"]
+            )
             if worse or (require_significance and not better):
                 failed = True
             reasons.append(f"McNemar: candidate alone right on {test['only_candidate_right']} rows, champion alone on "
@@ -144,7 +164,7 @@ def decide(
         metric = names[0]
         better = direction.get(metric, True)
         for column, value, rows in slices:
-            entry = {"column": column, "value": value, "rows": int(len(rows)), "metric": metric}
+            entry = {"column": column, "value": value, "rows": len(rows), "metric": metric}
             if len(rows) < min_slice_size:
                 entry["skipped"] = f"fewer than {min_slice_size} rows"
                 slice_rows.append(entry)
@@ -152,7 +172,9 @@ def decide(
             c = M.score(candidate.subset(rows), metric)
             h = M.score(champion.subset(rows), metric)
             loss = (h - c) if better else (c - h)
-            entry.update(candidate=c, champion=h, regression=loss, ok=bool(not loss > slice_tolerance))
+            entry.update(
+                candidate=c, champion=h, regression=loss, ok=bool(not loss > slice_tolerance)
+            )
             if loss > slice_tolerance:
                 failed = True
                 reasons.append(f"slice {column}={value} ({len(rows)} rows): {metric} {c:.4f} vs champion {h:.4f}, "
@@ -160,7 +182,9 @@ def decide(
             slice_rows.append(entry)
         checked = sum(1 for s in slice_rows if "skipped" not in s)
         if slices:
-            reasons.append(f"slices: {checked} checked, {len(slice_rows) - checked} below {min_slice_size} rows skipped")
+            reasons.append(
+                f"slices: {checked} checked, {len(slice_rows) - checked} below {min_slice_size} rows skipped"
+            )
     else:
         reasons.append("no champion: the candidate is judged on absolute thresholds only")
 

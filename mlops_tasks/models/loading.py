@@ -38,7 +38,9 @@ def load(artifacts: ArtifactStore, metadata: MetadataStore | None, ref: Artifact
     fmt = format_of(ref.media_type)
     vouched = ref.sha256 if _known(metadata, ref) else None
     model = load_model(path, fmt, expected_sha256=vouched)
-    signature = Signature.model_validate(ref.metadata["signature"]) if "signature" in ref.metadata else None
+    signature = (
+        Signature.model_validate(ref.metadata["signature"]) if "signature" in ref.metadata else None
+    )
     return LoadedModel(model=model, signature=signature, meta=ref.metadata, ref=ref)
 
 

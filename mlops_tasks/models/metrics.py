@@ -68,15 +68,23 @@ class Outputs:
 
     @classmethod
     def classification(cls, y: Any, pred: Any, proba: Any = None, classes: Any = None) -> Outputs:
-        classes = np.asarray(classes if classes is not None else np.unique(np.concatenate([y, pred])))
+        classes = np.asarray(
+            classes if classes is not None else np.unique(np.concatenate([y, pred]))
+        )
         lookup = {c: i for i, c in enumerate(classes.tolist())}
         try:
-            yi = np.fromiter((lookup[v] for v in np.asarray(y).tolist()), dtype=np.int64, count=len(y))
-            pi = np.fromiter((lookup[v] for v in np.asarray(pred).tolist()), dtype=np.int64, count=len(pred))
+            yi = np.fromiter(
+                (lookup[v] for v in np.asarray(y).tolist()), dtype=np.int64, count=len(y)
+            )
+            pi = np.fromiter(
+                (lookup[v] for v in np.asarray(pred).tolist()), dtype=np.int64, count=len(pred)
+            )
         except KeyError as exc:
             from mlops_tasks.errors import DataError
 
-            raise DataError(f"label {exc.args[0]!r} is not one of the model's classes {classes.tolist()}") from None
+            raise DataError(
+                f"label {exc.args[0]!r} is not one of the model's classes {classes.tolist()}"
+            ) from None
         p = None if proba is None else np.asarray(proba, dtype=float)
         return cls(yi, pi, p, tuple(classes.tolist()))
 
@@ -122,7 +130,9 @@ def _prf(o: Outputs, idx: np.ndarray, which: str) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             precision = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
             recall = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-            f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+            f1 = np.where(
+                precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0
+            )
         values.append({"precision": precision, "recall": recall, "f1": f1}[which])
     return np.mean(values, axis=0)
 
@@ -226,13 +236,17 @@ def _percentiles(values: np.ndarray, confidence: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def summary(o: Outputs, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95) -> dict[str, dict[str, float]]:
+def summary(
+    o: Outputs, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
+) -> dict[str, dict[str, float]]:
     """``{metric: {value, low, high}}`` for every metric that applies to these outputs."""
     values = scores(o)
     reps = replicates(o, tuple(values), n_boot, seed) if n_boot > 0 and len(o) > 1 else {}
     out = {}
     for name, value in values.items():
-        lo, hi = _percentiles(reps[name], confidence) if name in reps else (float("nan"), float("nan"))
+        lo, hi = (
+            _percentiles(reps[name], confidence) if name in reps else (float("nan"), float("nan"))
+        )
         out[name] = {"value": value, "low": lo, "high": hi}
     return out
 

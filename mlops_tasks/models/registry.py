@@ -37,7 +37,13 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.errors import ConfigError, MlopsTasksError
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.metadata.models import Artifact, Execution
-from mlops_tasks.models.tables import ModelAlias, ModelAudit, ModelVersion, ModelVersionTag, RegisteredModel
+from mlops_tasks.models.tables import (
+    ModelAlias,
+    ModelAudit,
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,199}$")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
@@ -145,8 +151,13 @@ class ModelRegistry:
             )
             session.add(version)
             session.flush()
-            session.add_all(ModelVersionTag(version_id=version.id, key=k, value=str(v)) for k, v in (tags or {}).items())
-            self._audit(session, model, "register", None, version.version, None, execution_id, reason)
+            session.add_all(
+                ModelVersionTag(version_id=version.id, key=k, value=str(v))
+                for k, v in (tags or {}).items()
+            )
+            self._audit(
+                session, model, "register", None, version.version, None, execution_id, reason
+            )
             if alias is not None:
                 self._move_alias(session, model, alias, version, execution_id, reason, "set_alias")
             number = version.version
@@ -170,7 +181,9 @@ class ModelRegistry:
             self._move_alias(session, model, alias, target, execution_id, reason, action)
         return self.get(f"{name}/{version}")
 
-    def promote(self, name: str, version: int, alias: str = "champion", **kwargs: Any) -> VersionInfo:
+    def promote(
+        self, name: str, version: int, alias: str = "champion", **kwargs: Any
+    ) -> VersionInfo:
         return self.set_alias(name, alias, version, **kwargs)
 
     def rollback(
@@ -194,7 +207,10 @@ class ModelRegistry:
                 previous = session.scalar(
                     select(ModelAudit.previous_version)
                     .where(ModelAudit.model_id == model.id, ModelAudit.alias == alias)
-                    .where(ModelAudit.action.in_(("promote", "set_alias")), ModelAudit.version == current_version)
+                    .where(
+                        ModelAudit.action.in_(("promote", "set_alias")),
+                        ModelAudit.version == current_version,
+                    )
                     .order_by(ModelAudit.id.desc())
                     .limit(1)
                 )
@@ -222,7 +238,11 @@ class ModelRegistry:
             values = dict(name=name, latest_version=0, created_at=now, updated_at=now)
             insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
             # Two first registrations race to create the row: one inserts, both then lock it.
-            session.execute(insert(RegisteredModel).values(values).on_conflict_do_nothing(index_elements=["name"]))
+            session.execute(
+                insert(RegisteredModel)
+                .values(values)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
         stmt = select(RegisteredModel).where(RegisteredModel.name == name)
         if dialect == "postgresql":
             stmt = stmt.with_for_update()
@@ -233,7 +253,9 @@ class ModelRegistry:
 
     def _version_row(self, session: Session, model: RegisteredModel, version: int) -> ModelVersion:
         row = session.scalar(
-            select(ModelVersion).where(ModelVersion.model_id == model.id, ModelVersion.version == version)
+            select(ModelVersion).where(
+                ModelVersion.model_id == model.id, ModelVersion.version == version
+            )
         )
         if row is None:
             raise ModelNotFoundError(f"model {model.name!r} has no version {version}")
@@ -258,7 +280,11 @@ class ModelRegistry:
         row = session.get(ModelAlias, (model.id, alias))
         previous = None
         if row is None:
-            session.add(ModelAlias(model_id=model.id, alias=alias, version_id=target.id, updated_at=_utcnow()))
+            session.add(
+                ModelAlias(
+                    model_id=model.id, alias=alias, version_id=target.id, updated_at=_utcnow()
+                )
+            )
         else:
             previous = session.get(ModelVersion, row.version_id).version
             row.version_id, row.updated_at = target.id, _utcnow()
@@ -282,8 +308,18 @@ class ModelRegistry:
                 who = dict(engine=execution.engine, dag_id=execution.dag_id, run_id=execution.run_id,
                            flow_run_id=execution.flow_run_id)  # fmt: skip
         session.add(
-            ModelAudit(model_id=model.id, action=action, alias=alias, version=version, previous_version=previous,
-                       reason=reason, execution_id=execution_id, actor=_user(), at=_utcnow(), **who)  # fmt: skip
+            ModelAudit(
+                model_id=model.id,
+                action=action,
+                alias=alias,
+                version=version,
+                previous_version=previous,
+                reason=reason,
+                execution_id=execution_id,
+                actor=_user(),
+                at=_utcnow(),
+                **who,
+            )  # fmt: skip
         )
 
     # -- reading -----------------------------------------------------------------------------------
@@ -320,7 +356,9 @@ class ModelRegistry:
             .where(RegisteredModel.name == name)
         )
         if alias is not None:
-            stmt = stmt.join(ModelAlias, ModelAlias.version_id == ModelVersion.id).where(ModelAlias.alias == alias)
+            stmt = stmt.join(ModelAlias, ModelAlias.version_id == ModelVersion.id).where(
+                ModelAlias.alias == alias
+            )
         elif version is not None:
             stmt = stmt.where(ModelVersion.version == version)
         else:
@@ -347,7 +385,12 @@ class ModelRegistry:
     def knows(self, sha256: str) -> bool:
         """Whether any registered version holds these bytes: what vouches for a joblib/pickle file."""
         with self.engine.connect() as conn:
-            return conn.execute(select(ModelVersion.id).where(ModelVersion.sha256 == sha256).limit(1)).first() is not None
+            return (
+                conn.execute(
+                    select(ModelVersion.id).where(ModelVersion.sha256 == sha256).limit(1)
+                ).first()
+                is not None
+            )
 
     def models(self) -> list[dict[str, Any]]:
         """Every model with its latest version number and aliases."""
@@ -361,8 +404,12 @@ class ModelRegistry:
             ):
                 aliases.setdefault(model_id, {})[alias] = version
             return [
-                {"name": m.name, "latest_version": m.latest_version, "aliases": aliases.get(m.id, {}),
-                 "updated_at": m.updated_at}  # fmt: skip
+                {
+                    "name": m.name,
+                    "latest_version": m.latest_version,
+                    "aliases": aliases.get(m.id, {}),
+                    "updated_at": m.updated_at,
+                }  # fmt: skip
                 for m in models
             ]
 
@@ -377,18 +424,27 @@ class ModelRegistry:
                 .order_by(ModelVersion.version.desc())
                 .limit(limit)
             ).all()
-            if not rows and session.scalar(select(RegisteredModel.id).where(RegisteredModel.name == name)) is None:
+            if (
+                not rows
+                and session.scalar(select(RegisteredModel.id).where(RegisteredModel.name == name))
+                is None
+            ):
                 raise ModelNotFoundError(f"no model named {name!r} in the registry")
             return [self._info(session, *row) for row in rows]
 
     def audit(self, name: str, limit: int = 100) -> list[dict[str, Any]]:
         """The model's audit log, newest first."""
         with Session(self.engine) as session:
-            model_id = session.scalar(select(RegisteredModel.id).where(RegisteredModel.name == name))
+            model_id = session.scalar(
+                select(RegisteredModel.id).where(RegisteredModel.name == name)
+            )
             if model_id is None:
                 raise ModelNotFoundError(f"no model named {name!r} in the registry")
             rows = session.scalars(
-                select(ModelAudit).where(ModelAudit.model_id == model_id).order_by(ModelAudit.id.desc()).limit(limit)
+                select(ModelAudit)
+                .where(ModelAudit.model_id == model_id)
+                .order_by(ModelAudit.id.desc())
+                .limit(limit)
             )
             keys = ("id", "action", "alias", "version", "previous_version", "reason", "execution_id", "engine",
                     "dag_id", "run_id", "flow_run_id", "actor", "at")  # fmt: skip
@@ -397,18 +453,27 @@ class ModelRegistry:
     def lineage(self, ref: str, depth: int = 10) -> dict[str, Any]:
         """The version, and the lineage graph of its artifact (what data and runs made it)."""
         info = self.get(ref)
-        return {"version": info.model_dump(mode="json"), **self.store.lineage(info.artifact.uri, depth=depth)}
+        return {
+            "version": info.model_dump(mode="json"),
+            **self.store.lineage(info.artifact.uri, depth=depth),
+        }
 
-    def _info(self, session: Session, version: ModelVersion, artifact: Artifact, name: str) -> VersionInfo:
+    def _info(
+        self, session: Session, version: ModelVersion, artifact: Artifact, name: str
+    ) -> VersionInfo:
         from mlops_tasks.metadata.store import _ref
 
         tags = dict(
             session.execute(
-                select(ModelVersionTag.key, ModelVersionTag.value).where(ModelVersionTag.version_id == version.id)
+                select(ModelVersionTag.key, ModelVersionTag.value).where(
+                    ModelVersionTag.version_id == version.id
+                )
             ).all()
         )
         aliases = session.scalars(
-            select(ModelAlias.alias).where(ModelAlias.version_id == version.id).order_by(ModelAlias.alias)
+            select(ModelAlias.alias)
+            .where(ModelAlias.version_id == version.id)
+            .order_by(ModelAlias.alias)
         ).all()
         return VersionInfo(
             name=name,
@@ -436,12 +501,16 @@ def count_versions(registry: ModelRegistry, name: str) -> int:
 
 def _check_name(name: str) -> None:
     if not _NAME.match(name):
-        raise ConfigError("register", [f"name: {name!r} is not a model name (letters, digits, _ . -)"])
+        raise ConfigError(
+            "register", [f"name: {name!r} is not a model name (letters, digits, _ . -)"]
+        )
 
 
 def _check_alias(alias: str) -> None:
     if not _ALIAS.match(alias) or alias.isdigit():
-        raise ConfigError("promote", [f"alias: {alias!r} is not an alias (a letter, then letters, digits, _ -)"])
+        raise ConfigError(
+            "promote", [f"alias: {alias!r} is not an alias (a letter, then letters, digits, _ -)"]
+        )
 
 
 def _user() -> str | None:

@@ -14,7 +14,6 @@ champion once it has loaded, so promotion needs no restart and no request waits 
 >>> # app = create_app("bikes@champion", settings); uvicorn.run(app)
 """
 
-
 import bisect
 import itertools
 import json
@@ -33,7 +32,9 @@ from mlops_tasks.settings import Settings
 log = logging.getLogger("mlops_tasks.serve")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 ENV_MODEL, ENV_POLL = "MLOPS_TASKS_SERVE_MODEL", "MLOPS_TASKS_SERVE_POLL_SECONDS"
-_NUMPY_NUMERIC = frozenset(f"{k}{b}" for k in ("int", "uint", "float") for b in (8, 16, 32, 64)) - {"float8"}
+_NUMPY_NUMERIC = frozenset(f"{k}{b}" for k in ("int", "uint", "float") for b in (8, 16, 32, 64)) - {
+    "float8"
+}
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,17 @@ def _load(registry: Any, artifacts: Any, ref: str) -> Served:
     fast = replace(served, matrix=matrix, matrix_dtype=dtype, row=row)
     try:  # the fast path must agree exactly with the DataFrame path, or it is not used
         probe = _probe_records(sig)
-        same = np.array_equal(np.asarray(_predict(fast, probe)), np.asarray(_predict(served, probe)), equal_nan=True)
+        same = np.array_equal(
+            np.asarray(_predict(fast, probe)), np.asarray(_predict(served, probe)), equal_nan=True
+        )
     except Exception as exc:  # noqa: BLE001 - the DataFrame path stays correct whatever the estimator does
-        log.info("serve: %s/%s predicts on DataFrames (%s: %s)", info.name, info.version, type(exc).__name__, exc)
+        log.info(
+            "serve: %s/%s predicts on DataFrames (%s: %s)",
+            info.name,
+            info.version,
+            type(exc).__name__,
+            exc,
+        )
         return served
     return fast if same else served
 
@@ -98,7 +107,9 @@ def request_adapter(sig: Any) -> Any:
         fields[c.name] = typ | None if c.nullable else typ
     # A TypedDict validates straight to dicts (no model objects to unpack); extra keys are ignored.
     record = with_config(ConfigDict(extra="ignore"))(TypedDict("Record", fields))  # type: ignore[operator]
-    body = with_config(ConfigDict(extra="forbid"))(TypedDict("PredictRequest", {"records": list[record]}))  # type: ignore[valid-type,operator]
+    body = with_config(ConfigDict(extra="forbid"))(
+        TypedDict("PredictRequest", {"records": list[record]})
+    )  # type: ignore[valid-type,operator]
     return TypeAdapter(body)
 
 
@@ -120,15 +131,25 @@ def _matrix_model(model: Any, sig: Any) -> tuple[Any, Any]:
     if any(isinstance(v, BaseEstimator) or (isinstance(v, (list, tuple)) and any(isinstance(i, (BaseEstimator, tuple)) for i in v))
            for v in model.get_params(deep=False).values()):  # fmt: skip
         return None, None
-    if any(isinstance(v, BaseEstimator) and hasattr(v, "feature_names_in_") for v in vars(model).values()):
-        return None, None  # a fitted helper that saw the names (e.g. a preprocessor inside the estimator)
+    if any(
+        isinstance(v, BaseEstimator) and hasattr(v, "feature_names_in_")
+        for v in vars(model).values()
+    ):
+        return (
+            None,
+            None,
+        )  # a fitted helper that saw the names (e.g. a preprocessor inside the estimator)
     dtypes = []
     for c in sig.inputs:
         try:
             dt = np.dtype(c.dtype)
         except TypeError:
             return None, None
-        if dt.kind not in "iuf" or (c.nullable and dt.kind != "f") or c.kind not in ("int", "float"):
+        if (
+            dt.kind not in "iuf"
+            or (c.nullable and dt.kind != "f")
+            or c.kind not in ("int", "float")
+        ):
             return None, None
         dtypes.append(dt)
     if not dtypes:
@@ -168,7 +189,9 @@ def _frame(served: Served, records: list[dict[str, Any]]) -> Any:
 def _predict(served: Served, records: list[dict[str, Any]]) -> Any:
     if served.matrix is not None:
         # Fortran order, as np.asarray(DataFrame) lays it out: BLAS then sums in the same order, to the last bit.
-        return served.matrix.predict(np.array(list(map(served.row, records)), dtype=served.matrix_dtype, order="F"))
+        return served.matrix.predict(
+            np.array(list(map(served.row, records)), dtype=served.matrix_dtype, order="F")
+        )
     return served.model.predict(_frame(served, records))
 
 
@@ -184,7 +207,9 @@ class Metrics:
         self.reloads = 0
 
     def observe(self, status: int, seconds: float, rows: int) -> None:
-        i = bisect.bisect_left(BUCKETS, seconds)  # the smallest bucket holding it; cumulated in render()
+        i = bisect.bisect_left(
+            BUCKETS, seconds
+        )  # the smallest bucket holding it; cumulated in render()
         with self.lock:
             key = str(status)
             self.requests[key] = self.requests.get(key, 0) + 1
@@ -198,11 +223,17 @@ class Metrics:
         with self.lock:
             lines = ["# HELP mlops_tasks_requests_total Predict requests by HTTP status.",
                      "# TYPE mlops_tasks_requests_total counter"]  # fmt: skip
-            lines += [f'mlops_tasks_requests_total{{status="{s}"}} {n}' for s, n in sorted(self.requests.items())]
+            lines += [
+                f'mlops_tasks_requests_total{{status="{s}"}} {n}'
+                for s, n in sorted(self.requests.items())
+            ]
             lines += ["# HELP mlops_tasks_request_seconds Predict request latency.",
                       "# TYPE mlops_tasks_request_seconds histogram"]  # fmt: skip
             cumulative = itertools.accumulate(self.buckets)
-            lines += [f'mlops_tasks_request_seconds_bucket{{le="{b}"}} {n}' for b, n in zip(BUCKETS, cumulative)]
+            lines += [
+                f'mlops_tasks_request_seconds_bucket{{le="{b}"}} {n}'
+                for b, n in zip(BUCKETS, cumulative)
+            ]
             lines += [f'mlops_tasks_request_seconds_bucket{{le="+Inf"}} {self.count}',
                       f"mlops_tasks_request_seconds_sum {self.total:.6f}", f"mlops_tasks_request_seconds_count {self.count}",
                       "# TYPE mlops_tasks_predicted_rows_total counter", f"mlops_tasks_predicted_rows_total {self.rows}",
@@ -238,10 +269,14 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
                 if sha != state["served"].sha256:
                     fresh = _load(registry, artifacts, model_ref)
                     old = state["served"]
-                    state["served"] = fresh  # one reference swap: a request sees the old or the new, whole
+                    state["served"] = (
+                        fresh  # one reference swap: a request sees the old or the new, whole
+                    )
                     with metrics.lock:
                         metrics.reloads += 1
-                    log.info("serve: %s now version %s (was %s)", model_ref, fresh.version, old.version)
+                    log.info(
+                        "serve: %s now version %s (was %s)", model_ref, fresh.version, old.version
+                    )
             except Exception as exc:  # noqa: BLE001 - keep serving the loaded model through registry hiccups
                 log.warning("serve: cannot refresh %s: %s: %s", model_ref, type(exc).__name__, exc)
 
@@ -274,11 +309,19 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
     @app.get("/health")
     async def health() -> dict[str, Any]:
         served: Served = state["served"]
-        return {"status": "ok", "model": served.name, "ref": model_ref, "version": served.version, "sha256": served.sha256}
+        return {
+            "status": "ok",
+            "model": served.name,
+            "ref": model_ref,
+            "version": served.version,
+            "sha256": served.sha256,
+        }
 
     @app.get("/metrics")
     async def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(metrics.render(state["served"], model_ref), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(
+            metrics.render(state["served"], model_ref), media_type="text/plain; version=0.0.4"
+        )
 
     app.state.served = lambda: state["served"]
     app.state.refresh = poll
@@ -287,7 +330,9 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
 
 def app_from_env() -> Any:
     """Factory for uvicorn workers (``--workers N`` needs an import string): config from the environment."""
-    return create_app(os.environ[ENV_MODEL], Settings.from_env(), float(os.environ.get(ENV_POLL, "5")))
+    return create_app(
+        os.environ[ENV_MODEL], Settings.from_env(), float(os.environ.get(ENV_POLL, "5"))
+    )
 
 
 def serve(model_ref: str, settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
@@ -301,4 +346,10 @@ def serve(model_ref: str, settings: Settings, host: str = "127.0.0.1", port: int
         uvicorn.run("mlops_tasks.models.serving:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, access_log=False)  # fmt: skip
     else:
-        uvicorn.run(create_app(model_ref, settings, poll_seconds), host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(
+            create_app(model_ref, settings, poll_seconds),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+        )

@@ -45,9 +45,16 @@ class Signature(BaseModel):
     classes: list[Any] | None = None
 
     @classmethod
-    def from_frame(cls, X: pd.DataFrame, y: Any = None, classes: list[Any] | None = None) -> Signature:
+    def from_frame(
+        cls, X: pd.DataFrame, y: Any = None, classes: list[Any] | None = None
+    ) -> Signature:
         inputs = [
-            Column(name=str(name), dtype=str(dtype), kind=_kind(dtype), nullable=bool(X[name].isna().any()))
+            Column(
+                name=str(name),
+                dtype=str(dtype),
+                kind=_kind(dtype),
+                nullable=bool(X[name].isna().any()),
+            )
             for name, dtype in X.dtypes.items()
         ]
         output = None if y is None else str(getattr(y, "dtype", type(y).__name__))

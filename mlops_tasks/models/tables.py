@@ -45,7 +45,9 @@ class ModelVersion(Base):
     created_at: Mapped[datetime]
 
     # The unique pair is what makes a duplicated version number impossible, lock or no lock.
-    __table_args__ = (UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),)
+    __table_args__ = (
+        UniqueConstraint("model_id", "version", name="uq_model_versions_model_version"),
+    )
 
 
 class ModelVersionTag(Base):

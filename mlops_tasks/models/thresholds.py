@@ -17,8 +17,12 @@ class Threshold(BaseModel):
 
     metric: str = Field(description="accuracy, f1, roc_auc, log_loss, mae, rmse, r2 ...")
     threshold: float | None = Field(None, description="Absolute bound the candidate must meet.")
-    min_absolute_change: float | None = Field(None, description="Least improvement over the champion.")
-    min_relative_change: float | None = Field(None, description="Least relative improvement over the champion.")
+    min_absolute_change: float | None = Field(
+        None, description="Least improvement over the champion."
+    )
+    min_relative_change: float | None = Field(
+        None, description="Least relative improvement over the champion."
+    )
     greater_is_better: bool | None = Field(None, description="Direction; default from the metric.")
 
     def higher(self) -> bool:

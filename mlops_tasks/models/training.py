@@ -22,15 +22,21 @@ def import_object(path: str, field: str = "estimator") -> Any:
     """``package.module.Name`` -> the object; an error names the field and what was missing."""
     module_name, _, attr = path.rpartition(".")
     if not module_name:
-        raise ConfigError("train", [f"{field}: {path!r} is not an import path like sklearn.linear_model.Ridge"])
+        raise ConfigError(
+            "train", [f"{field}: {path!r} is not an import path like sklearn.linear_model.Ridge"]
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError("train", [f"{field}: cannot import module {module_name!r} ({exc})"]) from None
+        raise ConfigError(
+            "train", [f"{field}: cannot import module {module_name!r} ({exc})"]
+        ) from None
     try:
         return getattr(module, attr)
     except AttributeError:
-        raise ConfigError("train", [f"{field}: module {module_name} has no attribute {attr!r}"]) from None
+        raise ConfigError(
+            "train", [f"{field}: module {module_name} has no attribute {attr!r}"]
+        ) from None
 
 
 def build_estimator(path: str, params: dict[str, Any], field: str = "estimator") -> Any:
@@ -62,7 +68,14 @@ def build_from_spec(spec: dict[str, Any]) -> Any:
             if not isinstance(step, dict) or "estimator" not in step:
                 raise ConfigError("train", [f"spec.steps[{i}]: needs an estimator"])
             name = step.get("name") or step["estimator"].rsplit(".", 1)[-1].lower()
-            steps.append((name, build_estimator(step["estimator"], step.get("params") or {}, f"spec.steps[{i}].estimator")))
+            steps.append(
+                (
+                    name,
+                    build_estimator(
+                        step["estimator"], step.get("params") or {}, f"spec.steps[{i}].estimator"
+                    ),
+                )
+            )
         return Pipeline(steps)
     if "estimator" not in spec:
         raise ConfigError("train", ["spec: needs estimator (an import path) or steps"])
@@ -73,7 +86,9 @@ def read_spec(spec: str) -> dict[str, Any]:
     """A spec given as a YAML file path or as inline YAML text."""
     import yaml
 
-    text = Path(spec).read_text() if spec.endswith((".yaml", ".yml")) and Path(spec).exists() else spec
+    text = (
+        Path(spec).read_text() if spec.endswith((".yaml", ".yml")) and Path(spec).exists() else spec
+    )
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -91,7 +106,11 @@ def seed(est: Any, random_state: int) -> dict[str, int]:
             seeds[key] = random_state
     if seeds:
         est.set_params(**seeds)
-    return {k: v for k, v in est.get_params(deep=True).items() if k == "random_state" or k.endswith("__random_state")}
+    return {
+        k: v
+        for k, v in est.get_params(deep=True).items()
+        if k == "random_state" or k.endswith("__random_state")
+    }
 
 
 def default_encoder(X: Any) -> Any | None:
@@ -100,7 +119,11 @@ def default_encoder(X: Any) -> Any | None:
     from sklearn.compose import ColumnTransformer
     from sklearn.preprocessing import OneHotEncoder
 
-    text = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))]
+    text = [
+        c
+        for c in X.columns
+        if not (pd.api.types.is_numeric_dtype(X[c]) or pd.api.types.is_bool_dtype(X[c]))
+    ]
     if not text:
         return None
     return ColumnTransformer(
@@ -124,7 +147,9 @@ def check_target(est: Any, y: Any) -> str:
             )
         return "classification"
     if not pd.api.types.is_numeric_dtype(y):
-        raise DataError(f"train: target {y.name!r} is {y.dtype}, but {type(final).__name__} is a regressor")
+        raise DataError(
+            f"train: target {y.name!r} is {y.dtype}, but {type(final).__name__} is a regressor"
+        )
     return "regression"
 
 
@@ -132,5 +157,7 @@ def json_params(est: Any) -> dict[str, Any]:
     """The estimator's top-level params as JSON-safe values (nested estimators by their repr)."""
     out = {}
     for key, value in est.get_params(deep=False).items():
-        out[key] = value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)[:200]
+        out[key] = (
+            value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)[:200]
+        )
     return out

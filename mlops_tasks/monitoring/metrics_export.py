@@ -38,7 +38,9 @@ def render(samples: list[Sample]) -> str:
             lines.append(f"# HELP {s.name} {_escape(s.help or s.name, help_text=True)}")
             lines.append(f"# TYPE {s.name} gauge")
         labels = ",".join(f'{k}="{_escape(str(v))}"' for k, v in sorted(s.labels.items()))
-        lines.append(f"{s.name}{{{labels}}} {_value(s.value)}" if labels else f"{s.name} {_value(s.value)}")
+        lines.append(
+            f"{s.name}{{{labels}}} {_value(s.value)}" if labels else f"{s.name} {_value(s.value)}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -53,7 +55,14 @@ def write_textfile(samples: list[Sample], path: str) -> str:
     return path
 
 
-def push(samples: list[Sample], gateway: str, job: str, grouping: dict[str, str] | None = None, method: str = "PUT", timeout: float = 10) -> int:
+def push(
+    samples: list[Sample],
+    gateway: str,
+    job: str,
+    grouping: dict[str, str] | None = None,
+    method: str = "PUT",
+    timeout: float = 10,
+) -> int:
     """Send to a Pushgateway: PUT replaces the job's group, POST replaces only these metric names."""
     path = f"/metrics/job/{urllib.parse.quote(job, safe='')}"
     for key, value in (grouping or {}).items():
@@ -65,12 +74,14 @@ def push(samples: list[Sample], gateway: str, job: str, grouping: dict[str, str]
         headers={"Content-Type": "text/plain; version=0.0.4"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the configured gateway
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status
     except OSError as exc:
         from mlops_tasks.notifiers.base import mask_url
 
-        raise SourceUnreachableError(f"Pushgateway {mask_url(gateway)} refused the push: {exc}") from exc
+        raise SourceUnreachableError(
+            f"Pushgateway {mask_url(gateway)} refused the push: {exc}"
+        ) from exc
 
 
 def _escape(text: str, help_text: bool = False) -> str:

@@ -16,7 +16,14 @@ import numpy as np
 
 from mlops_tasks.errors import DataError
 
-HIGHER_IS_BETTER = {"accuracy": True, "precision": True, "recall": True, "f1": True, "mae": False, "rmse": False}
+HIGHER_IS_BETTER = {
+    "accuracy": True,
+    "precision": True,
+    "recall": True,
+    "f1": True,
+    "mae": False,
+    "rmse": False,
+}
 
 
 def realised_performance(
@@ -38,10 +45,15 @@ def realised_performance(
     """
     import pandas as pd
 
-    for frame, needed in ((predictions, (id_column, time_column, prediction_column)), (labels, (id_column, label_column))):
+    for frame, needed in (
+        (predictions, (id_column, time_column, prediction_column)),
+        (labels, (id_column, label_column)),
+    ):
         missing = [c for c in needed if c not in frame.columns]
         if missing:
-            raise DataError(f"performance: columns {missing} are missing (have {list(frame.columns)})")
+            raise DataError(
+                f"performance: columns {missing} are missing (have {list(frame.columns)})"
+            )
     if labels[id_column].duplicated().any():
         raise DataError("performance: labels have duplicate ids; each prediction takes one label")
     joined = predictions[[id_column, time_column, prediction_column]].merge(
@@ -59,13 +71,19 @@ def realised_performance(
                 "predictions": len(group),
                 "labelled": len(done),
                 "label_coverage": len(done) / len(group),
-                "metrics": score(done[label_column].to_numpy(), done[prediction_column].to_numpy(), problem) if len(done) else {},
+                "metrics": score(
+                    done[label_column].to_numpy(), done[prediction_column].to_numpy(), problem
+                )
+                if len(done)
+                else {},
             }
         )
     return out
 
 
-def score(y_true: np.ndarray, y_pred: np.ndarray, problem: str = "classification") -> dict[str, float]:
+def score(
+    y_true: np.ndarray, y_pred: np.ndarray, problem: str = "classification"
+) -> dict[str, float]:
     """Metrics of one window (numpy only: cheap for many small windows)."""
     if problem == "regression":
         err = y_pred.astype(float) - y_true.astype(float)

@@ -27,13 +27,21 @@ class RetrainingPolicy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    max_drift_share: float | None = Field(0.5, ge=0, le=1, description="Retrain when at least this share of columns drifted.")
-    max_performance_drop: float | None = Field(
-        0.05, ge=0, description="Retrain when the baseline metric minus the realised one is at least this."
+    max_drift_share: float | None = Field(
+        0.5, ge=0, le=1, description="Retrain when at least this share of columns drifted."
     )
-    max_model_age_days: float | None = Field(None, gt=0, description="Retrain when the model is older than this.")
+    max_performance_drop: float | None = Field(
+        0.05,
+        ge=0,
+        description="Retrain when the baseline metric minus the realised one is at least this.",
+    )
+    max_model_age_days: float | None = Field(
+        None, gt=0, description="Retrain when the model is older than this."
+    )
     min_new_rows: int = Field(0, ge=0, description="Never retrain on fewer new rows than this.")
-    cooldown_hours: float = Field(0, ge=0, description="Never retrain within this long of the last retrain decision.")
+    cooldown_hours: float = Field(
+        0, ge=0, description="Never retrain within this long of the last retrain decision."
+    )
 
 
 class Signals(BaseModel):
@@ -60,15 +68,35 @@ class Decision(BaseModel):
 def decide(policy: RetrainingPolicy, signals: Signals) -> Decision:
     reasons, blocked = [], []
     p, s = policy, signals
-    if p.max_drift_share is not None and s.drift_share is not None and s.drift_share >= p.max_drift_share:
+    if (
+        p.max_drift_share is not None
+        and s.drift_share is not None
+        and s.drift_share >= p.max_drift_share
+    ):
         reasons.append(f"drift share {s.drift_share:.3g} >= {p.max_drift_share:.3g}")
-    if p.max_performance_drop is not None and s.performance_drop is not None and s.performance_drop >= p.max_performance_drop:
+    if (
+        p.max_performance_drop is not None
+        and s.performance_drop is not None
+        and s.performance_drop >= p.max_performance_drop
+    ):
         reasons.append(f"performance drop {s.performance_drop:.3g} >= {p.max_performance_drop:.3g}")
-    if p.max_model_age_days is not None and s.model_age_days is not None and s.model_age_days > p.max_model_age_days:
+    if (
+        p.max_model_age_days is not None
+        and s.model_age_days is not None
+        and s.model_age_days > p.max_model_age_days
+    ):
         reasons.append(f"model age {s.model_age_days:.1f} d > {p.max_model_age_days:.1f} d")
     if reasons:
         if p.min_new_rows and (s.new_rows or 0) < p.min_new_rows:
             blocked.append(f"new rows {s.new_rows or 0} < {p.min_new_rows}")
-        if p.cooldown_hours and s.hours_since_last_retrain is not None and s.hours_since_last_retrain < p.cooldown_hours:
-            blocked.append(f"cool-down: last retrain {s.hours_since_last_retrain:.1f} h ago < {p.cooldown_hours:.1f} h")
-    return Decision(retrain=bool(reasons) and not blocked, reasons=reasons, blocked_by=blocked, signals=signals)
+        if (
+            p.cooldown_hours
+            and s.hours_since_last_retrain is not None
+            and s.hours_since_last_retrain < p.cooldown_hours
+        ):
+            blocked.append(
+                f"cool-down: last retrain {s.hours_since_last_retrain:.1f} h ago < {p.cooldown_hours:.1f} h"
+            )
+    return Decision(
+        retrain=bool(reasons) and not blocked, reasons=reasons, blocked_by=blocked, signals=signals
+    )

@@ -43,11 +43,15 @@ class ColumnReference:
     count: int  # non-null (and, for numeric, finite) values
     nulls: int
     # numeric
-    edges: np.ndarray = field(default_factory=lambda: np.empty(0))  # inner bin edges, bins = len + 1
+    edges: np.ndarray = field(
+        default_factory=lambda: np.empty(0)
+    )  # inner bin edges, bins = len + 1
     hist: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
     grid: np.ndarray = field(default_factory=lambda: np.empty(0))  # CDF sketch points
     grid_lt: np.ndarray = field(default_factory=lambda: np.empty(0))  # share of values < grid point
-    grid_le: np.ndarray = field(default_factory=lambda: np.empty(0))  # share of values <= grid point
+    grid_le: np.ndarray = field(
+        default_factory=lambda: np.empty(0)
+    )  # share of values <= grid point
     exact: bool = False  # the sketch holds every distinct value
     mean: float | None = None
     std: float | None = None
@@ -85,11 +89,21 @@ class ColumnReference:
 
     @classmethod
     def from_dict(cls, name: str, doc: dict[str, Any]) -> ColumnReference:
-        arrays = {k: np.asarray(doc[k], dtype=float) for k in ("edges", "grid", "grid_lt", "grid_le") if k in doc}
+        arrays = {
+            k: np.asarray(doc[k], dtype=float)
+            for k in ("edges", "grid", "grid_lt", "grid_le")
+            if k in doc
+        }
         if "hist" in doc:
             arrays["hist"] = np.asarray(doc["hist"], dtype=np.int64)
-        scalars = {k: doc[k] for k in ("exact", "mean", "std", "min", "max", "categories", "calibration") if k in doc}
-        return cls(name=name, kind=doc["kind"], count=doc["count"], nulls=doc["nulls"], **arrays, **scalars)
+        scalars = {
+            k: doc[k]
+            for k in ("exact", "mean", "std", "min", "max", "categories", "calibration")
+            if k in doc
+        }
+        return cls(
+            name=name, kind=doc["kind"], count=doc["count"], nulls=doc["nulls"], **arrays, **scalars
+        )
 
 
 @dataclass
@@ -117,7 +131,9 @@ class Reference:
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Reference:
         if doc.get("format") != FORMAT_VERSION:
-            raise DataError(f"reference format {doc.get('format')!r} is not supported (expected {FORMAT_VERSION})")
+            raise DataError(
+                f"reference format {doc.get('format')!r} is not supported (expected {FORMAT_VERSION})"
+            )
         return cls(
             columns={n: ColumnReference.from_dict(n, c) for n, c in doc["columns"].items()},
             rows=doc["rows"],
@@ -159,7 +175,13 @@ def fit_reference(
 
     def fit_one(name: str) -> ColumnReference | str:
         values = data[name]
-        kind = "categorical" if name in categorical else "numeric" if name in numeric else column_kind(values, exact=False)
+        kind = (
+            "categorical"
+            if name in categorical
+            else "numeric"
+            if name in numeric
+            else column_kind(values, exact=False)
+        )
         if kind is None:
             return f"dtype {values.dtype} is neither numeric nor categorical"
         if kind == "categorical":
@@ -197,7 +219,9 @@ def column_kind(values: Any, exact: bool = True) -> str | None:
     if pd.api.types.is_numeric_dtype(dtype):
         if not exact:
             return "numeric"
-        return "categorical" if pd.Series(values).nunique() <= MAX_UNIQUE_AS_CATEGORICAL else "numeric"
+        return (
+            "categorical" if pd.Series(values).nunique() <= MAX_UNIQUE_AS_CATEGORICAL else "numeric"
+        )
     if pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype):
         return "categorical"
     return None
@@ -207,7 +231,9 @@ def finite_values(values: Any) -> tuple[np.ndarray, int, int]:
     """(finite float64 values, nulls, non-finite count): NaN and None are nulls; +-inf are set aside."""
     import pandas as pd
 
-    x = pd.to_numeric(pd.Series(values, copy=False), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    x = pd.to_numeric(pd.Series(values, copy=False), errors="coerce").to_numpy(
+        dtype=np.float64, na_value=np.nan
+    )
     finite = np.isfinite(x)
     if finite.all():
         return x, 0, 0
@@ -222,7 +248,11 @@ def category_key(value: Any) -> str:
     >>> category_key(1.0), category_key(1), category_key("a"), category_key(True)
     ('1', '1', 'a', 'True')
     """
-    if isinstance(value, (float, np.floating)) and math.isfinite(value) and float(value).is_integer():
+    if (
+        isinstance(value, (float, np.floating))
+        and math.isfinite(value)
+        and float(value).is_integer()
+    ):
         return str(int(value))
     if isinstance(value, np.generic):
         value = value.item()
@@ -244,10 +274,18 @@ def category_counts(values: Any) -> tuple[dict[str, int], int]:
 
 def _fit_categorical(name: str, values: Any, bins: int, sketch: int) -> ColumnReference:
     counts, nulls = category_counts(values)
-    return ColumnReference(name=name, kind="categorical", count=sum(counts.values()), nulls=nulls, categories=dict(sorted(counts.items())))
+    return ColumnReference(
+        name=name,
+        kind="categorical",
+        count=sum(counts.values()),
+        nulls=nulls,
+        categories=dict(sorted(counts.items())),
+    )
 
 
-def _fit_numeric(name: str, values: Any, bins: int, sketch: int, few_as_categorical: bool = False) -> ColumnReference:
+def _fit_numeric(
+    name: str, values: Any, bins: int, sketch: int, few_as_categorical: bool = False
+) -> ColumnReference:
     x, nulls, nonfinite = finite_values(values)
     col = ColumnReference(name=name, kind="numeric", count=len(x), nulls=nulls + nonfinite)
     if not len(x):
@@ -266,7 +304,12 @@ def _fit_numeric(name: str, values: Any, bins: int, sketch: int, few_as_categori
             grid, col.exact = np.unique(s), True
         else:
             # inverted_cdf: sketch points are real values, so ties (discrete data) stay exact.
-            grid = np.unique(s[np.ceil(np.linspace(0, 1, sketch + 1) * len(s)).astype(np.int64).clip(1, len(s)) - 1])
+            grid = np.unique(
+                s[
+                    np.ceil(np.linspace(0, 1, sketch + 1) * len(s)).astype(np.int64).clip(1, len(s))
+                    - 1
+                ]
+            )
         col.grid = grid
         col.grid_lt = np.searchsorted(s, grid, side="left") / len(s)
         col.grid_le = np.searchsorted(s, grid, side="right") / len(s)

@@ -27,7 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from mlops_tasks.monitoring.reference import ColumnReference, Reference, category_counts, finite_values
+from mlops_tasks.monitoring.reference import (
+    ColumnReference,
+    Reference,
+    category_counts,
+    finite_values,
+)
 
 
 @dataclass
@@ -79,7 +84,9 @@ def summarize_column(ref: ColumnReference, values: Any, grid: bool = True) -> Co
     """The summary of one column's values (a pandas Series or array) against its reference."""
     if ref.kind == "categorical":
         counts, nulls = category_counts(values)
-        return ColumnSummary(kind="categorical", n=sum(counts.values()), nulls=nulls, categories=counts)
+        return ColumnSummary(
+            kind="categorical", n=sum(counts.values()), nulls=nulls, categories=counts
+        )
     x, nulls, nonfinite = finite_values(values)
     out = ColumnSummary(kind="numeric", n=len(x), nulls=nulls + nonfinite)
     if not ref.count:
@@ -117,11 +124,15 @@ def summarize(
     workers = threads or min(4, cpus())
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for chunk in chunks:
-            names = [c for c in (columns or reference.columns) if c in reference.columns and c in chunk.columns]
+            names = [
+                c
+                for c in (columns or reference.columns)
+                if c in reference.columns and c in chunk.columns
+            ]
 
             def one(name: str) -> tuple[str, ColumnSummary]:
                 wants_grid = grid if isinstance(grid, bool) else name in grid
-                return name, summarize_column(reference.columns[name], chunk[name], wants_grid)
+                return name, summarize_column(reference.columns[name], chunk[name], wants_grid)  # noqa: B023
 
             for name, part in pool.map(one, names):
                 totals[name] = totals[name].add(part) if name in totals else part

@@ -32,7 +32,10 @@ def notifier(settings: dict[str, Any]) -> Notifier:
     options = dict(settings)
     kind = options.pop("type", None)
     if kind not in kinds:
-        raise ConfigError("notify", [f"channels.type: {kind!r} is not a notifier; known: {', '.join(sorted(kinds))}"])
+        raise ConfigError(
+            "notify",
+            [f"channels.type: {kind!r} is not a notifier; known: {', '.join(sorted(kinds))}"],
+        )
     try:
         return kinds[kind](**options)
     except TypeError as exc:

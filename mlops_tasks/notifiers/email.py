@@ -52,7 +52,9 @@ class EmailNotifier(Notifier):
                     smtp.login(self.username, self.password or "")
                 smtp.send_message(self.compose(message))
         except (OSError, smtplib.SMTPException) as exc:
-            raise SourceUnreachableError(f"email: delivery via {self.host}:{self.port} failed: {type(exc).__name__}") from None
+            raise SourceUnreachableError(
+                f"email: delivery via {self.host}:{self.port} failed: {type(exc).__name__}"
+            ) from None
 
     def describe(self) -> str:
         return f"email {self.host}:{self.port} -> {', '.join(self.to)}"

@@ -21,12 +21,26 @@ class SlackNotifier(WebhookNotifier):
     def payload(self, message: Message) -> dict[str, Any]:
         icon = ICONS.get(message.severity, "")
         blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"{icon} *{message.title}*\n{message.text}"}}
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"{icon} *{message.title}*\n{message.text}"},
+            }
         ]
         if message.fields:
             blocks.append(
-                {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in list(message.fields.items())[:10]]}
+                {
+                    "type": "section",
+                    "fields": [
+                        {"type": "mrkdwn", "text": f"*{k}*\n{v}"}
+                        for k, v in list(message.fields.items())[:10]
+                    ],
+                }
             )
         if message.link:
-            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{message.link}|details>"}]})
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [{"type": "mrkdwn", "text": f"<{message.link}|details>"}],
+                }
+            )
         return {"text": f"{icon} {message.title}", "blocks": blocks}

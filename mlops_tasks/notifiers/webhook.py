@@ -18,7 +18,13 @@ from mlops_tasks.notifiers.base import Message, Notifier, mask_url, secret
 class WebhookNotifier(Notifier):
     name = "webhook"
 
-    def __init__(self, url: str | None = None, url_env: str | None = None, headers: dict[str, str] | None = None, timeout: float = 10):
+    def __init__(
+        self,
+        url: str | None = None,
+        url_env: str | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 10,
+    ):
         self.url = secret(url, url_env, "url", self.name)
         self.headers = headers or {}
         self.timeout = timeout
@@ -33,7 +39,9 @@ class WebhookNotifier(Notifier):
         return f"{self.name} {mask_url(self.url)}"
 
 
-def post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout: float, who: str) -> None:
+def post_json(
+    url: str, body: dict[str, Any], headers: dict[str, str], timeout: float, who: str
+) -> None:
     request = urllib.request.Request(
         url,
         data=json.dumps(body, default=str).encode(),
@@ -41,9 +49,11 @@ def post_json(url: str, body: dict[str, Any], headers: dict[str, str], timeout: 
         headers={"Content-Type": "application/json", **headers},
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the configured hook
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read()
     except OSError as exc:
         # urllib's errors can quote the URL: name only its masked form.
         reason = getattr(exc, "code", None) or type(exc).__name__
-        raise SourceUnreachableError(f"{who}: delivery to {mask_url(url)} failed ({reason})") from None
+        raise SourceUnreachableError(
+            f"{who}: delivery to {mask_url(url)} failed ({reason})"
+        ) from None

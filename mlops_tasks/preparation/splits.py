@@ -59,7 +59,9 @@ def random_split(n: int, fractions: Sequence[float], *, seed: int) -> np.ndarray
 def stratified_split(classes: Any, fractions: Sequence[float], *, seed: int) -> np.ndarray:
     import pandas as pd
 
-    codes, _ = pd.factorize(pd.Series(classes), use_na_sentinel=False)  # nulls: a class of their own
+    codes, _ = pd.factorize(
+        pd.Series(classes), use_na_sentinel=False
+    )  # nulls: a class of their own
     rng = np.random.default_rng(seed)
     labels = np.empty(len(codes), dtype=np.int8)
     for code in range(codes.max() + 1 if len(codes) else 0):
@@ -68,18 +70,30 @@ def stratified_split(classes: Any, fractions: Sequence[float], *, seed: int) -> 
     return labels
 
 
-def time_split(times: Any, fractions: Sequence[float], *, cutoffs: Sequence[Any] | None = None, column: str = "time") -> np.ndarray:
+def time_split(
+    times: Any,
+    fractions: Sequence[float],
+    *,
+    cutoffs: Sequence[Any] | None = None,
+    column: str = "time",
+) -> np.ndarray:
     import pandas as pd
 
     stamps = pd.Series(times)
     if stamps.isna().any():
-        raise DataError(f"prepare: time column {column!r} has {int(stamps.isna().sum())} nulls: rows without a time cannot be split by time")
+        raise DataError(
+            f"prepare: time column {column!r} has {int(stamps.isna().sum())} nulls: rows without a time cannot be split by time"
+        )
     if cutoffs:
         bounds = [_as_time(c, stamps) for c in cutoffs]
         if len(bounds) != 2 or not bounds[0] <= bounds[1]:
-            raise DataError(f"prepare: cutoffs must be [valid_from, test_from] in order, got {list(cutoffs)}")
+            raise DataError(
+                f"prepare: cutoffs must be [valid_from, test_from] in order, got {list(cutoffs)}"
+            )
         values = stamps.to_numpy()
-        return np.where(values < bounds[0], TRAIN, np.where(values < bounds[1], VALID, TEST)).astype(np.int8)
+        return np.where(
+            values < bounds[0], TRAIN, np.where(values < bounds[1], VALID, TEST)
+        ).astype(np.int8)
     # By fractions of rows in time order; equal times share a split (the earlier one).
     order = np.argsort(stamps.to_numpy(), kind="stable")
     labels = np.empty(len(stamps), dtype=np.int8)
@@ -94,10 +108,16 @@ def hash_split(keys: Any, fractions: Sequence[float], *, seed: int) -> np.ndarra
 
     series = pd.Series(keys)
     if series.isna().any():
-        raise DataError(f"prepare: key column has {int(series.isna().sum())} nulls: a row without a key has no stable split")
+        raise DataError(
+            f"prepare: key column has {int(series.isna().sum())} nulls: a row without a key has no stable split"
+        )
     codes, uniques = pd.factorize(series)
     buckets = np.fromiter(
-        (int.from_bytes(hashlib.sha256(f"{seed}:{_key_text(u)}".encode()).digest()[:8], "big") % HASH_BUCKETS for u in uniques),
+        (
+            int.from_bytes(hashlib.sha256(f"{seed}:{_key_text(u)}".encode()).digest()[:8], "big")
+            % HASH_BUCKETS
+            for u in uniques
+        ),
         dtype=np.int64,
         count=len(uniques),
     )

@@ -32,7 +32,9 @@ MISSING = "__missing__"
 # Types a transformer file may ask to rebuild: scikit-learn estimators and the numpy and scipy
 # containers they hold. Nothing that can run arbitrary code on load.
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.")
-TRUSTED_TYPES = frozenset({"builtins.slice", "builtins.bytes", "builtins.bytearray", "collections.OrderedDict"})
+TRUSTED_TYPES = frozenset(
+    {"builtins.slice", "builtins.bytes", "builtins.bytearray", "collections.OrderedDict"}
+)
 
 
 class UntrustedArtifactError(MlopsTasksError):
@@ -41,20 +43,30 @@ class UntrustedArtifactError(MlopsTasksError):
     retryable = False
 
 
-def infer_columns(frame: Any, exclude: list[str] | tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+def infer_columns(
+    frame: Any, exclude: list[str] | tuple[str, ...] = ()
+) -> tuple[list[str], list[str]]:
     """Numeric and categorical feature columns of a frame (booleans count as categorical)."""
     import pandas as pd
 
     numeric, categorical = [], []
     for name in frame.columns:
         dtype = frame[name].dtype
-        if name in exclude or pd.api.types.is_datetime64_any_dtype(dtype) or isinstance(dtype, pd.PeriodDtype):
+        if (
+            name in exclude
+            or pd.api.types.is_datetime64_any_dtype(dtype)
+            or isinstance(dtype, pd.PeriodDtype)
+        ):
             continue
         if pd.api.types.is_bool_dtype(dtype):
             categorical.append(name)
         elif pd.api.types.is_numeric_dtype(dtype):
             numeric.append(name)
-        elif pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype) or dtype == object:
+        elif (
+            pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+            or dtype == object  # noqa: E721 (a numpy/pandas dtype, not a type)
+        ):
             categorical.append(name)
     return numeric, categorical
 
@@ -66,10 +78,20 @@ def build_transformer(numeric: list[str], categorical: list[str]) -> Any:
     from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     if not numeric and not categorical:
-        raise DataError("prepare: no feature columns to fit a transformer on (give numeric_columns or categorical_columns)")
+        raise DataError(
+            "prepare: no feature columns to fit a transformer on (give numeric_columns or categorical_columns)"
+        )
     parts = []
     if numeric:
-        parts.append(("num", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric))
+        parts.append(
+            (
+                "num",
+                Pipeline(
+                    [("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]
+                ),
+                numeric,
+            )
+        )
     if categorical:
         parts.append(
             (
@@ -91,7 +113,9 @@ def save_transformer(ctx: TaskContext, transformer: Any, metadata: dict[str, Any
 
     with ctx.artifacts.new_file(".skops") as path:
         sio.dump(transformer, path)
-        return ctx.artifacts.put_file(path, kind="transformer", media_type=MEDIA_TYPE, metadata=metadata)
+        return ctx.artifacts.put_file(
+            path, kind="transformer", media_type=MEDIA_TYPE, metadata=metadata
+        )
 
 
 def load_transformer(ctx: TaskContext, ref: ArtifactRef) -> Any:
@@ -103,10 +127,14 @@ def load_transformer(ctx: TaskContext, ref: ArtifactRef) -> Any:
     except ArtifactNotFoundError:
         known = None
     if known is None or known.sha256 != ref.sha256 or known.kind != "transformer":
-        raise UntrustedArtifactError(f"refusing to load {ref.uri}: the metadata store has no transformer with sha256 {ref.sha256[:12]}...")
+        raise UntrustedArtifactError(
+            f"refusing to load {ref.uri}: the metadata store has no transformer with sha256 {ref.sha256[:12]}..."
+        )
     path = ctx.artifacts.local_path(ref)  # verifies the sha256 of the bytes we are about to read
     untrusted = sio.get_untrusted_types(file=path)
     refused = [t for t in untrusted if not (t.startswith(TRUSTED_PREFIXES) or t in TRUSTED_TYPES)]
     if refused:
-        raise UntrustedArtifactError(f"refusing to load {ref.uri}: it asks for types outside the allowlist: {', '.join(refused)}")
+        raise UntrustedArtifactError(
+            f"refusing to load {ref.uri}: it asks for types outside the allowlist: {', '.join(refused)}"
+        )
     return sio.load(path, trusted=untrusted)

@@ -16,13 +16,22 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import reduce
 from typing import Any
 
-from mlops_tasks.profiling.partials import QUANTILES, ColumnPartial, Tallies, describe, finite_values, kind_of
+from mlops_tasks.profiling.partials import (
+    QUANTILES,
+    ColumnPartial,
+    Tallies,
+    describe,
+    finite_values,
+    kind_of,
+)
 
 DEFAULT_BINS = 10
 PARTIAL_ROWS = 1 << 20  # rows summarised by one partial
 
 
-def profile_column(name: str, chunks: list[Any], *, top_k: int = 10, bins: int = DEFAULT_BINS) -> dict[str, Any]:
+def profile_column(
+    name: str, chunks: list[Any], *, top_k: int = 10, bins: int = DEFAULT_BINS
+) -> dict[str, Any]:
     """Statistics of one column given as Arrow chunks: partial per chunk, merged, then pass 2.
 
     Each chunk's sample is seeded by the column name and the chunk's position, so the same
@@ -30,14 +39,23 @@ def profile_column(name: str, chunks: list[Any], *, top_k: int = 10, bins: int =
     """
     import pyarrow as pa
 
-    if not (chunks and pa.types.is_dictionary(chunks[0].type)):  # dictionaries may differ per chunk: kept apart
+    if not (
+        chunks and pa.types.is_dictionary(chunks[0].type)
+    ):  # dictionaries may differ per chunk: kept apart
         chunks = _regroup(chunks)
     # Numeric chunks are converted to finite float64 once, for both passes.
     numbers = [finite_values(c) if kind_of(c.type) == "numeric" else None for c in chunks]
     seed = zlib.crc32(name.encode())
-    partial = merge_partials(ColumnPartial.of(c, seed=(seed, i), numbers=n) for i, (c, n) in enumerate(zip(chunks, numbers)))
+    partial = merge_partials(
+        ColumnPartial.of(c, seed=(seed, i), numbers=n)
+        for i, (c, n) in enumerate(zip(chunks, numbers))
+    )
     edges = partial.histogram_edges(bins)
-    tallies = reduce(Tallies.merge, (Tallies.of(c, partial, edges, numbers=n) for c, n in zip(chunks, numbers)), Tallies())
+    tallies = reduce(
+        Tallies.merge,
+        (Tallies.of(c, partial, edges, numbers=n) for c, n in zip(chunks, numbers)),
+        Tallies(),
+    )
     return describe(partial, tallies, edges, top_k=top_k)
 
 
@@ -61,10 +79,22 @@ def merge_partials(partials: Iterable[ColumnPartial]) -> ColumnPartial:
     return reduce(ColumnPartial.merge, partials)
 
 
-def profile_table(table: Any, columns: list[str] | None = None, *, top_k: int = 10, bins: int = DEFAULT_BINS) -> dict[str, dict[str, Any]]:
+def profile_table(
+    table: Any, columns: list[str] | None = None, *, top_k: int = 10, bins: int = DEFAULT_BINS
+) -> dict[str, dict[str, Any]]:
     """Statistics of every (or the named) column of an Arrow table, one partial per chunk."""
     names = columns or table.column_names
-    return dict(zip(names, in_threads(lambda name: profile_column(name, table.column(name).chunks, top_k=top_k, bins=bins), names)))
+    return dict(
+        zip(
+            names,
+            in_threads(
+                lambda name: profile_column(
+                    name, table.column(name).chunks, top_k=top_k, bins=bins
+                ),
+                names,
+            ),
+        )
+    )
 
 
 def in_threads(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
@@ -80,4 +110,13 @@ def in_threads(fn: Callable[[Any], Any], items: list[Any]) -> list[Any]:
         return list(pool.map(fn, items))
 
 
-__all__ = ["QUANTILES", "ColumnPartial", "Tallies", "describe", "in_threads", "merge_partials", "profile_column", "profile_table"]
+__all__ = [
+    "QUANTILES",
+    "ColumnPartial",
+    "Tallies",
+    "describe",
+    "in_threads",
+    "merge_partials",
+    "profile_column",
+    "profile_table",
+]

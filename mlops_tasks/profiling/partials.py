@@ -50,7 +50,12 @@ def kind_of(dtype: Any) -> str:
         return "numeric"
     if pat.is_temporal(dtype):
         return "temporal"
-    if pat.is_string(dtype) or pat.is_large_string(dtype) or pat.is_string_view(dtype) or pat.is_dictionary(dtype):
+    if (
+        pat.is_string(dtype)
+        or pat.is_large_string(dtype)
+        or pat.is_string_view(dtype)
+        or pat.is_dictionary(dtype)
+    ):
         return "categorical"
     if pat.is_null(dtype):
         return "null"
@@ -70,7 +75,11 @@ def finite_values(chunk: Any) -> tuple[np.ndarray, dict[str, int]]:
     if finite.all():
         return values, {}
     bad = values[~finite]
-    counts = {"nan": int(np.isnan(bad).sum()) - chunk.null_count, "inf": int((bad == np.inf).sum()), "-inf": int((bad == -np.inf).sum())}
+    counts = {
+        "nan": int(np.isnan(bad).sum()) - chunk.null_count,
+        "inf": int((bad == np.inf).sum()),
+        "-inf": int((bad == -np.inf).sum()),
+    }
     return values[finite], {k: n for k, n in counts.items() if n}
 
 
@@ -90,7 +99,9 @@ class ColumnPartial:
     m2: float = 0.0  # sum of squared deviations from the mean, finite values
     hll: HyperLogLog | None = None
     sample: QuantileSample | None = None
-    counts: dict[Any, int] | None = None  # exact value counts (possibly truncated, see counts_error)
+    counts: dict[Any, int] | None = (
+        None  # exact value counts (possibly truncated, see counts_error)
+    )
     counts_error: int = 0
 
     @property
@@ -100,16 +111,30 @@ class ColumnPartial:
     # -- building ------------------------------------------------------------------------------
 
     @classmethod
-    def of(cls, chunk: Any, *, seed: int | tuple[int, ...] = 0, numbers: tuple[np.ndarray, dict[str, int]] | None = None) -> ColumnPartial:
+    def of(
+        cls,
+        chunk: Any,
+        *,
+        seed: int | tuple[int, ...] = 0,
+        numbers: tuple[np.ndarray, dict[str, int]] | None = None,
+    ) -> ColumnPartial:
         """Summarise one Arrow array (a chunk of a column); `numbers`: its `finite_values`, if already known."""
         import pyarrow as pa
 
         if isinstance(chunk, pa.ChunkedArray):
             chunk = chunk.combine_chunks()
-        if pa.types.is_dictionary(chunk.type) and not kind_of(chunk.type.value_type) == "categorical":
+        if (
+            pa.types.is_dictionary(chunk.type)
+            and not kind_of(chunk.type.value_type) == "categorical"
+        ):
             chunk = chunk.dictionary_decode()
         kind = kind_of(chunk.type)
-        part = cls(type=str(chunk.type), kind=kind, nulls=chunk.null_count, count=len(chunk) - chunk.null_count)
+        part = cls(
+            type=str(chunk.type),
+            kind=kind,
+            nulls=chunk.null_count,
+            count=len(chunk) - chunk.null_count,
+        )
         if kind == "numeric":
             part._add_numbers(*(numbers or finite_values(chunk)), seed)
             return part
@@ -120,7 +145,9 @@ class ColumnPartial:
             part._add_categories(valid)
         return part
 
-    def _add_numbers(self, values: np.ndarray, non_finite: dict[str, int], seed: int | tuple[int, ...]) -> None:
+    def _add_numbers(
+        self, values: np.ndarray, non_finite: dict[str, int], seed: int | tuple[int, ...]
+    ) -> None:
         self.non_finite = non_finite
         self.finite = len(values)
         self.hll = HyperLogLog()
@@ -140,7 +167,11 @@ class ColumnPartial:
         if len(valid):
             minmax = pc.min_max(valid)
             self.min, self.max = minmax["min"].as_py(), minmax["max"].as_py()
-            ints = valid.view(pa.int64()) if valid.type.bit_width == 64 else valid.view(pa.int32()).cast(pa.int64())
+            ints = (
+                valid.view(pa.int64())
+                if valid.type.bit_width == 64
+                else valid.view(pa.int32()).cast(pa.int64())
+            )
             self.hll.add_int64(ints.to_numpy(zero_copy_only=False))
 
     def _add_categories(self, valid: Any) -> None:
@@ -148,8 +179,12 @@ class ColumnPartial:
         import pyarrow.compute as pc
 
         self.hll = HyperLogLog()
-        if pa.types.is_dictionary(valid.type):  # counting codes is a bincount, no hashing of strings
-            counts = np.bincount(valid.indices.to_numpy(zero_copy_only=False), minlength=len(valid.dictionary))
+        if pa.types.is_dictionary(
+            valid.type
+        ):  # counting codes is a bincount, no hashing of strings
+            counts = np.bincount(
+                valid.indices.to_numpy(zero_copy_only=False), minlength=len(valid.dictionary)
+            )
             used = np.flatnonzero(counts)
             values = valid.dictionary.take(pa.array(used)).to_numpy(zero_copy_only=False)
             counts = counts[used]
@@ -169,26 +204,35 @@ class ColumnPartial:
         if other.kind == "null":
             return replace(self, nulls=self.nulls + other.nulls)
         if self.kind != other.kind:
-            raise ValueError(f"cannot merge a {self.kind} column ({self.type}) with a {other.kind} one ({other.type})")
+            raise ValueError(
+                f"cannot merge a {self.kind} column ({self.type}) with a {other.kind} one ({other.type})"
+            )
         merged = ColumnPartial(
             type=self.type if self.type == other.type else _wider(self.type, other.type),
             kind=self.kind,
             count=self.count + other.count,
             nulls=self.nulls + other.nulls,
             finite=self.finite + other.finite,
-            non_finite={k: self.non_finite.get(k, 0) + other.non_finite.get(k, 0) for k in {*self.non_finite, *other.non_finite}},
+            non_finite={
+                k: self.non_finite.get(k, 0) + other.non_finite.get(k, 0)
+                for k in {*self.non_finite, *other.non_finite}
+            },
             min=_pick(min, self.min, other.min),
             max=_pick(max, self.max, other.max),
             total=self.total + other.total,
             m2=_chan_m2(self, other),
             hll=self.hll.merge(other.hll) if self.hll and other.hll else self.hll or other.hll,
-            sample=self.sample.merge(other.sample) if self.sample and other.sample else self.sample or other.sample,
+            sample=self.sample.merge(other.sample)
+            if self.sample and other.sample
+            else self.sample or other.sample,
         )
         if self.counts is not None or other.counts is not None:
             summed = dict(self.counts or {})
             for value, n in (other.counts or {}).items():
                 summed[value] = summed.get(value, 0) + n
-            merged.counts, merged.counts_error = _truncate(summed, self.counts_error + other.counts_error)
+            merged.counts, merged.counts_error = _truncate(
+                summed, self.counts_error + other.counts_error
+            )
         return merged
 
     # -- pass 2 --------------------------------------------------------------------------------
@@ -204,7 +248,11 @@ class ColumnPartial:
 
     @property
     def wants_value_counts(self) -> bool:
-        return self.kind == "numeric" and self.hll is not None and self.hll.estimate() <= NUMERIC_EXACT_DISTINCT
+        return (
+            self.kind == "numeric"
+            and self.hll is not None
+            and self.hll.estimate() <= NUMERIC_EXACT_DISTINCT
+        )
 
 
 @dataclass
@@ -215,7 +263,14 @@ class Tallies:
     counts: dict[Any, int] | None = None
 
     @classmethod
-    def of(cls, chunk: Any, partial: ColumnPartial, edges: np.ndarray | None, *, numbers: tuple[np.ndarray, dict[str, int]] | None = None) -> Tallies:
+    def of(
+        cls,
+        chunk: Any,
+        partial: ColumnPartial,
+        edges: np.ndarray | None,
+        *,
+        numbers: tuple[np.ndarray, dict[str, int]] | None = None,
+    ) -> Tallies:
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -232,12 +287,22 @@ class Tallies:
                 tallies.histogram = np.histogram(values, edges)[0]
         if partial.wants_value_counts:
             valid = chunk.drop_null() if chunk.null_count else chunk
-            counted = pc.value_counts(valid.cast(pa.float64()) if pa.types.is_decimal(valid.type) else valid)
-            tallies.counts = dict(zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist()))
+            counted = pc.value_counts(
+                valid.cast(pa.float64()) if pa.types.is_decimal(valid.type) else valid
+            )
+            tallies.counts = dict(
+                zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist())
+            )
         return tallies
 
     def merge(self, other: Tallies) -> Tallies:
-        histogram = self.histogram if other.histogram is None else other.histogram if self.histogram is None else self.histogram + other.histogram
+        histogram = (
+            self.histogram
+            if other.histogram is None
+            else other.histogram
+            if self.histogram is None
+            else self.histogram + other.histogram
+        )
         counts = None
         if self.counts is not None or other.counts is not None:
             counts = dict(self.counts or {})
@@ -246,7 +311,9 @@ class Tallies:
         return Tallies(histogram, counts)
 
 
-def describe(partial: ColumnPartial, tallies: Tallies, edges: np.ndarray | None, *, top_k: int) -> dict[str, Any]:
+def describe(
+    partial: ColumnPartial, tallies: Tallies, edges: np.ndarray | None, *, top_k: int
+) -> dict[str, Any]:
     """The JSON statistics of one column from its merged partial and tallies."""
     rows = partial.count + partial.nulls
     stats: dict[str, Any] = {
@@ -273,7 +340,9 @@ def describe(partial: ColumnPartial, tallies: Tallies, edges: np.ndarray | None,
                 max=partial.max,
                 mean=partial.mean,
                 std=math.sqrt(partial.m2 / (partial.finite - 1)) if partial.finite > 1 else None,
-                quantiles=dict(zip(map(str, QUANTILES), sample.quantiles(list(QUANTILES)).tolist())),
+                quantiles=dict(
+                    zip(map(str, QUANTILES), sample.quantiles(list(QUANTILES)).tolist())
+                ),
                 quantiles_exact=sample.exact,
                 quantile_rank_error=round(sample.rank_error(), 4),
             )
@@ -281,7 +350,9 @@ def describe(partial: ColumnPartial, tallies: Tallies, edges: np.ndarray | None,
             stats["histogram"] = {"edges": edges.tolist(), "counts": tallies.histogram.tolist()}
     elif partial.kind == "temporal" and partial.count:
         stats.update(min=str(partial.min), max=str(partial.max))
-    show_top = partial.kind in ("categorical", "boolean") or (partial.kind == "numeric" and stats.get("distinct", top_k + 1) <= top_k)
+    show_top = partial.kind in ("categorical", "boolean") or (
+        partial.kind == "numeric" and stats.get("distinct", top_k + 1) <= top_k
+    )
     if counts is not None and show_top:
         ranked = sorted(counts.items(), key=lambda item: (-item[1], str(item[0])))[:top_k]
         stats["top"] = [{"value": _jsonable(v), "count": n} for v, n in ranked]

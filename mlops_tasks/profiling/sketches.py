@@ -23,8 +23,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-HLL_PRECISION = 14  # 2**14 one-byte registers: 16 KiB per column, standard error 1.04/sqrt(m) = 0.81%
-SAMPLE_SIZE = 8192  # quantile sample: rank error <= 1.8 points with 99% probability (see QuantileSample)
+HLL_PRECISION = (
+    14  # 2**14 one-byte registers: 16 KiB per column, standard error 1.04/sqrt(m) = 0.81%
+)
+SAMPLE_SIZE = (
+    8192  # quantile sample: rank error <= 1.8 points with 99% probability (see QuantileSample)
+)
 _BLOCK = 1 << 14  # hash in blocks that stay in cache: 5-10x faster than whole-array temporaries
 
 _C1, _C2, _S33 = np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53), np.uint64(33)
@@ -91,11 +95,15 @@ class HyperLogLog:
         import pandas as pd
 
         if len(values):
-            self.add_hashes(mix64(pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)))
+            self.add_hashes(
+                mix64(pd.util.hash_array(np.asarray(values, dtype=object), categorize=False))
+            )
 
     def merge(self, other: HyperLogLog) -> HyperLogLog:
         if other.precision != self.precision:
-            raise ValueError(f"cannot merge HyperLogLog of precision {self.precision} and {other.precision}")
+            raise ValueError(
+                f"cannot merge HyperLogLog of precision {self.precision} and {other.precision}"
+            )
         return HyperLogLog(self.precision, np.maximum(self.registers, other.registers))
 
     def estimate(self) -> float:
@@ -130,12 +138,16 @@ class QuantileSample:
     priorities: np.ndarray
 
     @classmethod
-    def from_values(cls, values: np.ndarray, *, seed: int | tuple[int, ...], size: int = SAMPLE_SIZE) -> QuantileSample:
+    def from_values(
+        cls, values: np.ndarray, *, seed: int | tuple[int, ...], size: int = SAMPLE_SIZE
+    ) -> QuantileSample:
         rng = np.random.default_rng(seed)
         n = len(values)
         if n <= size:
             return cls(size, n, np.array(values, dtype=np.float64), rng.random(n))
-        positions = rng.choice(n, size=size, replace=False)  # random order: priorities land at random
+        positions = rng.choice(
+            n, size=size, replace=False
+        )  # random order: priorities land at random
         spacings = np.cumsum(rng.exponential(size=size))
         priorities = spacings / (spacings[-1] + rng.gamma(n + 1 - size))
         return cls(size, n, np.asarray(values, dtype=np.float64)[positions], priorities)

@@ -27,14 +27,27 @@ def validation_rules(document: Any) -> list[dict[str, Any]]:
     ``name``, ``id`` or ``rule``.
     """
     if isinstance(document, dict):
-        items = next((document[k] for k in ("rules", "outcomes", "results") if isinstance(document.get(k), list)), [])
+        items = next(
+            (
+                document[k]
+                for k in ("rules", "outcomes", "results")
+                if isinstance(document.get(k), list)
+            ),
+            [],
+        )
     else:
         items = document if isinstance(document, list) else []
     rules = []
     for item in items:
         if not isinstance(item, dict):
             continue
-        columns = item.get("columns") if isinstance(item.get("columns"), list) else [item.get("column")] if item.get("column") else []
+        columns = (
+            item.get("columns")
+            if isinstance(item.get("columns"), list)
+            else [item.get("column")]
+            if item.get("column")
+            else []
+        )
         samples = item.get("samples") or item.get("sample_rows") or []
         rules.append(
             {
@@ -45,14 +58,21 @@ def validation_rules(document: Any) -> list[dict[str, Any]]:
                 "passed": bool(item.get("passed", False)),
                 "failing_rows": item.get("failing_rows"),
                 "message": str(item.get("message", "")),
-                "samples": ", ".join(map(str, samples[:3])) if isinstance(samples, list) else str(samples),
+                "samples": ", ".join(map(str, samples[:3]))
+                if isinstance(samples, list)
+                else str(samples),
             }
         )
     return rules
 
 
-def render_data_report(profile: dict[str, Any], validation: Any = None, *, title: str | None = None,
-                       profile_ref: Any = None) -> str:
+def render_data_report(
+    profile: dict[str, Any],
+    validation: Any = None,
+    *,
+    title: str | None = None,
+    profile_ref: Any = None,
+) -> str:
     """HTML text of the report. `profile` is a profile document (see `mlops_tasks.tasks.profile`)."""
     from importlib.metadata import PackageNotFoundError, version
 
@@ -72,7 +92,16 @@ def render_data_report(profile: dict[str, Any], validation: Any = None, *, title
     null_fractions = [float(stats[n].get("null_fraction", 0.0)) for n in names]
     null_plot = Markup("<p class='pass'>No column has nulls.</p>")
     if any(null_fractions):
-        null_plot = Markup(plots.bars_svg(names, null_fractions, highlight=[f > 0 for f in null_fractions], xlabel="null fraction", width=7.5, limit=1.0))
+        null_plot = Markup(
+            plots.bars_svg(
+                names,
+                null_fractions,
+                highlight=[f > 0 for f in null_fractions],
+                xlabel="null fraction",
+                width=7.5,
+                limit=1.0,
+            )
+        )
     summary = None
     if rules is not None:
         failing = [r for r in rules if not r["passed"]]
@@ -91,7 +120,8 @@ def render_data_report(profile: dict[str, Any], validation: Any = None, *, title
     dataset = profile.get("dataset") or {"uri": "?", "sha256": "?"}
     return render(
         "data_report.html.j2",
-        title=title or f"Data report: {(dataset.get('metadata') or {}).get('source') or dataset.get('uri', '').rsplit('/', 1)[-1]}",
+        title=title
+        or f"Data report: {(dataset.get('metadata') or {}).get('source') or dataset.get('uri', '').rsplit('/', 1)[-1]}",
         dataset=dataset,
         profile_ref=profile_ref,
         rows=profile.get("rows", 0),

@@ -14,18 +14,33 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 
 class CorrelateAlertsConfig(TaskConfig):
-    sources: list[str] = Field(default_factory=list, description="Alert files or URLs: Alertmanager webhook JSON, a JSON list, or CSV.")
-    alerts: list[dict] | dict | None = Field(None, description="Alerts given inline (a webhook body or a list).")
-    topology: ArtifactRef | None = Field(None, description="Service graph artifact (map_topology) to relate services.")
-    gap_minutes: float = Field(1.5, gt=0, description="Largest gap between alert starts within one incident.")
+    sources: list[str] = Field(
+        default_factory=list,
+        description="Alert files or URLs: Alertmanager webhook JSON, a JSON list, or CSV.",
+    )
+    alerts: list[dict] | dict | None = Field(
+        None, description="Alerts given inline (a webhook body or a list)."
+    )
+    topology: ArtifactRef | None = Field(
+        None, description="Service graph artifact (map_topology) to relate services."
+    )
+    gap_minutes: float = Field(
+        1.5, gt=0, description="Largest gap between alert starts within one incident."
+    )
     hops: int = Field(1, ge=0, description="Services this many calls apart are related.")
-    together_seconds: float = Field(10.0, ge=0, description="Alerts starting this close to an incident's newest alert may be one hop further away.")
+    together_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Alerts starting this close to an incident's newest alert may be one hop further away.",
+    )
     max_span_minutes: float = Field(10.0, gt=0)
     resolve_after_minutes: float = Field(15.0, gt=0)
 
 
 class CorrelateAlertsResult(TaskResult):
-    incidents: ArtifactRef = Field(description="JSON: the incidents this run touched, with their alerts.")
+    incidents: ArtifactRef = Field(
+        description="JSON: the incidents this run touched, with their alerts."
+    )
     notifications_in: int
     alerts: int
     incidents_touched: int
@@ -80,7 +95,9 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
         open_incidents=store.open_incidents(),
     )
     store.save(incidents)
-    ref = ctx.write_json([i.to_json() for i in incidents], kind="incidents", metadata={"incidents": len(incidents)})
+    ref = ctx.write_json(
+        [i.to_json() for i in incidents], kind="incidents", metadata={"incidents": len(incidents)}
+    )
     for p in problems[:20]:
         ctx.log.warning("correlate_alerts: %s", p)
     ctx.log_metric("notifications_in", notifications)

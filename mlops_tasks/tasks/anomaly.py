@@ -21,15 +21,23 @@ STATE_VERSION = 1
 class SeriesInput(TaskConfig):
     """Where the series comes from: a dataset artifact, a file or URL, or a SQL query."""
 
-    dataset: ArtifactRef | None = Field(None, description="A dataset artifact (from extract) holding the series.")
+    dataset: ArtifactRef | None = Field(
+        None, description="A dataset artifact (from extract) holding the series."
+    )
     source: str | None = Field(
-        None, description="CSV/Parquet file, Prometheus query_range JSON (path or URL, via fsspec), or a SQLAlchemy URL."
+        None,
+        description="CSV/Parquet file, Prometheus query_range JSON (path or URL, via fsspec), or a SQLAlchemy URL.",
     )
     query: str | None = Field(None, description="SQL query, when source is a SQLAlchemy URL.")
-    format: Literal["auto", "csv", "parquet", "prometheus"] = Field("auto", description="Format of source; auto uses the extension (.json: prometheus).")
+    format: Literal["auto", "csv", "parquet", "prometheus"] = Field(
+        "auto", description="Format of source; auto uses the extension (.json: prometheus)."
+    )
     timestamp_column: str = "timestamp"
     value_column: str = "value"
-    series: str | None = Field(None, description='Prometheus series to use, as its label set \'{job="api"}\'; default the first.')
+    series: str | None = Field(
+        None,
+        description="Prometheus series to use, as its label set '{job=\"api\"}'; default the first.",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> SeriesInput:
@@ -39,13 +47,19 @@ class SeriesInput(TaskConfig):
 
 
 class DetectAnomaliesConfig(SeriesInput):
-    detector: dict[str, Any] | None = Field(None, description='Detector spec {"detector": name, ...}; default: the shipped ensemble.')
-    state: ArtifactRef | None = Field(None, description="State artifact of the previous run: only newer points are scored.")
+    detector: dict[str, Any] | None = Field(
+        None, description='Detector spec {"detector": name, ...}; default: the shipped ensemble.'
+    )
+    state: ArtifactRef | None = Field(
+        None, description="State artifact of the previous run: only newer points are scored."
+    )
     max_listed: int = Field(50, ge=0, description="How many anomaly timestamps the result lists.")
 
 
 class DetectAnomaliesResult(TaskResult):
-    scores: ArtifactRef | None = Field(description="Parquet: timestamp, value, score, is_anomaly (None when nothing new).")
+    scores: ArtifactRef | None = Field(
+        description="Parquet: timestamp, value, score, is_anomaly (None when nothing new)."
+    )
     state: ArtifactRef = Field(description="Detector state for the next run (JSON).")
     detector: str
     points_scored: int
@@ -64,7 +78,11 @@ def read_series(config: SeriesInput, ctx: TaskContext) -> Any:
 
     if config.dataset is not None:
         frame = ctx.read_dataframe(config.dataset)
-    elif config.query or "://" in (config.source or "") and config.source.split("://")[0].split("+")[0] in _SQL:
+    elif (
+        config.query
+        or "://" in (config.source or "")
+        and config.source.split("://")[0].split("+")[0] in _SQL
+    ):
         frame = _read_sql(config, ctx)
     else:
         import fsspec
@@ -76,20 +94,36 @@ def read_series(config: SeriesInput, ctx: TaskContext) -> Any:
                 data = fh.read()
         except FileNotFoundError:
             raise SourceNotFoundError(f"no file at {src}") from None
-        ctx.record_input("source", ArtifactRef(uri=src if "://" in src else f"file://{src}", sha256=hashlib.sha256(data).hexdigest(), size=len(data), kind="source"))
+        ctx.record_input(
+            "source",
+            ArtifactRef(
+                uri=src if "://" in src else f"file://{src}",
+                sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data),
+                kind="source",
+            ),
+        )
         import io
 
         try:
             if fmt == "prometheus":
                 frame = prometheus_frame(data)
                 frame = _pick_series(frame, config.series)
-                return frame.rename(columns={"timestamp": config.timestamp_column, "value": config.value_column})
-            frame = pd.read_parquet(io.BytesIO(data)) if fmt == "parquet" else pd.read_csv(io.BytesIO(data))
+                return frame.rename(
+                    columns={"timestamp": config.timestamp_column, "value": config.value_column}
+                )
+            frame = (
+                pd.read_parquet(io.BytesIO(data))
+                if fmt == "parquet"
+                else pd.read_csv(io.BytesIO(data))
+            )
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             raise DataError(f"cannot read {src} as {fmt}: {exc}") from exc
     missing = [c for c in (config.timestamp_column, config.value_column) if c not in frame.columns]
     if missing:
-        raise DataError(f"the series has no column {', '.join(map(repr, missing))}; columns are {list(frame.columns)}")
+        raise DataError(
+            f"the series has no column {', '.join(map(repr, missing))}; columns are {list(frame.columns)}"
+        )
     return frame
 
 
@@ -128,7 +162,16 @@ def _read_sql(config: SeriesInput, ctx: TaskContext) -> Any:
     finally:
         engine.dispose()
     safe = sa.engine.make_url(config.source).render_as_string(hide_password=True)
-    ctx.record_input("source", ArtifactRef(uri=f"{safe}#query", sha256=hashlib.sha256(config.query.encode()).hexdigest(), size=len(config.query), kind="source", media_type="application/sql"))
+    ctx.record_input(
+        "source",
+        ArtifactRef(
+            uri=f"{safe}#query",
+            sha256=hashlib.sha256(config.query.encode()).hexdigest(),
+            size=len(config.query),
+            kind="source",
+            media_type="application/sql",
+        ),
+    )
     return frame
 
 
@@ -158,16 +201,22 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
     if config.state is not None:
         saved = ctx.read_json(config.state)
         if saved.get("version") != STATE_VERSION:
-            raise DataError(f"state artifact {config.state.uri} has version {saved.get('version')}, expected {STATE_VERSION}")
+            raise DataError(
+                f"state artifact {config.state.uri} has version {saved.get('version')}, expected {STATE_VERSION}"
+            )
         if config.detector is not None and config.detector != saved["spec"]:
-            notes.append("the given detector differs from the saved state's: the saved one is used, to keep scores comparable")
+            notes.append(
+                "the given detector differs from the saved state's: the saved one is used, to keep scores comparable"
+            )
         spec = saved["spec"]
         detector = detector_class(saved["detector"]["detector"]).from_state(saved["detector"])
         last = np.datetime64(saved["last_timestamp"]) if saved.get("last_timestamp") else None
         if last is not None:
             new = ts > last
             if (~new).sum():
-                notes.append(f"skipped {int((~new).sum())} points at or before {saved['last_timestamp']}, scored by an earlier run")
+                notes.append(
+                    f"skipped {int((~new).sum())} points at or before {saved['last_timestamp']}, scored by an earlier run"
+                )
             ts, values = ts[new], values[new]
     else:
         spec = config.detector or DEFAULT_DETECTOR
@@ -178,17 +227,26 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
 
     scores = detector.update(values, ts) if len(values) else np.zeros(0)
     flags = scores >= detector.threshold
-    previous_last = None if config.state is None else ctx.read_json(config.state).get("last_timestamp")
+    previous_last = (
+        None if config.state is None else ctx.read_json(config.state).get("last_timestamp")
+    )
     last_ts = str(pd.Timestamp(ts[-1])) if len(ts) else previous_last
     state_ref = ctx.write_json(
-        {"version": STATE_VERSION, "spec": spec, "detector": detector.state(), "last_timestamp": last_ts},
+        {
+            "version": STATE_VERSION,
+            "spec": spec,
+            "detector": detector.state(),
+            "last_timestamp": last_ts,
+        },
         kind="detector_state",
         metadata={"detector": spec.get("detector"), "seen": detector.seen},
     )
     scores_ref = None
     if len(values):
         out = pd.DataFrame({"timestamp": ts, "value": values, "score": scores, "is_anomaly": flags})
-        scores_ref = ctx.write_dataframe(out, kind="anomaly_scores", metadata={"anomalies": int(flags.sum())})
+        scores_ref = ctx.write_dataframe(
+            out, kind="anomaly_scores", metadata={"anomalies": int(flags.sum())}
+        )
     else:
         notes.append("no new points to score")
     ctx.log_metric("points_scored", len(values))

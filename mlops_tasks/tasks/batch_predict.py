@@ -18,15 +18,23 @@ from mlops_tasks.tasks.train import MODEL_LIBRARIES
 
 
 class BatchPredictConfig(TaskConfig):
-    model: str = Field(description="Registered model: name@alias (e.g. bikes@champion), name/version or name (latest).")
+    model: str = Field(
+        description="Registered model: name@alias (e.g. bikes@champion), name/version or name (latest)."
+    )
     dataset: ArtifactRef | None = Field(None, description="Dataset artifact to score.")
-    source: str | None = Field(None, description="Or a SQLAlchemy URL to read from (with table or query).")
+    source: str | None = Field(
+        None, description="Or a SQLAlchemy URL to read from (with table or query)."
+    )
     table: str | None = Field(None, description="Table to score (with source).")
     query: str | None = Field(None, description="SQL query to score (with source).")
     chunk_rows: int = Field(250_000, gt=0, description="Rows scored at a time.")
-    keep_columns: list[str] = Field(default_factory=list, description="Input columns copied to the output (ids).")
+    keep_columns: list[str] = Field(
+        default_factory=list, description="Input columns copied to the output (ids)."
+    )
     prediction_column: str = Field("prediction", description="Name of the prediction column.")
-    probabilities: bool = Field(False, description="Also write one probability column per class (classifiers).")
+    probabilities: bool = Field(
+        False, description="Also write one probability column per class (classifiers)."
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> BatchPredictConfig:
@@ -66,7 +74,12 @@ def batch_predict(config: BatchPredictConfig, ctx: TaskContext) -> BatchPredictR
     columns = list(dict.fromkeys([*signature.columns, *config.keep_columns]))
     proba = config.probabilities and hasattr(model, "predict_proba")
     classes = [str(c) for c in getattr(model, "classes_", [])]
-    facts = {"model": info.ref, "model_name": info.name, "model_version": info.version, "model_sha256": info.artifact.sha256}
+    facts = {
+        "model": info.ref,
+        "model_name": info.name,
+        "model_version": info.version,
+        "model_sha256": info.artifact.sha256,
+    }
 
     def score(frame: Any) -> pa.Table:
         X = signature.check(frame)
@@ -91,7 +104,9 @@ def batch_predict(config: BatchPredictConfig, ctx: TaskContext) -> BatchPredictR
                 table = score(frame)
                 if writer is None:
                     meta = {b"mlops_tasks.model": json.dumps(facts).encode()}
-                    writer = pq.ParquetWriter(path, table.schema.with_metadata(meta), compression="zstd")
+                    writer = pq.ParquetWriter(
+                        path, table.schema.with_metadata(meta), compression="zstd"
+                    )
                 if written is not None:
                     written.result()
                 written = writing.submit(writer.write_table, table)
@@ -99,12 +114,20 @@ def batch_predict(config: BatchPredictConfig, ctx: TaskContext) -> BatchPredictR
             if written is not None:
                 written.result()
         if writer is None:
-            raise DataError(f"batch_predict: no rows to score in {config.dataset.uri if config.dataset else config.source}")
+            raise DataError(
+                f"batch_predict: no rows to score in {config.dataset.uri if config.dataset else config.source}"
+            )
         writer.close()
         ref = ctx.artifacts.put_file(path, kind="predictions", media_type=PARQUET,
                                      metadata={**facts, "rows": rows, "columns": writer.schema.names})  # fmt: skip
     ctx.log_metric("rows", rows)
-    ctx.log.info("batch_predict: %s rows scored with %s (version %s) -> %s", rows, info.name, info.version, ref.uri)
+    ctx.log.info(
+        "batch_predict: %s rows scored with %s (version %s) -> %s",
+        rows,
+        info.name,
+        info.version,
+        ref.uri,
+    )
     return BatchPredictResult(predictions=ref, rows=rows, model_name=info.name, model_version=info.version,
                               model_sha256=info.artifact.sha256)  # fmt: skip
 
@@ -138,10 +161,14 @@ def _sql_chunks(config: BatchPredictConfig, ctx: TaskContext) -> Any:
         with engine.connect() as conn:
             if config.table:
                 schema, _, name = config.table.rpartition(".")
-                stmt = sa.select(sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn))
+                stmt = sa.select(
+                    sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+                )
             else:
                 stmt = sa.text(config.query)
-            result = conn.execution_options(stream_results=True, yield_per=config.chunk_rows).execute(stmt)
+            result = conn.execution_options(
+                stream_results=True, yield_per=config.chunk_rows
+            ).execute(stmt)
             keys = list(result.keys())
             for part in result.partitions(config.chunk_rows):
                 yield pd.DataFrame.from_records(part, columns=keys)

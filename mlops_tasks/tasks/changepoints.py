@@ -16,10 +16,15 @@ from mlops_tasks.tasks.anomaly import SeriesInput, read_series
 
 
 class DetectChangepointsConfig(SeriesInput):
-    penalty: float = Field(3.0, gt=0, description="A split must gain more than penalty * log(n) in log-likelihood.")
+    penalty: float = Field(
+        3.0, gt=0, description="A split must gain more than penalty * log(n) in log-likelihood."
+    )
     min_size: int = Field(30, ge=2, description="Fewest points on each side of a change.")
     max_changes: int = Field(20, ge=1)
-    season: Literal["auto", "none", "daily", "weekly"] = Field("auto", description="Seasonal cycle removed (classical decomposition) before segmenting; auto: daily when the series spans two days.")
+    season: Literal["auto", "none", "daily", "weekly"] = Field(
+        "auto",
+        description="Seasonal cycle removed (classical decomposition) before segmenting; auto: daily when the series spans two days.",
+    )
 
 
 class Change(BaseModel):
@@ -44,7 +49,9 @@ class DetectChangepointsResult(TaskResult):
 
 
 @task(stage="aiops", version="1", libraries=("numpy", "pandas", "pyarrow", "statsmodels"))
-def detect_changepoints(config: DetectChangepointsConfig, ctx: TaskContext) -> DetectChangepointsResult:
+def detect_changepoints(
+    config: DetectChangepointsConfig, ctx: TaskContext
+) -> DetectChangepointsResult:
     """Find where a series' level or spread shifts (binary segmentation, BIC-like penalty).
 
     Each change comes with its timestamp (first point of the new regime), kind (level or
@@ -64,13 +71,21 @@ def detect_changepoints(config: DetectChangepointsConfig, ctx: TaskContext) -> D
         period = period_from_timestamps(series.timestamps, SECONDS[kind])
         if period and len(series) < 2 * period + 1:
             if config.season != "auto":
-                notes.append(f"series shorter than two {kind} seasons ({len(series)} < {2 * period + 1} points): no seasonal adjustment")
+                notes.append(
+                    f"series shorter than two {kind} seasons ({len(series)} < {2 * period + 1} points): no seasonal adjustment"
+                )
             period = 0
     if period:
-        notes.append(f"removed a {config.season if config.season != 'auto' else 'daily'} cycle of {period} points (seasonal decomposition)")
+        notes.append(
+            f"removed a {config.season if config.season != 'auto' else 'daily'} cycle of {period} points (seasonal decomposition)"
+        )
     if len(series) < 2 * config.min_size:
-        notes.append(f"series too short for change points ({len(series)} < {2 * config.min_size} points)")
-    found = find_changepoints(series.values, config.penalty, config.min_size, config.max_changes, period)
+        notes.append(
+            f"series too short for change points ({len(series)} < {2 * config.min_size} points)"
+        )
+    found = find_changepoints(
+        series.values, config.penalty, config.min_size, config.max_changes, period
+    )
     changes = [
         Change(
             timestamp=str(pd.Timestamp(series.timestamps[c.index])),
@@ -85,6 +100,9 @@ def detect_changepoints(config: DetectChangepointsConfig, ctx: TaskContext) -> D
         )
         for c in found
     ]
-    report = ctx.write_json({"changes": [c.model_dump() for c in changes], "notes": notes, "period": period}, kind="changepoints")
+    report = ctx.write_json(
+        {"changes": [c.model_dump() for c in changes], "notes": notes, "period": period},
+        kind="changepoints",
+    )
     ctx.log_metric("changes", len(changes))
     return DetectChangepointsResult(changes=changes, report=report, points=len(series), notes=notes)

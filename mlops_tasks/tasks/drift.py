@@ -14,20 +14,43 @@ class DriftConfig(TaskConfig):
     """Current data: a Parquet ``dataset`` artifact, or a ``table`` in the database at ``source`` (push-down)."""
 
     reference: ArtifactRef = Field(description="Reference profile from fit_reference.")
-    dataset: ArtifactRef | None = Field(None, description="Current data (Parquet), read in chunks of chunk_rows.")
-    source: str | None = Field(None, description="SQLAlchemy URL of the database holding the current data (push-down).")
+    dataset: ArtifactRef | None = Field(
+        None, description="Current data (Parquet), read in chunks of chunk_rows."
+    )
+    source: str | None = Field(
+        None, description="SQLAlchemy URL of the database holding the current data (push-down)."
+    )
     table: str | None = Field(None, description="Table with the current data (with source).")
-    where: str | None = Field(None, description="SQL filter on the table, e.g. a time window (with source).")
-    columns: list[str] | None = Field(None, description="Columns to compare; all of the reference's when omitted.")
-    method: str = Field("auto", description="auto, psi, ks, chi2, jensen_shannon, wasserstein, linf, hellinger or a plugin's.")
-    methods: dict[str, str] | None = Field(None, description="Method per column, overriding method.")
-    threshold: float | None = Field(None, description="Threshold for every column instead of the method's default.")
+    where: str | None = Field(
+        None, description="SQL filter on the table, e.g. a time window (with source)."
+    )
+    columns: list[str] | None = Field(
+        None, description="Columns to compare; all of the reference's when omitted."
+    )
+    method: str = Field(
+        "auto",
+        description="auto, psi, ks, chi2, jensen_shannon, wasserstein, linf, hellinger or a plugin's.",
+    )
+    methods: dict[str, str] | None = Field(
+        None, description="Method per column, overriding method."
+    )
+    threshold: float | None = Field(
+        None, description="Threshold for every column instead of the method's default."
+    )
     thresholds: dict[str, float] | None = Field(None, description="Threshold per column.")
-    calibrated: bool = Field(False, description="Use thresholds calibrated on the reference's chunks.")
-    drift_share: float = Field(0.5, gt=0, le=1, description="Share of drifted columns at which the dataset drifts.")
-    js_base: float | None = Field(None, gt=1, description="Log base of Jensen-Shannon; natural log when omitted.")
+    calibrated: bool = Field(
+        False, description="Use thresholds calibrated on the reference's chunks."
+    )
+    drift_share: float = Field(
+        0.5, gt=0, le=1, description="Share of drifted columns at which the dataset drifts."
+    )
+    js_base: float | None = Field(
+        None, gt=1, description="Log base of Jensen-Shannon; natural log when omitted."
+    )
     chunk_rows: int = Field(1_000_000, gt=0, description="Rows read at a time from the dataset.")
-    fail_on_drift: bool = Field(False, description="Fail the task (CheckFailedError) when the dataset drifts.")
+    fail_on_drift: bool = Field(
+        False, description="Fail the task (CheckFailedError) when the dataset drifts."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> DriftConfig:
@@ -48,7 +71,9 @@ class DriftResult(TaskResult):
     current_rows: int
 
 
-@task(stage="monitoring", version="1", libraries=("numpy", "pandas", "pyarrow", "scipy", "sqlalchemy"))
+@task(
+    stage="monitoring", version="1", libraries=("numpy", "pandas", "pyarrow", "scipy", "sqlalchemy")
+)
 def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
     """Data drift per column against the reference, and dataset drift by the share of drifted columns."""
     from mlops_tasks.monitoring.drift import detect_drift as detect
@@ -70,25 +95,36 @@ def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
         from mlops_tasks.monitoring.sql import summarize_table
         from mlops_tasks.tasks.extract import _safe
 
-        summaries = summarize_table(config.source, config.table, reference, columns=wanted, where=config.where, grid=grid)
+        summaries = summarize_table(
+            config.source, config.table, reference, columns=wanted, where=config.where, grid=grid
+        )
         where = f"{_safe(config.source)} table {config.table}"
     else:
         parquet = ctx.parquet_file(config.dataset)
         present = [c for c in wanted if c in parquet.schema_arrow.names]
         if parquet.metadata.num_rows == 0:
             raise DataError(f"detect_drift: current dataset {config.dataset.uri} has no rows")
-        batches = (b.to_pandas() for b in parquet.iter_batches(batch_size=config.chunk_rows, columns=present))
+        batches = (
+            b.to_pandas()
+            for b in parquet.iter_batches(batch_size=config.chunk_rows, columns=present)
+        )
         summaries = summarize(reference, batches, columns=present, grid=grid)
         where = config.dataset.uri
     found = detect(reference, summaries, **options)
 
     document = found.to_dict() | {"current": current_shares(reference, summaries), "source": where}
-    ref = ctx.write_json(document, kind="drift", metadata={"share": found.share, "dataset_drift": found.dataset_drift})
+    ref = ctx.write_json(
+        document,
+        kind="drift",
+        metadata={"share": found.share, "dataset_drift": found.dataset_drift},
+    )
     ctx.log_metric("drift_share", found.share)
     ctx.log_metric("drifted_columns", len(found.drifted_columns))
     ctx.log_metric("current_rows", found.current_rows)
     if found.missing_columns:
-        ctx.log.warning("detect_drift: columns missing from the current data: %s", found.missing_columns)
+        ctx.log.warning(
+            "detect_drift: columns missing from the current data: %s", found.missing_columns
+        )
     ctx.log.info(
         "detect_drift: %s of %s columns drifted (share %.2f) in %s -> %s",
         len(found.drifted_columns), len(found.columns), found.share, where, ref.uri,
@@ -103,7 +139,9 @@ def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
         current_rows=found.current_rows,
     )
     if config.fail_on_drift and found.dataset_drift:
-        raise CheckFailedError(f"detect_drift: dataset drift, columns {found.drifted_columns}", result=result)
+        raise CheckFailedError(
+            f"detect_drift: dataset drift, columns {found.drifted_columns}", result=result
+        )
     return result
 
 
@@ -112,7 +150,11 @@ def _grid_columns(reference, wanted: list[str], config: DriftConfig) -> set[str]
     from mlops_tasks.monitoring.drift import _choose, drift_methods
 
     available = drift_methods()
-    asked = {c: (config.methods or {}).get(c, config.method) for c in wanted if c in reference.columns}
-    known = {c: m for c, m in asked.items() if m == "auto" or m in available}  # unknown ones fail in detect
+    asked = {
+        c: (config.methods or {}).get(c, config.method) for c in wanted if c in reference.columns
+    }
+    known = {
+        c: m for c, m in asked.items() if m == "auto" or m in available
+    }  # unknown ones fail in detect
     picked = {c: _choose(reference, c, m, available)[0] for c, m in known.items()}
     return {c for c, m in picked.items() if m in available and available[m].needs_grid}

@@ -18,11 +18,21 @@ from mlops_tasks.tasks.train import MODEL_LIBRARIES
 class EvaluateConfig(TaskConfig):
     model: ArtifactRef = Field(description="Model artifact (from train).")
     dataset: ArtifactRef = Field(description="Evaluation dataset artifact.")
-    target: str | None = Field(None, description="Target column; default: the one the model was trained on.")
-    query: str | None = Field(None, description="DataFrame.query expression selecting the evaluation rows.")
-    slices: list[str] = Field(default_factory=list, description="Columns whose values define slices.")
-    max_slice_values: int = Field(20, gt=0, description="Largest slices shown per column (numeric: quartiles).")
-    bootstrap: int = Field(1000, ge=0, description="Bootstrap replicates for the intervals (0: none).")
+    target: str | None = Field(
+        None, description="Target column; default: the one the model was trained on."
+    )
+    query: str | None = Field(
+        None, description="DataFrame.query expression selecting the evaluation rows."
+    )
+    slices: list[str] = Field(
+        default_factory=list, description="Columns whose values define slices."
+    )
+    max_slice_values: int = Field(
+        20, gt=0, description="Largest slices shown per column (numeric: quartiles)."
+    )
+    bootstrap: int = Field(
+        1000, ge=0, description="Bootstrap replicates for the intervals (0: none)."
+    )
     confidence: float = Field(0.95, gt=0, lt=1, description="Interval level.")
     random_state: int = Field(0, description="Seed of the bootstrap.")
     report: bool = Field(True, description="Write the HTML report artifact.")
@@ -65,7 +75,7 @@ def evaluate(config: EvaluateConfig, ctx: TaskContext) -> EvaluateResult:
         groups = []
         for value, rows in M.slice_groups(df, column, config.max_slice_values):
             part = out.subset(rows)
-            groups.append({"value": value, "rows": int(len(rows)),
+            groups.append({"value": value, "rows": len(rows),
                            "metrics": M.summary(part, config.bootstrap, config.random_state, config.confidence)})  # fmt: skip
         slices.append({"column": column, "metric": out.metrics[0], "groups": groups})
 
@@ -76,7 +86,11 @@ def evaluate(config: EvaluateConfig, ctx: TaskContext) -> EvaluateResult:
         "query": config.query,
         "bootstrap": config.bootstrap,
         "confidence": config.confidence,
-        "model": {"sha256": config.model.sha256, "uri": config.model.uri, "estimator": meta.get("estimator", "model")},
+        "model": {
+            "sha256": config.model.sha256,
+            "uri": config.model.uri,
+            "estimator": meta.get("estimator", "model"),
+        },
         "dataset": {"sha256": config.dataset.sha256, "uri": config.dataset.uri},
         "metrics": summary,
         "slices": slices,
@@ -87,12 +101,19 @@ def evaluate(config: EvaluateConfig, ctx: TaskContext) -> EvaluateResult:
         if out.proba is not None and len(out.classes) == 2:
             evaluation["calibration"] = M.calibration(out)
 
-    ref = ctx.write_json(_finite(evaluation), kind="evaluation", metadata={"task_type": out.task, "rows": len(out)})
+    ref = ctx.write_json(
+        _finite(evaluation), kind="evaluation", metadata={"task_type": out.task, "rows": len(out)}
+    )
     report = _report(ctx, evaluation, out) if config.report else None
     values = {k: v["value"] for k, v in summary.items()}
     for k, v in values.items():
         ctx.log_metric(k, v)
-    ctx.log.info("evaluate: %s on %s rows: %s", out.task, len(out), ", ".join(f"{k}={v:.4f}" for k, v in values.items()))
+    ctx.log.info(
+        "evaluate: %s on %s rows: %s",
+        out.task,
+        len(out),
+        ", ".join(f"{k}={v:.4f}" for k, v in values.items()),
+    )
     return EvaluateResult(
         task_type=out.task, rows=len(out), metrics=values,
         intervals={k: [v["low"], v["high"]] for k, v in summary.items()}, evaluation=ref, report=report,

@@ -26,32 +26,53 @@ from mlops_tasks.extraction.sql import safe_url as _safe
 from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 SQL_SCHEMES = ("sqlite", "postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "duckdb")
-FILE_FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+FILE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+}
 MEDIA_TYPES = {"csv": "text/csv", "parquet": PARQUET, "jsonl": "application/x-ndjson"}
 
 
 class ExtractConfig(TaskConfig):
     """Where to read from. Give `query` or `table` for a SQLAlchemy URL; neither for files."""
 
-    source: str = Field(description="File path, fsspec URL or glob (CSV, Parquet, JSON lines), or a SQLAlchemy URL.")
+    source: str = Field(
+        description="File path, fsspec URL or glob (CSV, Parquet, JSON lines), or a SQLAlchemy URL."
+    )
     query: str | None = Field(None, description="SQL query to run against a SQLAlchemy URL source.")
-    table: str | None = Field(None, description="Table (optionally schema.table) to read from a SQLAlchemy URL source.")
-    format: Literal["auto", "csv", "parquet", "jsonl"] = Field("auto", description="File format; auto uses the extension.")
-    chunk_rows: int = Field(100_000, gt=0, description="Rows fetched per round trip from a database.")
+    table: str | None = Field(
+        None, description="Table (optionally schema.table) to read from a SQLAlchemy URL source."
+    )
+    format: Literal["auto", "csv", "parquet", "jsonl"] = Field(
+        "auto", description="File format; auto uses the extension."
+    )
+    chunk_rows: int = Field(
+        100_000, gt=0, description="Rows fetched per round trip from a database."
+    )
     watermark_column: str | None = Field(
-        None, description="SQL only: extract rows whose value here is greater than the last successful run's maximum."
+        None,
+        description="SQL only: extract rows whose value here is greater than the last successful run's maximum.",
     )
     on_bad_lines: Literal["error", "skip"] = Field(
-        "error", description="CSV lines with the wrong number of fields: fail naming the line, or skip and count them."
+        "error",
+        description="CSV lines with the wrong number of fields: fail naming the line, or skip and count them.",
     )
 
     @model_validator(mode="after")
     def _one_kind_of_source(self) -> ExtractConfig:
         if self.query and self.table:
             raise ValueError("give either query or table, not both")
-        scheme = self.source.split("://", 1)[0].split("+", 1)[0].lower() if "://" in self.source else ""
+        scheme = (
+            self.source.split("://", 1)[0].split("+", 1)[0].lower() if "://" in self.source else ""
+        )
         if scheme in SQL_SCHEMES and not (self.query or self.table):
-            raise ValueError(f"source {_safe(self.source)} is a database URL: give a query or a table")
+            raise ValueError(
+                f"source {_safe(self.source)} is a database URL: give a query or a table"
+            )
         if self.watermark_column and not (self.query or self.table):
             raise ValueError("watermark_column needs a SQL source (query or table)")
         return self
@@ -68,8 +89,12 @@ class Watermark(BaseModel):
 
     key: str = Field(description="sha256 of source (without password), table or query, and column.")
     column: str
-    value: dict[str, Any] | None = Field(description="Largest value so far, as {type, value}; None before any row.")
-    previous: dict[str, Any] | None = Field(description="The value this run started after (None: a full extract).")
+    value: dict[str, Any] | None = Field(
+        description="Largest value so far, as {type, value}; None before any row."
+    )
+    previous: dict[str, Any] | None = Field(
+        description="The value this run started after (None: a full extract)."
+    )
 
 
 class ExtractResult(TaskResult):
@@ -100,8 +125,12 @@ def extract(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
     ctx.log_metric("rows", result.rows)
     if result.skipped_lines:
         ctx.log_metric("skipped_lines", result.skipped_lines)
-        ctx.log.warning("extract: skipped %s malformed lines in %s", result.skipped_lines, config.source)
-    ctx.log.info("extract: %s rows x %s columns -> %s", result.rows, len(result.columns), result.dataset.uri)
+        ctx.log.warning(
+            "extract: skipped %s malformed lines in %s", result.skipped_lines, config.source
+        )
+    ctx.log.info(
+        "extract: %s rows x %s columns -> %s", result.rows, len(result.columns), result.dataset.uri
+    )
     return result
 
 
@@ -118,11 +147,15 @@ def _extract_files(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
         for i, file in enumerate(paths):
             fmt = config.format if config.format != "auto" else _format_of(file)
             uri = fs.unstrip_protocol(file)
-            ctx.record_input(f"source[{i}]" if len(paths) > 1 else "source", _source_ref(fs, file, uri, fmt))
+            ctx.record_input(
+                f"source[{i}]" if len(paths) > 1 else "source", _source_ref(fs, file, uri, fmt)
+            )
             skipped += read_file(sink, fs, file, uri, fmt, on_bad_lines=config.on_bad_lines)
         schema, rows = sink.finish(str(path))
         if not rows:
-            raise DataError(f"extract: {config.source} holds no rows (empty files or only a header)")
+            raise DataError(
+                f"extract: {config.source} holds no rows (empty files or only a header)"
+            )
         ref = _put_dataset(ctx, path, schema, rows, source=config.source)
     return ExtractResult(dataset=ref, rows=rows, columns=schema.names, skipped_lines=skipped)
 
@@ -134,7 +167,11 @@ def _list_files(source: str) -> tuple[Any, list[str]]:
         fs, path = fsspec.core.url_to_fs(source)
     except (ImportError, ValueError) as exc:
         raise SourceUnreachableError(f"cannot open {source}: {exc}") from exc
-    paths = sorted(fs.glob(path)) if any(c in path for c in "*?[") else ([path] if fs.exists(path) else [])
+    paths = (
+        sorted(fs.glob(path))
+        if any(c in path for c in "*?[")
+        else ([path] if fs.exists(path) else [])
+    )
     paths = [p for p in paths if not fs.isdir(p)]
     if not paths:
         raise SourceNotFoundError(f"extract: no file at {source}")
@@ -146,7 +183,9 @@ def _format_of(path: str) -> str:
     for ext, fmt in FILE_FORMATS.items():
         if name.endswith(ext):
             return fmt
-    raise DataError(f"extract: cannot tell the format of {path} from its extension; set format to csv, parquet or jsonl")
+    raise DataError(
+        f"extract: cannot tell the format of {path} from its extension; set format to csv, parquet or jsonl"
+    )
 
 
 def _source_ref(fs: Any, path: str, uri: str, fmt: str) -> ArtifactRef:
@@ -155,7 +194,9 @@ def _source_ref(fs: Any, path: str, uri: str, fmt: str) -> ArtifactRef:
         while block := fh.read(8 * 1024 * 1024):
             digest.update(block)
             size += len(block)
-    return ArtifactRef(uri=uri, sha256=digest.hexdigest(), size=size, kind="source", media_type=MEDIA_TYPES[fmt])
+    return ArtifactRef(
+        uri=uri, sha256=digest.hexdigest(), size=size, kind="source", media_type=MEDIA_TYPES[fmt]
+    )
 
 
 def _put_dataset(ctx: TaskContext, path: Any, schema: Any, rows: int, **facts: Any) -> ArtifactRef:
@@ -163,7 +204,12 @@ def _put_dataset(ctx: TaskContext, path: Any, schema: Any, rows: int, **facts: A
         path,
         kind="dataset",
         media_type=PARQUET,
-        metadata={"rows": rows, "columns": schema.names, "schema": {f.name: str(f.type) for f in schema}, **facts},
+        metadata={
+            "rows": rows,
+            "columns": schema.names,
+            "schema": {f.name: str(f.type) for f in schema},
+            **facts,
+        },
     )
 
 
@@ -175,7 +221,13 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
     import sqlalchemy as sa
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError, NoSuchTableError, OperationalError, ProgrammingError
+    from sqlalchemy.exc import (
+        ArgumentError,
+        NoSuchModuleError,
+        NoSuchTableError,
+        OperationalError,
+        ProgrammingError,
+    )
 
     from mlops_tasks.extraction import sql
     from mlops_tasks.extraction.sink import ParquetSink
@@ -184,7 +236,9 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
     try:
         engine = sa.create_engine(config.source)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise ConfigError("extract", [f"source: {safe} is not a usable SQLAlchemy URL ({exc})"]) from None
+        raise ConfigError(
+            "extract", [f"source: {safe} is not a usable SQLAlchemy URL ({exc})"]
+        ) from None
     what = f"table {config.table}" if config.table else "query"
     statement_text = config.table or config.query or ""
     ctx.record_input(
@@ -203,20 +257,41 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
         key = sql.watermark_key(config.source, config.table, config.query, config.watermark_column)
         last = ctx.metadata.latest_result("extract", ("watermark", "key"), key)
         previous = (last or {}).get("watermark", {}).get("value")
-        ctx.log.info("extract: watermark %s > %s", config.watermark_column, previous["value"] if previous else "(none: full extract)")
+        ctx.log.info(
+            "extract: watermark %s > %s",
+            config.watermark_column,
+            previous["value"] if previous else "(none: full extract)",
+        )
     highest = sql.decode_watermark(previous) if previous else None
     try:
-        with engine.connect() as conn, ctx.artifacts.new_file(".parquet") as path, ParquetSink(str(path.parent), config.chunk_rows) as sink:
-            statement = sql.statement_for(conn, config.table, config.query, config.watermark_column, highest)
-            result = conn.execution_options(stream_results=True, yield_per=config.chunk_rows).execute(statement)
+        with (
+            engine.connect() as conn,
+            ctx.artifacts.new_file(".parquet") as path,
+            ParquetSink(str(path.parent), config.chunk_rows) as sink,
+        ):
+            statement = sql.statement_for(
+                conn, config.table, config.query, config.watermark_column, highest
+            )
+            result = conn.execution_options(
+                stream_results=True, yield_per=config.chunk_rows
+            ).execute(statement)
             columns = list(result.keys())
             if config.watermark_column and config.watermark_column not in columns:
-                raise DataError(f"extract: watermark column {config.watermark_column!r} is not in the query's columns {columns}")
-            for i, table in enumerate(sql.arrow_chunks(result, columns, config.chunk_rows, f"{what} on {safe}")):
+                raise DataError(
+                    f"extract: watermark column {config.watermark_column!r} is not in the query's columns {columns}"
+                )
+            for i, table in enumerate(
+                sql.arrow_chunks(result, columns, config.chunk_rows, f"{what} on {safe}")
+            ):
                 if config.watermark_column:
                     top = pc.max(table.column(config.watermark_column)).as_py()
-                    highest = top if highest is None or (top is not None and top > highest) else highest
-                sink.write(table, origin=f"rows {i * config.chunk_rows}-{i * config.chunk_rows + table.num_rows - 1}")
+                    highest = (
+                        top if highest is None or (top is not None and top > highest) else highest
+                    )
+                sink.write(
+                    table,
+                    origin=f"rows {i * config.chunk_rows}-{i * config.chunk_rows + table.num_rows - 1}",
+                )
             schema, rows = sink.finish(str(path))
             if not rows and not config.watermark_column:
                 raise DataError(f"extract: {what} on {safe} returned no rows")
@@ -237,6 +312,8 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
     watermark = None
     if config.watermark_column:
         value = sql.encode_watermark(highest) if highest is not None else None
-        watermark = Watermark(key=key, column=config.watermark_column, value=value, previous=previous)
+        watermark = Watermark(
+            key=key, column=config.watermark_column, value=value, previous=previous
+        )
         ctx.log_metric("watermark_advanced", float(value != previous))
     return ExtractResult(dataset=ref, rows=rows, columns=columns, watermark=watermark)

@@ -19,19 +19,33 @@ from mlops_tasks.tasks.train import MODEL_LIBRARIES
 
 class GateConfig(TaskConfig):
     model: ArtifactRef = Field(description="Candidate model artifact.")
-    dataset: ArtifactRef = Field(description="Evaluation dataset: both models are scored on its rows.")
+    dataset: ArtifactRef = Field(
+        description="Evaluation dataset: both models are scored on its rows."
+    )
     name: str = Field(description="Registered model name whose champion the candidate faces.")
     champion_alias: str = Field("champion", description="Alias of the model to beat.")
     target: str | None = Field(None, description="Target column; default: the candidate's.")
-    query: str | None = Field(None, description="DataFrame.query expression selecting the evaluation rows.")
-    thresholds: list[Threshold] = Field(default_factory=list, description="Per-metric requirements (MLflow-like).")
-    paired_test: bool = Field(True, description="Paired bootstrap of each metric's delta; McNemar for classifiers.")
-    require_significance: bool = Field(False, description="Reject unless the candidate is significantly better.")
+    query: str | None = Field(
+        None, description="DataFrame.query expression selecting the evaluation rows."
+    )
+    thresholds: list[Threshold] = Field(
+        default_factory=list, description="Per-metric requirements (MLflow-like)."
+    )
+    paired_test: bool = Field(
+        True, description="Paired bootstrap of each metric's delta; McNemar for classifiers."
+    )
+    require_significance: bool = Field(
+        False, description="Reject unless the candidate is significantly better."
+    )
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of the paired tests.")
     bootstrap: int = Field(1000, ge=100, description="Paired bootstrap replicates.")
-    slices: list[str] = Field(default_factory=list, description="Columns whose slices must not regress.")
+    slices: list[str] = Field(
+        default_factory=list, description="Columns whose slices must not regress."
+    )
     min_slice_size: int = Field(30, ge=1, description="Slices with fewer rows are not judged.")
-    slice_tolerance: float = Field(0.0, ge=0, description="Allowed worsening of the first metric within a slice.")
+    slice_tolerance: float = Field(
+        0.0, ge=0, description="Allowed worsening of the first metric within a slice."
+    )
     random_state: int = Field(0, description="Seed of the bootstrap.")
     fail_on_reject: bool = Field(False, description="Fail the task (a failed check) when rejected.")
 
@@ -98,5 +112,7 @@ def gate(config: GateConfig, ctx: TaskContext) -> GateResult:
         champion_version=champion_version, champion_metrics=d.champion, report=report,
     )  # fmt: skip
     if config.fail_on_reject and not d.passed:
-        raise CheckFailedError(f"gate rejected the candidate: {'; '.join(d.reasons)}", result=result)
+        raise CheckFailedError(
+            f"gate rejected the candidate: {'; '.join(d.reasons)}", result=result
+        )
     return result

@@ -15,7 +15,9 @@ class IncidentReportConfig(TaskConfig):
     incident: str | None = Field(None, description="Incident key; default the newest.")
     causes: ArtifactRef | None = None
     topology: ArtifactRef | None = None
-    metrics: str | None = Field(None, description="Metrics source, to plot the top causes' most deviating series.")
+    metrics: str | None = Field(
+        None, description="Metrics source, to plot the top causes' most deviating series."
+    )
     series: int = Field(3, ge=0, description="How many series to plot.")
 
 
@@ -49,9 +51,26 @@ def incident_report(config: IncidentReportConfig, ctx: TaskContext) -> IncidentR
             frame = metrics.get(cause["service"])
             if frame is not None and cause["metric"] in frame:
                 s = frame[cause["metric"]]
-                series[f"{cause['service']} · {cause['metric']}"] = s[(s.index > t0 - pd.Timedelta("90min")) & (s.index < t0 + pd.Timedelta("30min"))]
-    graph = ctx.read_json(config.topology) if config.topology else ({"nodes": [{"id": n} for n in sorted({x for e in doc.get("edges", []) for x in e})], "edges": [{"source": a, "target": b} for a, b in doc.get("edges", [])]} if doc.get("edges") else None)
-    html = render_incident_report(incident, causes=causes, series=series, graph=graph, onset=doc.get("onset"))
-    ref = ctx.artifacts.put_bytes(html.encode(), kind="report", media_type="text/html", metadata={"incident": incident["key"]})
+                series[f"{cause['service']} · {cause['metric']}"] = s[
+                    (s.index > t0 - pd.Timedelta("90min")) & (s.index < t0 + pd.Timedelta("30min"))
+                ]
+    graph = (
+        ctx.read_json(config.topology)
+        if config.topology
+        else (
+            {
+                "nodes": [{"id": n} for n in sorted({x for e in doc.get("edges", []) for x in e})],
+                "edges": [{"source": a, "target": b} for a, b in doc.get("edges", [])],
+            }
+            if doc.get("edges")
+            else None
+        )
+    )
+    html = render_incident_report(
+        incident, causes=causes, series=series, graph=graph, onset=doc.get("onset")
+    )
+    ref = ctx.artifacts.put_bytes(
+        html.encode(), kind="report", media_type="text/html", metadata={"incident": incident["key"]}
+    )
     top = next((c["service"] for c in causes if not c.get("reason")), None)
     return IncidentReportResult(report=ref, incident=incident["key"], top_cause=top)

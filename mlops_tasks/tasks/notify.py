@@ -16,13 +16,20 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 
 class NotifyConfig(TaskConfig):
-    channels: list[dict[str, Any]] = Field(description="Notifiers: {'type': 'webhook'|'slack'|'email'|<plugin>, ...settings}.")
+    channels: list[dict[str, Any]] = Field(
+        description="Notifiers: {'type': 'webhook'|'slack'|'email'|<plugin>, ...settings}."
+    )
     title: str
     text: str = ""
     severity: Literal["info", "warning", "critical"] = "warning"
-    fields: dict[str, Any] = Field(default_factory=dict, description="Key facts shown with the message.")
+    fields: dict[str, Any] = Field(
+        default_factory=dict, description="Key facts shown with the message."
+    )
     link: str | None = None
-    when: bool = Field(True, description="Send only when true (e.g. detect_drift's dataset_drift, decide_retraining's retrain).")
+    when: bool = Field(
+        True,
+        description="Send only when true (e.g. detect_drift's dataset_drift, decide_retraining's retrain).",
+    )
 
 
 class NotifyResult(TaskResult):
@@ -38,11 +45,19 @@ def notify(config: NotifyConfig, ctx: TaskContext) -> NotifyResult:
     if not config.when:
         ctx.log.info("notify: nothing to send (when is false)")
         return NotifyResult(sent=[], skipped=True)
-    message = Message(title=config.title, text=config.text, severity=config.severity, fields=config.fields, link=config.link)
+    message = Message(
+        title=config.title,
+        text=config.text,
+        severity=config.severity,
+        fields=config.fields,
+        link=config.link,
+    )
     channels = [notifier(c) for c in config.channels]
     sent = []
     for channel in channels:
-        channel.send(message)  # the first failure fails the task; its error names only the masked target
+        channel.send(
+            message
+        )  # the first failure fails the task; its error names only the masked target
         sent.append(channel.describe())
         ctx.log.info("notify: sent %r via %s", config.title, channel.describe())
     ctx.log_metric("sent", len(sent))

@@ -13,7 +13,9 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 
 class PerformanceConfig(TaskConfig):
-    predictions: ArtifactRef = Field(description="Logged predictions (Parquet): id, timestamp, prediction.")
+    predictions: ArtifactRef = Field(
+        description="Logged predictions (Parquet): id, timestamp, prediction."
+    )
     labels: ArtifactRef = Field(description="Ground truth as it arrived (Parquet): id, label.")
     id_column: str = "id"
     time_column: str = "timestamp"
@@ -21,9 +23,17 @@ class PerformanceConfig(TaskConfig):
     label_column: str = "label"
     window: str = Field("1D", description="pandas frequency of the time windows (1D, 1h, 7D ...).")
     problem: Literal["classification", "regression"] = "classification"
-    metric: str = Field("accuracy", description="Metric compared with the baseline: accuracy, precision, recall, f1, mae, rmse.")
-    baseline: float | None = Field(None, description="The metric at training time (e.g. from evaluate); enables performance_drop.")
-    reference: ArtifactRef | None = Field(None, description="Reference profile holding the prediction column, for prediction drift.")
+    metric: str = Field(
+        "accuracy",
+        description="Metric compared with the baseline: accuracy, precision, recall, f1, mae, rmse.",
+    )
+    baseline: float | None = Field(
+        None,
+        description="The metric at training time (e.g. from evaluate); enables performance_drop.",
+    )
+    reference: ArtifactRef | None = Field(
+        None, description="Reference profile holding the prediction column, for prediction drift."
+    )
 
 
 class PerformanceResult(TaskResult):
@@ -53,8 +63,14 @@ def monitor_performance(config: PerformanceConfig, ctx: TaskContext) -> Performa
     scored = [w for w in windows if w["metrics"]]
     latest = scored[-1]["metrics"] if scored else {}
     if scored and config.metric not in latest:
-        raise DataError(f"monitor_performance: metric {config.metric!r} not computed; have {sorted(latest)}")
-    drop = performance_drop(config.baseline, latest[config.metric], config.metric) if scored and config.baseline is not None else None
+        raise DataError(
+            f"monitor_performance: metric {config.metric!r} not computed; have {sorted(latest)}"
+        )
+    drop = (
+        performance_drop(config.baseline, latest[config.metric], config.metric)
+        if scored and config.baseline is not None
+        else None
+    )
 
     drift_stat = drifted = None
     if config.reference is not None:
@@ -63,20 +79,32 @@ def monitor_performance(config: PerformanceConfig, ctx: TaskContext) -> Performa
 
         reference = Reference.from_dict(ctx.read_json(config.reference))
         if config.prediction_column not in reference.columns:
-            raise DataError(f"monitor_performance: the reference has no column {config.prediction_column!r}")
-        [column] = detect_drift(reference, predictions[[config.prediction_column]], columns=[config.prediction_column]).columns
+            raise DataError(
+                f"monitor_performance: the reference has no column {config.prediction_column!r}"
+            )
+        [column] = detect_drift(
+            reference, predictions[[config.prediction_column]], columns=[config.prediction_column]
+        ).columns
         drift_stat, drifted = column.statistic, column.drifted
 
     labelled = sum(w["labelled"] for w in windows)
     document = {"windows": windows, "metric": config.metric, "baseline": config.baseline, "performance_drop": drop,
                 "prediction_drift": {"statistic": drift_stat, "drifted": drifted}}  # fmt: skip
-    ref = ctx.write_json(document, kind="performance", metadata={"windows": len(windows), "labelled": labelled})
+    ref = ctx.write_json(
+        document, kind="performance", metadata={"windows": len(windows), "labelled": labelled}
+    )
     ctx.log_metric("labelled", labelled)
     for key, value in latest.items():
         ctx.log_metric(f"latest.{key}", value)
     if drop is not None:
         ctx.log_metric("performance_drop", drop)
-    ctx.log.info("monitor_performance: %s windows, %s labelled predictions, latest %s -> %s", len(windows), labelled, latest, ref.uri)
+    ctx.log.info(
+        "monitor_performance: %s windows, %s labelled predictions, latest %s -> %s",
+        len(windows),
+        labelled,
+        latest,
+        ref.uri,
+    )
     return PerformanceResult(
         performance=ref, windows=len(windows), labelled=labelled, latest=latest,
         performance_drop=drop, prediction_drift=drift_stat, prediction_drifted=drifted,

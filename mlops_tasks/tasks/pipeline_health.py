@@ -13,17 +13,34 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 class PipelineHealthConfig(TaskConfig):
     engine: Literal["airflow", "prefect"]
-    api_url: str = Field(description="Airflow base URL (http://host:8080) or Prefect API URL (http://host:4200/api).")
+    api_url: str = Field(
+        description="Airflow base URL (http://host:8080) or Prefect API URL (http://host:4200/api)."
+    )
     dag_id: str | None = Field(None, description="Airflow DAG to check.")
-    flow_name: str | None = Field(None, description="Prefect flow to check; all flows when omitted.")
-    token_env: str | None = Field(None, description="Environment variable holding an Airflow API bearer token.")
-    username: str | None = Field(None, description="Airflow user to log in as, when no token is given.")
-    password_env: str | None = Field(None, description="Environment variable holding that user's password.")
-    tasks: bool = Field(False, description="Airflow: also check each task's own history (a slow task hides in a DAG run).")
+    flow_name: str | None = Field(
+        None, description="Prefect flow to check; all flows when omitted."
+    )
+    token_env: str | None = Field(
+        None, description="Environment variable holding an Airflow API bearer token."
+    )
+    username: str | None = Field(
+        None, description="Airflow user to log in as, when no token is given."
+    )
+    password_env: str | None = Field(
+        None, description="Environment variable holding that user's password."
+    )
+    tasks: bool = Field(
+        False,
+        description="Airflow: also check each task's own history (a slow task hides in a DAG run).",
+    )
     limit: int = Field(100, ge=1, le=1000)
     max_failures: int = Field(3, ge=1)
-    detector: str | dict | None = Field(None, description="Detector name or spec for durations and queue delays (default: level).")
-    threshold: float = Field(0.6, gt=0, lt=1, description="Alarm threshold on the detector's [0, 1) score.")
+    detector: str | dict | None = Field(
+        None, description="Detector name or spec for durations and queue delays (default: level)."
+    )
+    threshold: float = Field(
+        0.6, gt=0, lt=1, description="Alarm threshold on the detector's [0, 1) score."
+    )
     fail_when_unhealthy: bool = True
 
     @model_validator(mode="after")
@@ -53,7 +70,11 @@ def check_pipeline_health(config: PipelineHealthConfig, ctx: TaskContext) -> Pip
 
     from mlops_tasks.aiops import pipeline_health as health
 
-    options = {"max_failures": config.max_failures, "threshold": config.threshold, "detector": config.detector}
+    options = {
+        "max_failures": config.max_failures,
+        "threshold": config.threshold,
+        "detector": config.detector,
+    }
     try:
         if config.engine == "airflow":
             from mlops_tasks.aiops.airflow_api import AirflowAPI
@@ -67,18 +88,36 @@ def check_pipeline_health(config: PipelineHealthConfig, ctx: TaskContext) -> Pip
             )
             dag_id = config.dag_id or ""
             runs = health.fetch_airflow(config.api_url, dag_id, limit=config.limit, api=api)
-            per_task = health.fetch_airflow_tasks(config.api_url, dag_id, limit=config.limit * 10, api=api) if config.tasks else {}
+            per_task = (
+                health.fetch_airflow_tasks(config.api_url, dag_id, limit=config.limit * 10, api=api)
+                if config.tasks
+                else {}
+            )
         else:
-            runs, per_task = health.fetch_prefect(config.api_url, flow_name=config.flow_name, limit=config.limit), {}
+            runs, per_task = (
+                health.fetch_prefect(
+                    config.api_url, flow_name=config.flow_name, limit=config.limit
+                ),
+                {},
+            )
     except httpx.HTTPError as exc:
-        raise SourceUnreachableError(f"check_pipeline_health: {config.engine} API at {config.api_url}: {exc}") from None
+        raise SourceUnreachableError(
+            f"check_pipeline_health: {config.engine} API at {config.api_url}: {exc}"
+        ) from None
     verdict = health.check_runs(runs, **options)
     if per_task:
         by_task = health.check_tasks(per_task, **options)
         verdict = {**verdict, "healthy": verdict["healthy"] and by_task["healthy"],
                    "findings": verdict["findings"] + by_task["findings"], "notes": verdict["notes"] + by_task["notes"]}  # fmt: skip
-    result = PipelineHealthResult(healthy=verdict["healthy"], runs=verdict["runs"], findings=verdict["findings"], notes=verdict["notes"])
+    result = PipelineHealthResult(
+        healthy=verdict["healthy"],
+        runs=verdict["runs"],
+        findings=verdict["findings"],
+        notes=verdict["notes"],
+    )
     ctx.log_metric("healthy", float(result.healthy))
     if not result.healthy and config.fail_when_unhealthy:
-        raise CheckFailedError("; ".join(f"{f['check']}: {f['detail']}" for f in result.findings), result=result)
+        raise CheckFailedError(
+            "; ".join(f"{f['check']}: {f['detail']}" for f in result.findings), result=result
+        )
     return result

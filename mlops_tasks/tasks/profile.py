@@ -58,8 +58,12 @@ PROFILE_FORMAT = "mlops-tasks/profile@2"
 class ProfileConfig(TaskConfig):
     dataset: ArtifactRef = Field(description="Dataset artifact to profile (Parquet).")
     columns: list[str] | None = Field(None, description="Columns to profile; all when omitted.")
-    top_k: int = Field(10, ge=1, le=1000, description="Most frequent values kept per categorical column.")
-    bins: int = Field(10, ge=1, le=100, description="Histogram bins per numeric column, at quantiles of the data.")
+    top_k: int = Field(
+        10, ge=1, le=1000, description="Most frequent values kept per categorical column."
+    )
+    bins: int = Field(
+        10, ge=1, le=100, description="Histogram bins per numeric column, at quantiles of the data."
+    )
 
 
 class ProfileResult(TaskResult):
@@ -86,10 +90,14 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     wanted = config.columns or names
     missing = [c for c in wanted if c not in names]
     if missing:
-        raise DataError(f"profile: columns {missing} are not in dataset {config.dataset.uri} (it has {names})")
+        raise DataError(
+            f"profile: columns {missing} are not in dataset {config.dataset.uri} (it has {names})"
+        )
     rows = parquet.metadata.num_rows
     if rows == 0:
-        raise DataError(f"profile: dataset {config.dataset.uri} is empty (0 rows): there is nothing to profile")
+        raise DataError(
+            f"profile: dataset {config.dataset.uri} is empty (0 rows): there is nothing to profile"
+        )
     path = ctx.artifacts.local_path(config.dataset)
 
     def one(name: str) -> dict:
@@ -98,7 +106,11 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
         # A ParquetFile per thread: its reader is not meant to be shared between threads. Text
         # columns are read as dictionaries: codes are counted, strings are not materialised.
         text = kind_of(parquet.schema_arrow.field(name).type) == "categorical"
-        column = pq.ParquetFile(path, read_dictionary=[name] if text else None).read(columns=[name]).column(name)
+        column = (
+            pq.ParquetFile(path, read_dictionary=[name] if text else None)
+            .read(columns=[name])
+            .column(name)
+        )
         return profile_column(name, column.chunks, top_k=config.top_k, bins=config.bins)
 
     stats = dict(zip(wanted, in_threads(one, wanted)))
@@ -106,12 +118,26 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
         "format": PROFILE_FORMAT,
         "dataset": config.dataset.model_dump(mode="json"),
         "rows": rows,
-        "sketches": {"quantile_sample": SAMPLE_SIZE, "hll_precision": HLL_PRECISION, "bins": config.bins},
+        "sketches": {
+            "quantile_sample": SAMPLE_SIZE,
+            "hll_precision": HLL_PRECISION,
+            "bins": config.bins,
+        },
         "columns": stats,
     }
-    ref = ctx.write_json(document, kind="profile", metadata={"rows": rows, "columns": wanted, "format": PROFILE_FORMAT})
+    ref = ctx.write_json(
+        document,
+        kind="profile",
+        metadata={"rows": rows, "columns": wanted, "format": PROFILE_FORMAT},
+    )
     with_nulls = [n for n, s in stats.items() if s["nulls"]]
     ctx.log_metric("rows", rows)
     ctx.log_metric("columns_with_nulls", len(with_nulls))
-    ctx.log.info("profile: %s rows x %s columns, %s with nulls -> %s", rows, len(wanted), len(with_nulls), ref.uri)
+    ctx.log.info(
+        "profile: %s rows x %s columns, %s with nulls -> %s",
+        rows,
+        len(wanted),
+        len(with_nulls),
+        ref.uri,
+    )
     return ProfileResult(profile=ref, rows=rows, columns=len(wanted), columns_with_nulls=with_nulls)

@@ -13,11 +13,19 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 class FitReferenceConfig(TaskConfig):
     dataset: ArtifactRef = Field(description="Training dataset (Parquet) to fit the reference on.")
     columns: list[str] | None = Field(None, description="Columns to monitor; all when omitted.")
-    numeric: list[str] | None = Field(None, description="Columns to treat as numeric whatever their dtype.")
-    categorical: list[str] | None = Field(None, description="Columns to treat as categorical whatever their dtype.")
+    numeric: list[str] | None = Field(
+        None, description="Columns to treat as numeric whatever their dtype."
+    )
+    categorical: list[str] | None = Field(
+        None, description="Columns to treat as categorical whatever their dtype."
+    )
     bins: int = Field(10, ge=2, le=1000, description="Quantile bins per numeric column.")
-    sketch: int = Field(1000, ge=0, le=100_000, description="CDF sketch points for KS and Wasserstein (0: none).")
-    calibration_chunks: int = Field(10, ge=0, le=1000, description="Reference chunks for calibrated thresholds (0: none).")
+    sketch: int = Field(
+        1000, ge=0, le=100_000, description="CDF sketch points for KS and Wasserstein (0: none)."
+    )
+    calibration_chunks: int = Field(
+        10, ge=0, le=1000, description="Reference chunks for calibrated thresholds (0: none)."
+    )
 
 
 class FitReferenceResult(TaskResult):
@@ -36,7 +44,9 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
     wanted = config.columns or names
     missing = [c for c in wanted if c not in names]
     if missing:
-        raise DataError(f"fit_reference: columns {missing} are not in dataset {config.dataset.uri} (it has {names})")
+        raise DataError(
+            f"fit_reference: columns {missing} are not in dataset {config.dataset.uri} (it has {names})"
+        )
     frame = ctx.read_dataframe(config.dataset, columns=wanted)
     if not len(frame):
         raise DataError(f"fit_reference: dataset {config.dataset.uri} has no rows")
@@ -45,8 +55,14 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
         sketch=config.sketch, calibration_chunks=config.calibration_chunks if len(frame) >= 2 * config.calibration_chunks else 0,
     )  # fmt: skip
     monitored = list(reference.columns)
-    ref = ctx.write_json(reference.to_dict(), kind="reference", metadata={"rows": len(frame), "columns": monitored})
+    ref = ctx.write_json(
+        reference.to_dict(), kind="reference", metadata={"rows": len(frame), "columns": monitored}
+    )
     ctx.log_metric("rows", len(frame))
     ctx.log_metric("columns", len(monitored))
-    ctx.log.info("fit_reference: %s rows, %s columns monitored -> %s", len(frame), len(monitored), ref.uri)
-    return FitReferenceResult(reference=ref, rows=len(frame), columns=monitored, skipped=sorted(reference.skipped))
+    ctx.log.info(
+        "fit_reference: %s rows, %s columns monitored -> %s", len(frame), len(monitored), ref.uri
+    )
+    return FitReferenceResult(
+        reference=ref, rows=len(frame), columns=monitored, skipped=sorted(reference.skipped)
+    )

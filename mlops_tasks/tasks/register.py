@@ -17,9 +17,13 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 class RegisterConfig(TaskConfig):
     name: str = Field(description="Registered model name (created on first use).")
     model: ArtifactRef = Field(description="Model artifact (from train).")
-    alias: str | None = Field(None, description="Alias to point at the new version, e.g. challenger.")
+    alias: str | None = Field(
+        None, description="Alias to point at the new version, e.g. challenger."
+    )
     tags: dict[str, str] = Field(default_factory=dict, description="Version tags.")
-    metrics: dict[str, float] = Field(default_factory=dict, description="Metrics to keep with the version (from evaluate).")
+    metrics: dict[str, float] = Field(
+        default_factory=dict, description="Metrics to keep with the version (from evaluate)."
+    )
     description: str | None = Field(None, description="Free text.")
 
 
@@ -38,7 +42,10 @@ def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
     if config.model.kind != "model":
         from mlops_tasks.errors import ConfigError
 
-        raise ConfigError("register", [f"model: artifact {config.model.uri} is a {config.model.kind!r}, not a model"])
+        raise ConfigError(
+            "register",
+            [f"model: artifact {config.model.uri} is a {config.model.kind!r}, not a model"],
+        )
     ctx.artifacts.local_path(config.model)  # refuses bytes that no longer match the sha256
     info = ModelRegistry(ctx.metadata).register(
         config.name,
@@ -50,16 +57,27 @@ def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
         alias=config.alias,
         execution_id=ctx.execution_id,
     )
-    ctx.log.info("register: %s version %s%s", info.name, info.version, f" @{config.alias}" if config.alias else "")
-    return RegisterResult(name=info.name, version=info.version, model_uri=info.ref, alias=config.alias)
+    ctx.log.info(
+        "register: %s version %s%s",
+        info.name,
+        info.version,
+        f" @{config.alias}" if config.alias else "",
+    )
+    return RegisterResult(
+        name=info.name, version=info.version, model_uri=info.ref, alias=config.alias
+    )
 
 
 class PromoteConfig(TaskConfig):
     name: str = Field(description="Registered model name.")
-    model: ArtifactRef | None = Field(None, description="Promote the version holding this artifact (newest if several).")
+    model: ArtifactRef | None = Field(
+        None, description="Promote the version holding this artifact (newest if several)."
+    )
     version: int | None = Field(None, ge=1, description="Or promote this version number.")
     alias: str = Field("champion", description="Alias to move.")
-    decision: Literal["promote", "reject"] | None = Field(None, description="A gate's decision: reject skips the promotion.")
+    decision: Literal["promote", "reject"] | None = Field(
+        None, description="A gate's decision: reject skips the promotion."
+    )
     reason: str | None = Field(None, description="Why, for the audit log.")
 
     @model_validator(mode="after")
@@ -88,19 +106,40 @@ def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
     except ModelNotFoundError:
         previous = None
     if config.decision == "reject":
-        ctx.log.info("promote: the gate rejected the candidate; %s@%s stays at %s", config.name, config.alias, previous)
-        return PromoteResult(name=config.name, alias=config.alias, promoted=False, version=previous, previous_version=previous)
+        ctx.log.info(
+            "promote: the gate rejected the candidate; %s@%s stays at %s",
+            config.name,
+            config.alias,
+            previous,
+        )
+        return PromoteResult(
+            name=config.name,
+            alias=config.alias,
+            promoted=False,
+            version=previous,
+            previous_version=previous,
+        )
     version = config.version
     if config.model is not None:
         found = registry.find(config.name, config.model.sha256)
         if found is None:
             from mlops_tasks.errors import DataError
 
-            raise DataError(f"promote: model {config.model.sha256[:12]} is not a registered version of {config.name!r}; register it first")
+            raise DataError(
+                f"promote: model {config.model.sha256[:12]} is not a registered version of {config.name!r}; register it first"
+            )
         version = found.version
     info = registry.promote(
         config.name, version, config.alias, reason=config.reason,
         execution_id=ctx.execution_id,
     )  # fmt: skip
-    ctx.log.info("promote: %s@%s -> version %s (was %s)", config.name, config.alias, info.version, previous)
-    return PromoteResult(name=config.name, alias=config.alias, promoted=True, version=info.version, previous_version=previous)
+    ctx.log.info(
+        "promote: %s@%s -> version %s (was %s)", config.name, config.alias, info.version, previous
+    )
+    return PromoteResult(
+        name=config.name,
+        alias=config.alias,
+        promoted=True,
+        version=info.version,
+        previous_version=previous,
+    )

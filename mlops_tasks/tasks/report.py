@@ -17,7 +17,9 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 class DataReportConfig(TaskConfig):
     profile: ArtifactRef = Field(description="Profile artifact (from the profile task).")
-    validation: ArtifactRef | None = Field(None, description="Validation report artifact (JSON with a list of rule results).")
+    validation: ArtifactRef | None = Field(
+        None, description="Validation report artifact (JSON with a list of rule results)."
+    )
     title: str | None = Field(None, description="Page title; defaults to the dataset's file name.")
 
 
@@ -33,14 +35,23 @@ def data_report(config: DataReportConfig, ctx: TaskContext) -> DataReportResult:
 
     profile = ctx.read_json(config.profile)
     if not isinstance(profile, dict) or not isinstance(profile.get("columns"), dict):
-        raise DataError(f"data_report: {config.profile.uri} is not a profile (no 'columns' mapping)")
+        raise DataError(
+            f"data_report: {config.profile.uri} is not a profile (no 'columns' mapping)"
+        )
     validation = ctx.read_json(config.validation) if config.validation else None
     html = render_data_report(profile, validation, title=config.title, profile_ref=config.profile)
-    failed = sum(not r["passed"] for r in validation_rules(validation)) if validation is not None else 0
+    failed = (
+        sum(not r["passed"] for r in validation_rules(validation)) if validation is not None else 0
+    )
     report = ctx.artifacts.put_bytes(
         html.encode(), kind="report", media_type="text/html",
         metadata={"title": config.title or "data report", "columns": len(profile["columns"]), "failed_rules": failed},
     )  # fmt: skip
     ctx.log_metric("failed_rules", failed)
-    ctx.log.info("data_report: %s columns, %s failing rules -> %s", len(profile["columns"]), failed, report.uri)
+    ctx.log.info(
+        "data_report: %s columns, %s failing rules -> %s",
+        len(profile["columns"]),
+        failed,
+        report.uri,
+    )
     return DataReportResult(report=report, failed_rules=failed)

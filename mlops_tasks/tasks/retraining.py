@@ -17,12 +17,24 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 
 class RetrainingConfig(TaskConfig):
-    model: str = Field("default", description="Name of the monitored model; cool-down is per model.")
-    policy: RetrainingPolicy = Field(default_factory=RetrainingPolicy, description="Triggers and guards.")
-    drift_share: float | None = Field(None, ge=0, le=1, description="Share of drifted columns (detect_drift's share).")
-    performance_drop: float | None = Field(None, description="Baseline minus realised metric (monitor_performance).")
-    new_rows: int | None = Field(None, ge=0, description="Rows (labelled) available since the last training.")
-    trained_at: datetime | None = Field(None, description="When the current model was trained, for staleness.")
+    model: str = Field(
+        "default", description="Name of the monitored model; cool-down is per model."
+    )
+    policy: RetrainingPolicy = Field(
+        default_factory=RetrainingPolicy, description="Triggers and guards."
+    )
+    drift_share: float | None = Field(
+        None, ge=0, le=1, description="Share of drifted columns (detect_drift's share)."
+    )
+    performance_drop: float | None = Field(
+        None, description="Baseline minus realised metric (monitor_performance)."
+    )
+    new_rows: int | None = Field(
+        None, ge=0, description="Rows (labelled) available since the last training."
+    )
+    trained_at: datetime | None = Field(
+        None, description="When the current model was trained, for staleness."
+    )
 
 
 class RetrainingResult(TaskResult):
@@ -41,7 +53,11 @@ def decide_retraining(config: RetrainingConfig, ctx: TaskContext) -> RetrainingR
     now = datetime.now(timezone.utc)
     age = None
     if config.trained_at is not None:
-        trained = config.trained_at if config.trained_at.tzinfo else config.trained_at.replace(tzinfo=timezone.utc)
+        trained = (
+            config.trained_at
+            if config.trained_at.tzinfo
+            else config.trained_at.replace(tzinfo=timezone.utc)
+        )
         age = (now - trained).total_seconds() / 86400
     last = _last_retrain(ctx, config.model)
     signals = Signals(

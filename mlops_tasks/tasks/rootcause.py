@@ -13,11 +13,22 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 
 class RankRootCausesConfig(TaskConfig):
-    metrics: str = Field(description="Per-service metrics: long/wide CSV or Parquet, or a Nezha-layout day folder.")
-    onset: str | None = Field(None, description="Fault onset (ISO time); default: the start of `incident`.")
-    incidents: ArtifactRef | None = Field(None, description="Incidents artifact from correlate_alerts.")
-    incident: str | None = Field(None, description="Incident key in `incidents`; default the newest.")
-    topology: ArtifactRef | None = Field(None, description="Service graph artifact (map_topology); else edges found beside the metrics.")
+    metrics: str = Field(
+        description="Per-service metrics: long/wide CSV or Parquet, or a Nezha-layout day folder."
+    )
+    onset: str | None = Field(
+        None, description="Fault onset (ISO time); default: the start of `incident`."
+    )
+    incidents: ArtifactRef | None = Field(
+        None, description="Incidents artifact from correlate_alerts."
+    )
+    incident: str | None = Field(
+        None, description="Incident key in `incidents`; default the newest."
+    )
+    topology: ArtifactRef | None = Field(
+        None,
+        description="Service graph artifact (map_topology); else edges found beside the metrics.",
+    )
     method: Literal["deviation", "deviation+graph", "baro"] = "deviation"
     baseline_minutes: float = Field(60, gt=0)
     after_minutes: float = Field(4, gt=0)
@@ -25,7 +36,9 @@ class RankRootCausesConfig(TaskConfig):
 
 
 class RankRootCausesResult(TaskResult):
-    causes: ArtifactRef = Field(description="JSON: onset, method and every service ranked, with reasons.")
+    causes: ArtifactRef = Field(
+        description="JSON: onset, method and every service ranked, with reasons."
+    )
     onset: str
     top: list[str]
     top_score: float
@@ -55,26 +68,45 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
     onset = config.onset
     if onset is None and config.incidents is not None:
         incidents = ctx.read_json(config.incidents)
-        chosen = [i for i in incidents if i["key"] == config.incident] if config.incident else incidents
+        chosen = (
+            [i for i in incidents if i["key"] == config.incident] if config.incident else incidents
+        )
         if not chosen:
-            raise DataError(f"rank_root_causes: no incident {config.incident!r} in the incidents artifact")
+            raise DataError(
+                f"rank_root_causes: no incident {config.incident!r} in the incidents artifact"
+            )
         onset = max(chosen, key=lambda i: i["started_at"])["started_at"]
     if onset is None:
         raise DataError("rank_root_causes: give onset or incidents")
     t0 = pd.Timestamp(onset)
     t0 = t0.tz_localize("UTC") if t0.tzinfo is None else t0.tz_convert("UTC")
     if config.method == "baro":
-        causes = baro_rank(metrics, t0, baseline_minutes=config.baseline_minutes, after_minutes=config.after_minutes)
+        causes = baro_rank(
+            metrics,
+            t0,
+            baseline_minutes=config.baseline_minutes,
+            after_minutes=config.after_minutes,
+        )
     else:
         causes = rank(
             metrics, t0, edges=edges, propagate=config.method == "deviation+graph",
             baseline_minutes=config.baseline_minutes, after_minutes=config.after_minutes,
         )  # fmt: skip
     notes += [f"{c.service}: {c.reason}" for c in causes if c.reason]
-    doc = {"onset": t0.isoformat(), "method": config.method, "edges": edges, "causes": [c.to_json() for c in causes], "notes": notes}
+    doc = {
+        "onset": t0.isoformat(),
+        "method": config.method,
+        "edges": edges,
+        "causes": [c.to_json() for c in causes],
+        "notes": notes,
+    }
     ref = ctx.write_json(doc, kind="root_causes", metadata={"onset": t0.isoformat()})
     top = [c.service for c in causes if c.reason is None][: config.top_k]
     ctx.log.info("rank_root_causes: onset %s, top %s", t0, top)
     return RankRootCausesResult(
-        causes=ref, onset=t0.isoformat(), top=top, top_score=causes[0].score if causes else 0.0, notes=notes[:50]
+        causes=ref,
+        onset=t0.isoformat(),
+        top=top,
+        top_score=causes[0].score if causes else 0.0,
+        notes=notes[:50],
     )

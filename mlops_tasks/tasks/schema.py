@@ -19,10 +19,15 @@ YAML = "text/yaml"
 class InferSchemaConfig(TaskConfig):
     """Give `dataset` or `profile` (the profile task's output: no data is read again)."""
 
-    dataset: ArtifactRef | None = Field(None, description="Dataset artifact (Parquet) to infer the contract from.")
-    profile: ArtifactRef | None = Field(None, description="Profile artifact (JSON) to infer the contract from.")
+    dataset: ArtifactRef | None = Field(
+        None, description="Dataset artifact (Parquet) to infer the contract from."
+    )
+    profile: ArtifactRef | None = Field(
+        None, description="Profile artifact (JSON) to infer the contract from."
+    )
     extra_columns: Literal["error", "warn", "ignore"] = Field(
-        "warn", description="What a column the contract does not list is: a failing rule of this severity, or ignored."
+        "warn",
+        description="What a column the contract does not list is: a failing rule of this severity, or ignored.",
     )
 
     @model_validator(mode="after")
@@ -33,7 +38,9 @@ class InferSchemaConfig(TaskConfig):
 
 
 class InferSchemaResult(TaskResult):
-    contract: ArtifactRef = Field(description="The contract, as YAML (kind 'schema'): validate's `contract`.")
+    contract: ArtifactRef = Field(
+        description="The contract, as YAML (kind 'schema'): validate's `contract`."
+    )
     columns: int
     rules: int
 

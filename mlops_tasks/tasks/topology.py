@@ -11,11 +11,20 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 
 class MapTopologyConfig(TaskConfig):
-    traces: list[str] = Field(default_factory=list, description="Span files (CSV/Parquet: trace, span, parent, service or pod columns).")
+    traces: list[str] = Field(
+        default_factory=list,
+        description="Span files (CSV/Parquet: trace, span, parent, service or pod columns).",
+    )
     calls: str | None = Field(None, description="Call records file: source,target[,calls].")
-    metrics: str | None = Field(None, description="Metrics (file or Nezha day folder) for the correlation fallback.")
-    metric: str | None = Field(None, description="Metric to correlate; default the first column every service has.")
-    pods: bool = Field(True, description="Span service names are pod names: strip the ReplicaSet hash and suffix.")
+    metrics: str | None = Field(
+        None, description="Metrics (file or Nezha day folder) for the correlation fallback."
+    )
+    metric: str | None = Field(
+        None, description="Metric to correlate; default the first column every service has."
+    )
+    pods: bool = Field(
+        True, description="Span service names are pod names: strip the ReplicaSet hash and suffix."
+    )
 
 
 class MapTopologyResult(TaskResult):
@@ -33,7 +42,12 @@ def map_topology(config: MapTopologyConfig, ctx: TaskContext) -> MapTopologyResu
     import pandas as pd
 
     from mlops_tasks.aiops.cases import service_of_pod
-    from mlops_tasks.aiops.topology import edges_from_calls, edges_from_metrics, edges_from_spans, graph_document
+    from mlops_tasks.aiops.topology import (
+        edges_from_calls,
+        edges_from_metrics,
+        edges_from_spans,
+        graph_document,
+    )
 
     def read(path: str) -> pd.DataFrame:
         if not Path(path).exists():
@@ -58,10 +72,18 @@ def map_topology(config: MapTopologyConfig, ctx: TaskContext) -> MapTopologyResu
         if metric is None or any(metric not in f for f in metrics.values()):
             raise DataError(f"map_topology: metric {metric!r} is not in every service's metrics")
         graph = graph_document(
-            edges_from_metrics({s: f[metric] for s, f in metrics.items()}), evidence=f"lagged correlation of {metric}", nodes=list(metrics)
+            edges_from_metrics({s: f[metric] for s, f in metrics.items()}),
+            evidence=f"lagged correlation of {metric}",
+            nodes=list(metrics),
         )
     else:
         raise DataError("map_topology: give traces, calls or metrics")
-    ref = ctx.write_json(graph, kind="topology", metadata={"nodes": len(graph["nodes"]), "edges": len(graph["edges"])})
+    ref = ctx.write_json(
+        graph,
+        kind="topology",
+        metadata={"nodes": len(graph["nodes"]), "edges": len(graph["edges"])},
+    )
     evidence = graph["edges"][0]["evidence"] if graph["edges"] else "none"
-    return MapTopologyResult(graph=ref, evidence=evidence, nodes=len(graph["nodes"]), edges=len(graph["edges"]))
+    return MapTopologyResult(
+        graph=ref, evidence=evidence, nodes=len(graph["nodes"]), edges=len(graph["edges"])
+    )

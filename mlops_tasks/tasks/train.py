@@ -23,7 +23,9 @@ class SearchConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     kind: Literal["grid", "random"] = "grid"
-    space: dict[str, list[Any]] = Field(description="Param name (``step__param`` in a Pipeline) -> values to try.")
+    space: dict[str, list[Any]] = Field(
+        description="Param name (``step__param`` in a Pipeline) -> values to try."
+    )
     n_iter: int = Field(10, gt=0, description="Candidates a random search draws.")
 
 
@@ -36,19 +38,39 @@ class TrainConfig(TaskConfig):
 
     dataset: ArtifactRef = Field(description="Training dataset artifact (Parquet).")
     target: str = Field(description="Target column.")
-    estimator: str | None = Field(None, description="Import path, e.g. sklearn.ensemble.HistGradientBoostingRegressor.")
+    estimator: str | None = Field(
+        None, description="Import path, e.g. sklearn.ensemble.HistGradientBoostingRegressor."
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="Estimator params.")
-    spec: str | None = Field(None, description="YAML file or inline YAML: estimator+params or steps, and search.")
-    features: list[str] | None = Field(None, description="Feature columns; default: every column but target and drop.")
-    drop: list[str] = Field(default_factory=list, description="Columns never used as features (ids, leaks, time).")
-    query: str | None = Field(None, description="DataFrame.query expression selecting the training rows, e.g. 'yr == 0'.")
-    preprocessor: ArtifactRef | None = Field(None, description="Fitted transformer artifact (from prepare), used frozen.")
-    encode_categoricals: bool = Field(True, description="One-hot encode text columns when no preprocessor is given.")
-    cv: int | None = Field(None, ge=2, description="Cross-validation folds to score the model (and the search).")
-    search: SearchConfig | None = Field(None, description="Hyperparameter search; needs cv (default 5).")
+    spec: str | None = Field(
+        None, description="YAML file or inline YAML: estimator+params or steps, and search."
+    )
+    features: list[str] | None = Field(
+        None, description="Feature columns; default: every column but target and drop."
+    )
+    drop: list[str] = Field(
+        default_factory=list, description="Columns never used as features (ids, leaks, time)."
+    )
+    query: str | None = Field(
+        None, description="DataFrame.query expression selecting the training rows, e.g. 'yr == 0'."
+    )
+    preprocessor: ArtifactRef | None = Field(
+        None, description="Fitted transformer artifact (from prepare), used frozen."
+    )
+    encode_categoricals: bool = Field(
+        True, description="One-hot encode text columns when no preprocessor is given."
+    )
+    cv: int | None = Field(
+        None, ge=2, description="Cross-validation folds to score the model (and the search)."
+    )
+    search: SearchConfig | None = Field(
+        None, description="Hyperparameter search; needs cv (default 5)."
+    )
     scoring: str | None = Field(None, description="scikit-learn scorer name for cv and search.")
     n_jobs: int | None = Field(None, description="Parallel jobs for cv and search.")
-    random_state: int = Field(0, description="Seed for every unset random_state, the cv split and the search.")
+    random_state: int = Field(
+        0, description="Seed for every unset random_state, the cv split and the search."
+    )
     format: Literal["skops", "joblib", "pickle"] = Field("skops", description="Model file format.")
 
     @model_validator(mode="after")
@@ -84,10 +106,19 @@ def train(config: TrainConfig, ctx: TaskContext) -> TrainResult:
     from mlops_tasks.models.serialization import MEDIA_TYPES, dump_model
     from mlops_tasks.models.signature import Signature
 
-    spec = training.read_spec(config.spec) if config.spec else {"estimator": config.estimator, "params": config.params}
-    search = config.search or (SearchConfig.model_validate(spec["search"]) if spec.get("search") else None)
+    spec = (
+        training.read_spec(config.spec)
+        if config.spec
+        else {"estimator": config.estimator, "params": config.params}
+    )
+    search = config.search or (
+        SearchConfig.model_validate(spec["search"]) if spec.get("search") else None
+    )
     est = training.build_from_spec({k: v for k, v in spec.items() if k != "search"})
-    name = spec.get("estimator") or "Pipeline(" + ", ".join(s["estimator"].rsplit(".", 1)[-1] for s in spec["steps"]) + ")"
+    name = (
+        spec.get("estimator")
+        or "Pipeline(" + ", ".join(s["estimator"].rsplit(".", 1)[-1] for s in spec["steps"]) + ")"
+    )
 
     df = read_frame(ctx, config.dataset, config.query, "train")
     X, y = split_xy(df, config.target, config.features, config.drop, "train")
@@ -106,7 +137,9 @@ def train(config: TrainConfig, ctx: TaskContext) -> TrainResult:
             cv_score = float(np.mean(cv_scores))
         _fit(est, X, y)
     fit_seconds = time.perf_counter() - started
-    ctx.log.info("train: fitted %s on %s rows x %s features in %.2fs", name, len(X), X.shape[1], fit_seconds)
+    ctx.log.info(
+        "train: fitted %s on %s rows x %s features in %.2fs", name, len(X), X.shape[1], fit_seconds
+    )
 
     classes = est.classes_.tolist() if hasattr(est, "classes_") else None
     signature = Signature.from_frame(X, y, classes=classes)
@@ -121,8 +154,18 @@ def train(config: TrainConfig, ctx: TaskContext) -> TrainResult:
         "best_params": best_params,
         "seeds": seeds,
         "random_state": config.random_state,
-        "cv": {"folds": config.cv, "scoring": config.scoring, "score": cv_score, "scores": cv_scores},
-        "training_data": {"sha256": config.dataset.sha256, "uri": config.dataset.uri, "rows": len(X), "query": config.query},
+        "cv": {
+            "folds": config.cv,
+            "scoring": config.scoring,
+            "score": cv_score,
+            "scores": cv_scores,
+        },
+        "training_data": {
+            "sha256": config.dataset.sha256,
+            "uri": config.dataset.uri,
+            "rows": len(X),
+            "query": config.query,
+        },
         "preprocessor": config.preprocessor.sha256 if config.preprocessor else None,
         "libraries": _library_versions(MODEL_LIBRARIES),
         "fit_seconds": round(fit_seconds, 3),
@@ -130,7 +173,9 @@ def train(config: TrainConfig, ctx: TaskContext) -> TrainResult:
     }
     with ctx.artifacts.new_file(f".{config.format}") as path:
         dump_model(est, path, config.format)
-        ref = ctx.artifacts.put_file(path, kind="model", media_type=MEDIA_TYPES[config.format], metadata=meta)
+        ref = ctx.artifacts.put_file(
+            path, kind="model", media_type=MEDIA_TYPES[config.format], metadata=meta
+        )
     ctx.log_metric("train_rows", len(X))
     if cv_score is not None:
         ctx.log_metric("cv_score", cv_score)
@@ -183,16 +228,28 @@ def _fit(est: Any, X: Any, y: Any) -> None:
         raise DataError(f"train: {type(est).__name__}.fit failed on this data: {exc}") from None
 
 
-def _cross_validate(ctx: TaskContext, config: TrainConfig, est: Any, folds: Any, X: Any, y: Any) -> list[float]:
+def _cross_validate(
+    ctx: TaskContext, config: TrainConfig, est: Any, folds: Any, X: Any, y: Any
+) -> list[float]:
     from sklearn.model_selection import cross_val_score
 
     ctx.log.info("train: %s-fold cross-validation (n_jobs=%s)", folds.get_n_splits(), config.n_jobs)
-    scores = cross_val_score(est, X, y, cv=folds, scoring=config.scoring, n_jobs=config.n_jobs, error_score="raise")
+    scores = cross_val_score(
+        est, X, y, cv=folds, scoring=config.scoring, n_jobs=config.n_jobs, error_score="raise"
+    )
     ctx.log.info("train: cv scores %s", ", ".join(f"{s:.4f}" for s in scores))
     return [float(s) for s in scores]
 
 
-def _search(ctx: TaskContext, config: TrainConfig, est: Any, search: SearchConfig, folds: Any, X: Any, y: Any) -> tuple[Any, float, dict[str, Any]]:
+def _search(
+    ctx: TaskContext,
+    config: TrainConfig,
+    est: Any,
+    search: SearchConfig,
+    folds: Any,
+    X: Any,
+    y: Any,
+) -> tuple[Any, float, dict[str, Any]]:
     from sklearn.model_selection import GridSearchCV, ParameterGrid, RandomizedSearchCV
 
     from mlops_tasks.errors import ConfigError
@@ -200,13 +257,24 @@ def _search(ctx: TaskContext, config: TrainConfig, est: Any, search: SearchConfi
     valid = est.get_params(deep=True)
     unknown = [k for k in search.space if k not in valid]
     if unknown:
-        raise ConfigError("train", [f"search.space: {k!r} is not a param of the estimator" for k in unknown])
-    common = dict(cv=folds, scoring=config.scoring, n_jobs=config.n_jobs, refit=True, error_score="raise", verbose=1)
+        raise ConfigError(
+            "train", [f"search.space: {k!r} is not a param of the estimator" for k in unknown]
+        )
+    common = dict(
+        cv=folds,
+        scoring=config.scoring,
+        n_jobs=config.n_jobs,
+        refit=True,
+        error_score="raise",
+        verbose=1,
+    )
     if search.kind == "grid":
         searcher = GridSearchCV(est, search.space, **common)
         candidates = len(ParameterGrid(search.space))
     else:
-        searcher = RandomizedSearchCV(est, search.space, n_iter=search.n_iter, random_state=config.random_state, **common)
+        searcher = RandomizedSearchCV(
+            est, search.space, n_iter=search.n_iter, random_state=config.random_state, **common
+        )
         candidates = min(search.n_iter, len(ParameterGrid(search.space)))
     ctx.log.info(
         "train: %s search, %s candidates x %s folds = %s fits (n_jobs=%s)",
@@ -218,5 +286,8 @@ def _search(ctx: TaskContext, config: TrainConfig, est: Any, search: SearchConfi
     for i in order[:5]:
         ctx.log.info("train: rank %s score %.4f +- %.4f %s", results["rank_test_score"][i],
                      results["mean_test_score"][i], results["std_test_score"][i], results["params"][i])  # fmt: skip
-    best = {k: (v if isinstance(v, (str, int, float, bool, type(None))) else repr(v)) for k, v in searcher.best_params_.items()}
+    best = {
+        k: (v if isinstance(v, (str, int, float, bool, type(None))) else repr(v))
+        for k, v in searcher.best_params_.items()
+    }
     return searcher.best_estimator_, float(searcher.best_score_), best

@@ -29,9 +29,15 @@ class ValidateConfig(TaskConfig):
     """What to check (`dataset`, or `source` + `table` to push the checks down) and against what
     (`contract`, a schema YAML artifact, and/or inline `rules`)."""
 
-    dataset: ArtifactRef | None = Field(None, description="Dataset artifact (Parquet) to check in memory.")
-    source: str | None = Field(None, description="SQLAlchemy URL of a database whose `table` is checked in place.")
-    table: str | None = Field(None, description="Table (or schema.table) to check with SQL push-down.")
+    dataset: ArtifactRef | None = Field(
+        None, description="Dataset artifact (Parquet) to check in memory."
+    )
+    source: str | None = Field(
+        None, description="SQLAlchemy URL of a database whose `table` is checked in place."
+    )
+    table: str | None = Field(
+        None, description="Table (or schema.table) to check with SQL push-down."
+    )
     contract: ArtifactRef | None = Field(
         None,
         validation_alias=AliasChoices("contract", "schema"),
@@ -41,7 +47,9 @@ class ValidateConfig(TaskConfig):
         default_factory=list,
         description="Extra rules, e.g. {rule: range, column: age, min: 0, max: 120, severity: warn}.",
     )
-    sample_rows: int = Field(5, ge=0, le=100, description="Offending rows kept per failing rule in the report.")
+    sample_rows: int = Field(
+        5, ge=0, le=100, description="Offending rows kept per failing rule in the report."
+    )
 
     @model_validator(mode="after")
     def _what_and_against_what(self) -> ValidateConfig:
@@ -80,7 +88,9 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
 
         frame = ctx.read_dataframe(config.dataset)
         rows = len(frame)
-        outcomes = validate_frame(frame, rules, sample_rows=config.sample_rows, load_reference=load_reference)
+        outcomes = validate_frame(
+            frame, rules, sample_rows=config.sample_rows, load_reference=load_reference
+        )
         target: dict[str, Any] = {"dataset": config.dataset.model_dump(mode="json")}
         engine = "pandas"
     else:
@@ -89,7 +99,11 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
         safe = safe_url(config.source or "")
         ctx.record_input("source", _table_ref(safe, config.table or ""))
         rows, outcomes = validate_table(
-            config.source or "", config.table or "", rules, sample_rows=config.sample_rows, load_reference=load_reference
+            config.source or "",
+            config.table or "",
+            rules,
+            sample_rows=config.sample_rows,
+            load_reference=load_reference,
         )
         target = {"source": safe, "table": config.table}
         engine = "sql"
@@ -102,13 +116,25 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
         "engine": engine,
         "rows": rows,
         "passed": not errors,
-        "summary": {"rules": len(outcomes), "failed": len(failed), "errors": len(errors), "warnings": len(warnings)},
+        "summary": {
+            "rules": len(outcomes),
+            "failed": len(failed),
+            "errors": len(errors),
+            "warnings": len(warnings),
+        },
         "rules": [o.model_dump(mode="json") for o in outcomes],
     }
     report = ctx.write_json(
-        document, kind="validation", metadata={"passed": not errors, "rows": rows, "failing_rules": [o.id for o in failed]}
+        document,
+        kind="validation",
+        metadata={"passed": not errors, "rows": rows, "failing_rules": [o.id for o in failed]},
     )
-    for name, value in (("rows", rows), ("rules_failed", len(failed)), ("errors", len(errors)), ("warnings", len(warnings))):
+    for name, value in (
+        ("rows", rows),
+        ("rules_failed", len(failed)),
+        ("errors", len(errors)),
+        ("warnings", len(warnings)),
+    ):
         ctx.log_metric(name, value)
     for o in warnings:
         ctx.log.warning("validate: warning: %s", o.message)
@@ -123,9 +149,20 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
         failing_rules=[o.id for o in failed],
     )
     if errors:
-        shown = "; ".join(o.message for o in errors[:10]) + (f"; and {len(errors) - 10} more" if len(errors) > 10 else "")
-        raise CheckFailedError(f"validate: {len(errors)} error rule(s) failed: {shown} (report {report.uri})", result=result)
-    ctx.log.info("validate: %s rules passed on %s rows (%s warnings) -> %s", len(outcomes), rows, len(warnings), report.uri)
+        shown = "; ".join(o.message for o in errors[:10]) + (
+            f"; and {len(errors) - 10} more" if len(errors) > 10 else ""
+        )
+        raise CheckFailedError(
+            f"validate: {len(errors)} error rule(s) failed: {shown} (report {report.uri})",
+            result=result,
+        )
+    ctx.log.info(
+        "validate: %s rules passed on %s rows (%s warnings) -> %s",
+        len(outcomes),
+        rows,
+        len(warnings),
+        report.uri,
+    )
     return result
 
 
@@ -134,7 +171,9 @@ def _rules(config: ValidateConfig, ctx: TaskContext) -> list[Rule]:
     if config.contract is not None:
         from mlops_tasks.validation.schema import DatasetSchema
 
-        rules += DatasetSchema.from_yaml(ctx.artifacts.read_bytes(config.contract), source=config.contract.uri).to_rules()
+        rules += DatasetSchema.from_yaml(
+            ctx.artifacts.read_bytes(config.contract), source=config.contract.uri
+        ).to_rules()
     return rules + list(config.rules)
 
 
@@ -142,7 +181,9 @@ def _reference_loader(ctx: TaskContext) -> Any:
     def load(ref: ArtifactRef, column: str) -> Any:
         parquet = ctx.parquet_file(ref)
         if column not in parquet.schema_arrow.names:
-            raise DataError(f"column {column!r} is not in the referenced dataset {ref.uri} (it has {parquet.schema_arrow.names})")
+            raise DataError(
+                f"column {column!r} is not in the referenced dataset {ref.uri} (it has {parquet.schema_arrow.names})"
+            )
         return parquet.read(columns=[column]).column(column)
 
     return load

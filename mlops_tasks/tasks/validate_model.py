@@ -17,10 +17,18 @@ class ValidateModelConfig(TaskConfig):
     model: ArtifactRef = Field(description="Model artifact to check.")
     dataset: ArtifactRef = Field(description="Dataset to take the sample rows from.")
     sample_rows: int = Field(200, gt=0, description="Rows predicted in the check.")
-    repeats: int = Field(5, gt=0, description="Timed repetitions (median batch latency; per-row latency).")
-    max_batch_ms: float = Field(2000.0, gt=0, description="Largest acceptable median latency of one sample batch.")
-    max_single_ms: float = Field(200.0, gt=0, description="Largest acceptable median latency of one row.")
-    timeout_seconds: float = Field(300.0, gt=0, description="Kill the probe process after this long.")
+    repeats: int = Field(
+        5, gt=0, description="Timed repetitions (median batch latency; per-row latency)."
+    )
+    max_batch_ms: float = Field(
+        2000.0, gt=0, description="Largest acceptable median latency of one sample batch."
+    )
+    max_single_ms: float = Field(
+        200.0, gt=0, description="Largest acceptable median latency of one row."
+    )
+    timeout_seconds: float = Field(
+        300.0, gt=0, description="Kill the probe process after this long."
+    )
 
 
 class ValidateModelResult(TaskResult):
@@ -50,7 +58,9 @@ def validate_model(config: ValidateModelConfig, ctx: TaskContext) -> ValidateMod
     signature = Signature.model_validate(meta["signature"])
     path = ctx.artifacts.local_path(config.model)  # bytes checked against the sha256 here
     pf = ctx.parquet_file(config.dataset)
-    sample = pf.read_row_group(0).slice(0, config.sample_rows).to_pandas() if pf.num_row_groups else None
+    sample = (
+        pf.read_row_group(0).slice(0, config.sample_rows).to_pandas() if pf.num_row_groups else None
+    )
     if sample is None or sample.empty:
         raise DataError(f"validate_model: no rows in {config.dataset.uri}")
     X = signature.check(sample)
@@ -84,9 +94,13 @@ def validate_model(config: ValidateModelConfig, ctx: TaskContext) -> ValidateMod
         if not report["finite"]:
             problems.append("predictions include NaN or infinity")
         if report["batch_ms"] > config.max_batch_ms:
-            problems.append(f"median batch latency {report['batch_ms']:.1f} ms > {config.max_batch_ms} ms")
+            problems.append(
+                f"median batch latency {report['batch_ms']:.1f} ms > {config.max_batch_ms} ms"
+            )
         if report["single_ms_p50"] > config.max_single_ms:
-            problems.append(f"median single-row latency {report['single_ms_p50']:.1f} ms > {config.max_single_ms} ms")
+            problems.append(
+                f"median single-row latency {report['single_ms_p50']:.1f} ms > {config.max_single_ms} ms"
+            )
     result = ValidateModelResult(
         passed=not problems, problems=problems, rows=len(X), output_shape=report.get("shape", []),
         output_dtype=report.get("dtype", ""), batch_ms=report.get("batch_ms", -1.0),

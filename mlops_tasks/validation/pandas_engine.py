@@ -83,9 +83,13 @@ class Column:
         if self.kind == "datetime":
             if not pd.api.types.is_datetime64_any_dtype(s.dtype):
                 s = pd.to_datetime(s)  # datetime.date objects: how Arrow's date32 reads back
-            values = np.asarray(s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s).view("i8")
+            values = np.asarray(s.dt.tz_localize(None) if getattr(s.dt, "tz", None) else s).view(
+                "i8"
+            )
             return values, np.asarray(s.isna())
-        if hasattr(array, "_data") and hasattr(array, "_mask"):  # pandas masked arrays (Int64, Float64, boolean)
+        if hasattr(array, "_data") and hasattr(
+            array, "_mask"
+        ):  # pandas masked arrays (Int64, Float64, boolean)
             return np.asarray(array._data), (np.asarray(array._mask) if array._mask.any() else None)
         if isinstance(s.dtype, np.dtype) and s.dtype.kind in "iufb":
             return s.to_numpy(), None  # in a float column NaN marks the nulls
@@ -118,7 +122,9 @@ class Column:
 
     def null_count(self) -> int:
         if self.kind in ("int", "float", "bool", "datetime") and not self.categorical:
-            return self.stats()["nulls"] if self.kind != "datetime" else int(self.numeric()[1].sum())
+            return (
+                self.stats()["nulls"] if self.kind != "datetime" else int(self.numeric()[1].sum())
+            )
         return self._once("nulls", lambda: int(self.series.isna().sum()))
 
     def valid_values(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -140,7 +146,14 @@ class Column:
             if native is not None:
                 return native
             if self.categorical:
-                return pa.chunked_array([pa.array(self.series.astype(object).where(self.series.notna(), None), from_pandas=True)])
+                return pa.chunked_array(
+                    [
+                        pa.array(
+                            self.series.astype(object).where(self.series.notna(), None),
+                            from_pandas=True,
+                        )
+                    ]
+                )
             return pa.chunked_array([pa.array(self.series, from_pandas=True)])
 
         return self._once("arrow", make)
@@ -178,7 +191,13 @@ def column_kind(series: pd.Series) -> tuple[str, str]:
 
 
 class _Checker:
-    def __init__(self, frame: pd.DataFrame, sample_rows: int, load_reference: ReferenceLoader | None, threads: int):
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        sample_rows: int,
+        load_reference: ReferenceLoader | None,
+        threads: int,
+    ):
         self.frame, self.rows = frame, len(frame)
         self.sample_rows, self.load_reference, self.threads = sample_rows, load_reference, threads
         self._columns: dict[str, Column] = {}
@@ -197,15 +216,29 @@ class _Checker:
         method = getattr(self, f"_{rule.rule}", None) or self._plugin
         try:
             return method(rule)
-        except (TypeError, ValueError) as exc:  # a kernel met data it cannot compare: say which rule and column
-            return Measure(problem=f"{rule.id}: cannot check column(s) {list(rule.columns_used)}: {exc}")
+        except (
+            TypeError,
+            ValueError,
+        ) as exc:  # a kernel met data it cannot compare: say which rule and column
+            return Measure(
+                problem=f"{rule.id}: cannot check column(s) {list(rule.columns_used)}: {exc}"
+            )
 
-    def _found(self, mask: np.ndarray | None, columns: tuple[str, ...], observed: dict[str, Any] | None = None) -> Measure:
+    def _found(
+        self,
+        mask: np.ndarray | None,
+        columns: tuple[str, ...],
+        observed: dict[str, Any] | None = None,
+    ) -> Measure:
         """A Measure from a boolean mask of offending rows, with the first few as samples."""
         if mask is None:
             return Measure(failing=0, observed=observed or {})
         positions = np.flatnonzero(mask)
-        return Measure(failing=len(positions), observed=observed or {}, samples=self.samples(positions, columns))
+        return Measure(
+            failing=len(positions),
+            observed=observed or {},
+            samples=self.samples(positions, columns),
+        )
 
     def samples(self, positions: Any, columns: tuple[str, ...]) -> list[dict[str, Any]]:
         picked = list(positions[: self.sample_rows])
@@ -223,16 +256,24 @@ class _Checker:
         return Measure(observed={"rows": self.rows})
 
     def _required_columns(self, rule: r.RequiredColumns) -> Measure:
-        return Measure(observed={"missing": [c for c in rule.columns if c not in self.frame.columns]})
+        return Measure(
+            observed={"missing": [c for c in rule.columns if c not in self.frame.columns]}
+        )
 
     def _no_extra_columns(self, rule: r.NoExtraColumns) -> Measure:
-        return Measure(observed={"extra": [str(c) for c in self.frame.columns if c not in rule.columns]})
+        return Measure(
+            observed={"extra": [str(c) for c in self.frame.columns if c not in rule.columns]}
+        )
 
     # -- per column ------------------------------------------------------------------------------
 
     def _dtype(self, rule: r.Dtype) -> Measure:
         col = self.column(rule.column)
-        kind = "null" if col.kind in ("float", "string") and self.rows and col.null_count() == self.rows else col.kind
+        kind = (
+            "null"
+            if col.kind in ("float", "string") and self.rows and col.null_count() == self.rows
+            else col.kind
+        )
         return Measure(observed={"dtype": kind, "detail": col.detail})
 
     def _not_null(self, rule: r.NotNull) -> Measure:
@@ -245,7 +286,9 @@ class _Checker:
     def _numeric_column(self, rule: r.Rule, column: str) -> Column | Measure:
         col = self.column(column)
         if col.kind not in ("int", "float") or col.categorical:
-            return wrong_kind(rule, column, col.detail if col.kind == "mixed" else col.kind, "numeric")
+            return wrong_kind(
+                rule, column, col.detail if col.kind == "mixed" else col.kind, "numeric"
+            )
         return col
 
     def _range(self, rule: r.Range) -> Measure:
@@ -275,7 +318,11 @@ class _Checker:
         if isinstance(col, Measure):
             return col
         stats = col.stats()
-        if col.kind == "int" or stats["min"] is None or (np.isfinite(stats["min"]) and np.isfinite(stats["max"])):
+        if (
+            col.kind == "int"
+            or stats["min"] is None
+            or (np.isfinite(stats["min"]) and np.isfinite(stats["max"]))
+        ):
             return Measure(failing=0)
         return self._found(np.isinf(col.numeric()[0]), (rule.column,))
 
@@ -290,14 +337,20 @@ class _Checker:
             mean = float(np.add.reduce(values, where=finite) / count) if count else None
         else:
             count = len(values) if valid is None else int(valid.sum())
-            mean = float(np.mean(values, where=valid) if valid is not None else values.mean()) if count else None
+            mean = (
+                float(np.mean(values, where=valid) if valid is not None else values.mean())
+                if count
+                else None
+            )
         return Measure(observed={"mean": mean, "count": count})
 
     def _allowed(self, rule: r.Allowed) -> Measure:
         col = self.column(rule.column)
         allowed = values_for_kind(rule.values, col.kind)
         if col.categorical:
-            bad_codes = [i for i, c in enumerate(col.series.cat.categories) if c not in set(allowed)]
+            bad_codes = [
+                i for i, c in enumerate(col.series.cat.categories) if c not in set(allowed)
+            ]
             return self._bad_categories(col, bad_codes, rule.column)
         if col.kind == "string":
             import pyarrow as pa
@@ -323,23 +376,33 @@ class _Checker:
     def _regex(self, rule: r.Regex) -> Measure:
         col = self.column(rule.column)
         if col.kind != "string":
-            return wrong_kind(rule, rule.column, col.detail if col.kind == "mixed" else col.kind, "string")
+            return wrong_kind(
+                rule, rule.column, col.detail if col.kind == "mixed" else col.kind, "string"
+            )
         if col.categorical:
             compiled = re.compile(python_pattern(rule.pattern))
             cats = col.series.cat.categories
-            return self._bad_categories(col, [i for i, c in enumerate(cats) if not compiled.search(str(c))], rule.column)
+            return self._bad_categories(
+                col, [i for i, c in enumerate(cats) if not compiled.search(str(c))], rule.column
+            )
         simple = strings.simple_pattern(rule.pattern)
         if simple is not None:
-            failing, first = strings.count_simple_mismatches(col.arrow(), simple, sample=self.sample_rows)
+            failing, first = strings.count_simple_mismatches(
+                col.arrow(), simple, sample=self.sample_rows
+            )
         else:
-            failing, first = strings.count_regex_mismatches(col.arrow(), rule.pattern, threads=self.threads, sample=self.sample_rows)
+            failing, first = strings.count_regex_mismatches(
+                col.arrow(), rule.pattern, threads=self.threads, sample=self.sample_rows
+            )
         return Measure(failing=failing, samples=self.samples(first, (rule.column,)))
 
     def _unique(self, rule: r.Unique) -> Measure:
         if len(rule.columns) == 1:
             col = self.column(rule.columns[0])
             if col.kind == "string" and not col.categorical:
-                failing, first = strings.count_duplicates(col.arrow(), threads=self.threads, sample=self.sample_rows)
+                failing, first = strings.count_duplicates(
+                    col.arrow(), threads=self.threads, sample=self.sample_rows
+                )
                 return Measure(failing=failing, samples=self.samples(first, tuple(rule.columns)))
             if col.kind in ("int", "float", "datetime", "bool") and not col.categorical:
                 values, valid = col.valid_values()
@@ -378,8 +441,12 @@ class _Checker:
         try:
             reference = pc.unique(reference).cast(value_type)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            return Measure(problem=f"{rule.id}: the referenced column's values are not comparable to {rule.column!r}: {exc}")
-        bad = pc.and_(pc.is_valid(array), pc.invert(pc.fill_null(pc.is_in(array, value_set=reference), True)))
+            return Measure(
+                problem=f"{rule.id}: the referenced column's values are not comparable to {rule.column!r}: {exc}"
+            )
+        bad = pc.and_(
+            pc.is_valid(array), pc.invert(pc.fill_null(pc.is_in(array, value_set=reference), True))
+        )
         return self._found(bad.to_numpy(zero_copy_only=False), (rule.column,))
 
     def _plugin(self, rule: r.Rule) -> Measure:
@@ -393,7 +460,9 @@ class _Checker:
         except Exception as exc:  # noqa: BLE001 - a plugin's bug is reported as its rule's failure
             return Measure(problem=f"{rule.id}: plugin check raised {type(exc).__name__}: {exc}")
         if mask.shape != (self.rows,):
-            return Measure(problem=f"{rule.id}: plugin check returned {mask.shape}, expected one flag per row ({self.rows})")
+            return Measure(
+                problem=f"{rule.id}: plugin check returned {mask.shape}, expected one flag per row ({self.rows})"
+            )
         return self._found(mask, (column,) if column else tuple(map(str, self.frame.columns[:5])))
 
 
@@ -414,4 +483,6 @@ def values_for_kind(values: list[Any], kind: str) -> list[Any]:
 
 def python_pattern(pattern: str) -> str:
     """`pattern` for Python's `re` with RE2/PostgreSQL meaning: a final ``$`` is the very end, not before a newline."""
-    return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+    return (
+        pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith(r"\$") else pattern
+    )

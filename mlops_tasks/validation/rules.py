@@ -34,7 +34,9 @@ class Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     rule: str
-    name: str | None = Field(None, description="Name in the report; defaults to '<rule>:<columns>'.")
+    name: str | None = Field(
+        None, description="Name in the report; defaults to '<rule>:<columns>'."
+    )
     severity: Severity = "error"
 
     @property
@@ -45,7 +47,9 @@ class Rule(BaseModel):
 
     @property
     def id(self) -> str:
-        return self.name or (f"{self.rule}:{','.join(self.columns_used)}" if self.columns_used else self.rule)
+        return self.name or (
+            f"{self.rule}:{','.join(self.columns_used)}" if self.columns_used else self.rule
+        )
 
 
 class ColumnRule(Rule):
@@ -176,7 +180,9 @@ class References(ColumnRule):
 
     rule: Literal["references"] = "references"
     dataset: ArtifactRef
-    dataset_column: str | None = Field(None, description="Column of the referenced dataset; defaults to `column`.")
+    dataset_column: str | None = Field(
+        None, description="Column of the referenced dataset; defaults to `column`."
+    )
 
 
 class RequiredColumns(Rule):
@@ -234,7 +240,9 @@ def parse_rule(data: Rule | dict[str, Any], where: str = "rules") -> Rule:
     if isinstance(data, Rule):
         return data
     if not isinstance(data, dict):
-        raise SchemaError(f"{where}: a rule is a mapping with a 'rule' key, got {type(data).__name__}")
+        raise SchemaError(
+            f"{where}: a rule is a mapping with a 'rule' key, got {type(data).__name__}"
+        )
     kind = data.get("rule")
     if not isinstance(kind, str):
         raise SchemaError(f"{where}: missing 'rule' (one of {', '.join(BUILTIN)})")
@@ -244,7 +252,9 @@ def parse_rule(data: Rule | dict[str, Any], where: str = "rules") -> Rule:
     elif kind in plugins:
         cls = PluginRule
     else:
-        raise SchemaError(f"{where}: unknown rule {kind!r}{did_you_mean(kind, [*BUILTIN, *plugins])}")
+        raise SchemaError(
+            f"{where}: unknown rule {kind!r}{did_you_mean(kind, [*BUILTIN, *plugins])}"
+        )
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
@@ -258,7 +268,9 @@ def explain(exc: ValidationError, where: str, model: type[BaseModel]) -> str:
         loc = ".".join(str(p) for p in err["loc"])
         if err["type"] == "extra_forbidden":
             key = str(err["loc"][-1])
-            problems.append(f"{where}: unknown key {key!r}{did_you_mean(key, list(model.model_fields))}")
+            problems.append(
+                f"{where}: unknown key {key!r}{did_you_mean(key, list(model.model_fields))}"
+            )
         else:
             msg = err["msg"].removeprefix("Value error, ")
             problems.append(f"{where}{'.' + loc if loc else ''}: {msg}")
@@ -294,8 +306,12 @@ class RuleOutcome(BaseModel):
     columns: list[str]
     severity: Severity
     passed: bool
-    failing_rows: int | None = Field(None, description="Offending rows; None for whole-dataset rules.")
+    failing_rows: int | None = Field(
+        None, description="Offending rows; None for whole-dataset rules."
+    )
     fraction: float | None = Field(None, description="failing_rows / rows.")
-    observed: dict[str, Any] = Field(default_factory=dict, description="What was measured (min, mean, nulls ...).")
+    observed: dict[str, Any] = Field(
+        default_factory=dict, description="What was measured (min, mean, nulls ...)."
+    )
     message: str = ""
     samples: list[dict[str, Any]] = Field(default_factory=list)

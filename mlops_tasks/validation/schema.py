@@ -73,7 +73,9 @@ class ColumnSpec(BaseModel):
         if self.dtype:
             out.append(r.Dtype(dtype=self.dtype, **base))
         if not self.nullable or self.max_null_fraction is not None:
-            out.append(r.NotNull(max_fraction=0.0 if not self.nullable else self.max_null_fraction, **base))
+            out.append(
+                r.NotNull(max_fraction=0.0 if not self.nullable else self.max_null_fraction, **base)
+            )
         if self.min is not None or self.max is not None:
             out.append(r.Range(min=self.min, max=self.max, **base))
         if self.finite:
@@ -120,7 +122,9 @@ class DatasetSchema(BaseModel):
         if self.columns:
             out.append(r.RequiredColumns(columns=list(self.columns)))
             if self.extra_columns != "ignore":
-                out.append(r.NoExtraColumns(columns=list(self.columns), severity=self.extra_columns))
+                out.append(
+                    r.NoExtraColumns(columns=list(self.columns), severity=self.extra_columns)
+                )
         if self.rows is not None and (self.rows.min is not None or self.rows.max is not None):
             out.append(r.RowCount(min=self.rows.min, max=self.rows.max))
         for name, spec in self.columns.items():
@@ -133,21 +137,29 @@ class DatasetSchema(BaseModel):
     def from_dict(cls, data: Any, source: str = "schema") -> DatasetSchema:
         """Validate a parsed document; errors name the key path (``columns.age: ...``)."""
         if not isinstance(data, dict):
-            raise SchemaError(f"{source}: a schema is a mapping with 'columns' and/or 'rules', got {type(data).__name__}")
+            raise SchemaError(
+                f"{source}: a schema is a mapping with 'columns' and/or 'rules', got {type(data).__name__}"
+            )
         columns = data.get("columns") or {}
         if not isinstance(columns, dict):
-            raise SchemaError(f"{source}: columns: a mapping of column name to rules, got {type(columns).__name__}")
+            raise SchemaError(
+                f"{source}: columns: a mapping of column name to rules, got {type(columns).__name__}"
+            )
         specs = {}
         for name, spec in columns.items():
             where = f"{source}: columns.{name}"
             if spec is None:
                 spec = {}
             if not isinstance(spec, dict):
-                raise SchemaError(f"{where}: a mapping of rules (dtype, min, max ...), got {spec!r}")
+                raise SchemaError(
+                    f"{where}: a mapping of rules (dtype, min, max ...), got {spec!r}"
+                )
             try:
                 specs[str(name)] = ColumnSpec.model_validate(spec)
             except ValidationError as exc:
-                raise SchemaError(r.explain(exc, where, ColumnSpec).replace("unknown key", "unknown rule")) from None
+                raise SchemaError(
+                    r.explain(exc, where, ColumnSpec).replace("unknown key", "unknown rule")
+                ) from None
         raw_rules = data.get("rules") or []
         if not isinstance(raw_rules, list):
             raise SchemaError(f"{source}: rules: a list of rules, got {type(raw_rules).__name__}")
@@ -188,7 +200,10 @@ class DatasetSchema(BaseModel):
                 short["mean_between"] = list(short["mean_between"])
             doc["columns"][name] = short
         if self.rules:
-            doc["rules"] = [rule.model_dump(mode="json", exclude_defaults=True) | {"rule": rule.rule} for rule in self.rules]
+            doc["rules"] = [
+                rule.model_dump(mode="json", exclude_defaults=True) | {"rule": rule.rule}
+                for rule in self.rules
+            ]
         return doc
 
     def to_yaml(self) -> str:
@@ -199,7 +214,9 @@ class DatasetSchema(BaseModel):
             "# Column keys: dtype, nullable, max_null_fraction, min, max, finite, allowed, regex,\n"
             "# unique, mean_between, max_age, severity (error|warn). Dataset rules go under `rules:`.\n"
         )
-        return header + yaml.safe_dump(self.to_dict(), sort_keys=False, default_flow_style=None, width=100, allow_unicode=True)
+        return header + yaml.safe_dump(
+            self.to_dict(), sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
+        )
 
     # -- inference -------------------------------------------------------------------------------
 
@@ -212,7 +229,9 @@ class DatasetSchema(BaseModel):
         """
         import pyarrow as pa
 
-        table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        table = (
+            data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+        )
         stats = {name: column_stats(table.column(name)) for name in table.column_names}
         return cls.from_profile({"rows": table.num_rows, "columns": stats})
 
@@ -222,8 +241,13 @@ class DatasetSchema(BaseModel):
         try:
             rows, columns = int(profile["rows"]), profile["columns"]
         except (KeyError, TypeError, ValueError):
-            raise SchemaError("profile: not a profile document (needs 'rows' and 'columns')") from None
-        return cls(rows=RowBounds(min=1), columns={name: _spec_from_stats(s, rows) for name, s in columns.items()})
+            raise SchemaError(
+                "profile: not a profile document (needs 'rows' and 'columns')"
+            ) from None
+        return cls(
+            rows=RowBounds(min=1),
+            columns={name: _spec_from_stats(s, rows) for name, s in columns.items()},
+        )
 
 
 def column_stats(column: Any) -> dict[str, Any]:
@@ -245,11 +269,22 @@ def column_stats(column: Any) -> dict[str, Any]:
         stats["count"] -= nan
         stats["non_finite"] = stats["count"] - (pc.sum(finite).as_py() or 0)
         column = pc.filter(column, finite)
-    if pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type):
+    if (
+        pa.types.is_integer(column.type)
+        or pa.types.is_floating(column.type)
+        or pa.types.is_decimal(column.type)
+    ):
         minmax = pc.min_max(column)
         stats.update(min=minmax["min"].as_py(), max=minmax["max"].as_py())
-    if stats["distinct"] <= MAX_ALLOWED_VALUES and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type) or pa.types.is_dictionary(column.type)):
-        stats["top"] = [{"value": v["values"], "count": v["counts"]} for v in pc.value_counts(pc.drop_null(column)).to_pylist()]
+    if stats["distinct"] <= MAX_ALLOWED_VALUES and (
+        pa.types.is_string(column.type)
+        or pa.types.is_large_string(column.type)
+        or pa.types.is_dictionary(column.type)
+    ):
+        stats["top"] = [
+            {"value": v["values"], "count": v["counts"]}
+            for v in pc.value_counts(pc.drop_null(column)).to_pylist()
+        ]
     return stats
 
 
@@ -286,7 +321,13 @@ def _spec_from_stats(stats: dict[str, Any], rows: int) -> ColumnSpec:
             spec["finite"] = True
     top = stats.get("top") or []
     distinct = stats.get("distinct")
-    if dtype == "string" and top and len(top) == distinct and distinct <= MAX_ALLOWED_VALUES and distinct < max(rows, 1) / 2:
+    if (
+        dtype == "string"
+        and top
+        and len(top) == distinct
+        and distinct <= MAX_ALLOWED_VALUES
+        and distinct < max(rows, 1) / 2
+    ):
         spec["allowed"] = sorted(str(t["value"]) for t in top)
     count = stats.get("count", rows - nulls)
     if dtype in ("int", "string") and rows > 1 and nulls == 0 and distinct == count == rows:

@@ -55,7 +55,9 @@ def validate_table(
     try:
         engine = sa.create_engine(url)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-        raise ConfigError("validate", [f"source: {safe_url(url)} is not a usable SQLAlchemy URL ({exc})"]) from None
+        raise ConfigError(
+            "validate", [f"source: {safe_url(url)} is not a usable SQLAlchemy URL ({exc})"]
+        ) from None
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _register_regexp)
     try:
@@ -64,12 +66,16 @@ def validate_table(
             try:
                 reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
             except NoSuchTableError:
-                raise SourceNotFoundError(f"validate: no table {table!r} in {safe_url(url)}") from None
+                raise SourceNotFoundError(
+                    f"validate: no table {table!r} in {safe_url(url)}"
+                ) from None
             query = _Query(conn, reflected, sample_rows, load_reference)
             measures = query.run(rules)
             return query.rows, [judge(rule, query.rows, m) for rule, m in zip(rules, measures)]
     except DBAPIError as exc:
-        raise SourceUnreachableError(f"validate: query on {safe_url(url)} failed: {exc.orig}") from None
+        raise SourceUnreachableError(
+            f"validate: query on {safe_url(url)} failed: {exc.orig}"
+        ) from None
     finally:
         engine.dispose()
 
@@ -94,8 +100,19 @@ def sql_kind(sql_type: Any) -> str:
 class _Query:
     """Collects every rule's aggregate into one SELECT, runs it, then reads each rule's figures back."""
 
-    def __init__(self, conn: Any, table: Any, sample_rows: int, load_reference: Callable[[Any, str], Any] | None):
-        self.conn, self.table, self.sample_rows, self.load_reference = conn, table, sample_rows, load_reference
+    def __init__(
+        self,
+        conn: Any,
+        table: Any,
+        sample_rows: int,
+        load_reference: Callable[[Any, str], Any] | None,
+    ):
+        self.conn, self.table, self.sample_rows, self.load_reference = (
+            conn,
+            table,
+            sample_rows,
+            load_reference,
+        )
         self.kinds = {c.name: sql_kind(c.type) for c in table.columns}
         self.postgres = conn.dialect.name == "postgresql"
         self.aggregates: list[Any] = []
@@ -111,7 +128,9 @@ class _Query:
 
         c = self.col(name)
         if self.postgres and self.kinds[name] == "float":
-            return sa.or_(c.is_(None), c == sa.cast(sa.literal("NaN"), sa.Float))  # PostgreSQL keeps NaN
+            return sa.or_(
+                c.is_(None), c == sa.cast(sa.literal("NaN"), sa.Float)
+            )  # PostgreSQL keeps NaN
         return c.is_(None)
 
     def present(self, name: str) -> Any:
@@ -148,12 +167,18 @@ class _Query:
         method = getattr(self, f"_{rule.rule}", None) or self._plugin
         return method(rule)
 
-    def counted(self, condition: Any, columns: tuple[str, ...], observed: dict[str, Any] | None = None) -> Callable[[Any], Measure]:
+    def counted(
+        self, condition: Any, columns: tuple[str, ...], observed: dict[str, Any] | None = None
+    ) -> Callable[[Any], Measure]:
         slot = self.count_if(condition)
 
         def read(values: Any) -> Measure:
             failing = int(values[slot] or 0)
-            return Measure(failing=failing, observed=observed or {}, samples=self.samples(condition, columns) if failing else [])
+            return Measure(
+                failing=failing,
+                observed=observed or {},
+                samples=self.samples(condition, columns) if failing else [],
+            )
 
         return read
 
@@ -182,7 +207,9 @@ class _Query:
             return Measure(observed={"dtype": kind})
         # As in the pandas engine, an entirely null column has no type to contradict.
         slot = self.count_if(self.present(rule.column))
-        return lambda values: Measure(observed={"dtype": "null" if self.rows and not values[slot] else kind})
+        return lambda values: Measure(
+            observed={"dtype": "null" if self.rows and not values[slot] else kind}
+        )
 
     def _not_null(self, rule: r.NotNull) -> Callable[[Any], Measure]:
         return self.counted(self.is_null(rule.column), (rule.column,))
@@ -213,7 +240,10 @@ class _Query:
         if self.kinds[rule.column] == "int":
             return Measure(failing=0)
         c = self.col(rule.column)
-        return self.counted(sa.and_(self.present(rule.column), sa.or_(c > MAX_FLOAT, c < -MAX_FLOAT)), (rule.column,))
+        return self.counted(
+            sa.and_(self.present(rule.column), sa.or_(c > MAX_FLOAT, c < -MAX_FLOAT)),
+            (rule.column,),
+        )
 
     def _mean_between(self, rule: r.MeanBetween) -> Callable[[Any], Measure] | Measure:
         import sqlalchemy as sa
@@ -224,7 +254,9 @@ class _Query:
         finite = sa.and_(self.present(rule.column), c <= MAX_FLOAT, c >= -MAX_FLOAT)
         mean = self.add(sa.func.avg(sa.case((finite, c))))
         count = self.count_if(finite)
-        return lambda values: Measure(observed={"mean": _number(values[mean]), "count": int(values[count] or 0)})
+        return lambda values: Measure(
+            observed={"mean": _number(values[mean]), "count": int(values[count] or 0)}
+        )
 
     def _allowed(self, rule: r.Allowed) -> Callable[[Any], Measure]:
         import sqlalchemy as sa
@@ -241,7 +273,9 @@ class _Query:
         if kind != "string":
             return wrong_kind(rule, rule.column, kind, "string")
         c = self.col(rule.column)
-        return self.counted(sa.and_(c.is_not(None), sa.not_(c.regexp_match(rule.pattern))), (rule.column,))
+        return self.counted(
+            sa.and_(c.is_not(None), sa.not_(c.regexp_match(rule.pattern))), (rule.column,)
+        )
 
     def _unique(self, rule: r.Unique) -> Callable[[Any], Measure]:
         import sqlalchemy as sa
@@ -249,7 +283,10 @@ class _Query:
         keys = [self.col(c) for c in rule.columns]
         complete = sa.and_(*(self.present(c) for c in rule.columns))
         groups = (
-            sa.select(*keys, sa.func.count().label("mlops_tasks_rows")).where(complete).group_by(*keys).having(sa.func.count() > 1)
+            sa.select(*keys, sa.func.count().label("mlops_tasks_rows"))
+            .where(complete)
+            .group_by(*keys)
+            .having(sa.func.count() > 1)
         )
         sub = groups.subquery()
         if len(keys) == 1:
@@ -261,12 +298,19 @@ class _Query:
             if len(keys) == 1:
                 failing = int(values[repeats] or 0)
             else:
-                found = self.conn.execute(sa.select(sa.func.count(), sa.func.sum(sub.c.mlops_tasks_rows))).one()
+                found = self.conn.execute(
+                    sa.select(sa.func.count(), sa.func.sum(sub.c.mlops_tasks_rows))
+                ).one()
                 failing = int(found[1] or 0) - int(found[0] or 0)
             samples = []
             if failing and self.sample_rows:
                 for row in self.conn.execute(groups.limit(self.sample_rows)):
-                    samples.append({**{c: jsonable(v) for c, v in zip(rule.columns, row)}, "count": int(row[-1])})
+                    samples.append(
+                        {
+                            **{c: jsonable(v) for c, v in zip(rule.columns, row)},
+                            "count": int(row[-1]),
+                        }
+                    )
             return Measure(failing=failing, samples=samples)
 
         return read
@@ -296,7 +340,11 @@ class _Query:
             return Measure(problem=f"{rule.id}: no way to read the referenced dataset here")
         import pyarrow.compute as pc
 
-        reference = pc.unique(self.load_reference(rule.dataset, rule.dataset_column or rule.column)).drop_null().to_pylist()
+        reference = (
+            pc.unique(self.load_reference(rule.dataset, rule.dataset_column or rule.column))
+            .drop_null()
+            .to_pylist()
+        )
         c = self.col(rule.column)
         if len(reference) <= MAX_INLINE_VALUES:
             return self.counted(sa.and_(c.is_not(None), c.not_in(reference)), (rule.column,))
@@ -315,7 +363,9 @@ class _Query:
         check = r.plugin_rules().get(rule.rule)
         to_sql = getattr(check, "sql", None)
         if to_sql is None:
-            return Measure(problem=f"{rule.id}: plugin rule {rule.rule!r} has no SQL form; validate a dataset artifact instead")
+            return Measure(
+                problem=f"{rule.id}: plugin rule {rule.rule!r} has no SQL form; validate a dataset artifact instead"
+            )
         column = getattr(rule, "column", None)
         try:
             condition = to_sql(self.col(column) if column else self.table, rule)

@@ -55,12 +55,20 @@ class _Chunk:
             chunk = chunk.cast(pa.large_string())  # string_view and friends
         _, offsets_buf, data_buf = chunk.buffers()
         width = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
-        offsets = np.frombuffer(offsets_buf, dtype=width, count=len(chunk) + 1, offset=chunk.offset * width.itemsize)
+        offsets = np.frombuffer(
+            offsets_buf, dtype=width, count=len(chunk) + 1, offset=chunk.offset * width.itemsize
+        )
         offsets = offsets.astype(np.int64, copy=False)
         first, last = int(offsets[0]), int(offsets[-1])
-        raw = np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None else np.zeros(0, np.uint8)
+        raw = (
+            np.frombuffer(data_buf, dtype=np.uint8)
+            if data_buf is not None
+            else np.zeros(0, np.uint8)
+        )
         starts = offsets[:-1] - first if first else offsets[:-1]
-        lengths = np.subtract(offsets[1:], offsets[:-1], out=np.empty(len(chunk), np.int32), casting="unsafe")
+        lengths = np.subtract(
+            offsets[1:], offsets[:-1], out=np.empty(len(chunk), np.int32), casting="unsafe"
+        )
         valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
         return cls(starts, lengths, raw[first:last], valid)
 
@@ -73,7 +81,10 @@ class _Chunk:
             first = int(self.starts[a])
             last = int(self.starts[b - 1]) + int(self.lengths[b - 1])
             valid = self.valid[a:b] if self.valid is not None else None
-            yield slice(a, b), _Chunk(self.starts[a:b] - first, self.lengths[a:b], self.data[first:last], valid)
+            yield (
+                slice(a, b),
+                _Chunk(self.starts[a:b] - first, self.lengths[a:b], self.data[first:last], valid),
+            )
 
     def word(self, k: int, mask: bool = True) -> np.ndarray:
         """Bytes 8k..8k+7 of every string as a little-endian uint64, zeroed past the string's end."""
@@ -90,7 +101,7 @@ class _Chunk:
             padded = np.zeros(size - begin + 16, dtype=np.uint8)
             padded[: size - begin] = self.data[begin:]
             tail = np.minimum(self.starts[near_end:] + 8 * k, size) - begin
-            out[near_end:] = [int.from_bytes(padded[p: p + 8].tobytes(), "little") for p in tail]
+            out[near_end:] = [int.from_bytes(padded[p : p + 8].tobytes(), "little") for p in tail]
         if mask:
             rest = self.lengths - 8 * k
             np.clip(rest, 0, 8, out=rest)
@@ -150,10 +161,16 @@ def count_duplicates(array: Any, *, threads: int = 2, sample: int = 5) -> tuple[
     if longest > MAX_GATHER_BYTES:
         return _count_duplicates_arrow(pa.chunked_array(chunks), sample)
     words = (longest + 7) // 8
-    hashes = np.concatenate([_hash(v, words) for v in views]) if len(views) > 1 else _hash(views[0], words)
+    hashes = (
+        np.concatenate([_hash(v, words) for v in views])
+        if len(views) > 1
+        else _hash(views[0], words)
+    )
     valid = None
     if any(v.valid is not None for v in views):
-        valid = np.concatenate([v.valid if v.valid is not None else np.ones(len(v.starts), bool) for v in views])
+        valid = np.concatenate(
+            [v.valid if v.valid is not None else np.ones(len(v.starts), bool) for v in views]
+        )
     keep = hashes if valid is None else hashes[valid]
     candidates = []
     for part in _sorted(keep, threads):
@@ -183,12 +200,17 @@ def _count_duplicates_arrow(array: Any, sample: int) -> tuple[int, list[int]]:
         return 0, []
     import pandas as pd
 
-    dup = pd.Series(array.to_pandas()).pipe(lambda s: s.duplicated(keep="first") & s.notna()).to_numpy()
+    dup = (
+        pd.Series(array.to_pandas())
+        .pipe(lambda s: s.duplicated(keep="first") & s.notna())
+        .to_numpy()
+    )
     positions = np.flatnonzero(dup)
     return len(positions), positions[:sample].tolist()
 
 
 # -- anchored simple patterns --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SimplePattern:
@@ -211,7 +233,12 @@ def simple_pattern(pattern: str) -> SimplePattern | None:
     while i < len(body) and body[i] not in "[\\.*+?{}()|^$":
         head.append(body[i])
         i += 1
-    while i < len(body) and body[i] == "\\" and i + 1 < len(body) and body[i + 1] in "-.[](){}*+?^$|\\/":
+    while (
+        i < len(body)
+        and body[i] == "\\"
+        and i + 1 < len(body)
+        and body[i + 1] in "-.[](){}*+?^$|\\/"
+    ):
         head.append(body[i + 1])
         i += 2
         while i < len(body) and body[i] not in "[\\.*+?{}()|^$":
@@ -222,12 +249,12 @@ def simple_pattern(pattern: str) -> SimplePattern | None:
     if not tail:
         return SimplePattern(prefix, None, False)
     match = _CLASS.match(tail)
-    if not match or tail[match.end():] not in ("+", "*"):
+    if not match or tail[match.end() :] not in ("+", "*"):
         return None
     byte_class = _byte_class(match.group(0))
     if byte_class is None:
         return None
-    return SimplePattern(prefix, byte_class, tail[match.end():] == "+")
+    return SimplePattern(prefix, byte_class, tail[match.end() :] == "+")
 
 
 def _byte_class(spec: str) -> tuple[tuple[int, int], ...] | None:
@@ -255,7 +282,9 @@ def _byte_class(spec: str) -> tuple[tuple[int, int], ...] | None:
     return tuple(ranges)
 
 
-def count_simple_mismatches(array: Any, pattern: SimplePattern, *, sample: int = 5) -> tuple[int, list[int]]:
+def count_simple_mismatches(
+    array: Any, pattern: SimplePattern, *, sample: int = 5
+) -> tuple[int, list[int]]:
     """Non-null strings that do not match `pattern`, and up to `sample` of their positions."""
     bad_rows, base = [], 0
     for chunk in getattr(array, "chunks", [array]):
@@ -280,7 +309,7 @@ def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
     else:
         ok = lengths >= size + (1 if pattern.at_least_one else 0)
     for k in range(0, size, 8):
-        piece = pattern.prefix[k: k + 8]
+        piece = pattern.prefix[k : k + 8]
         expected = np.uint64(int.from_bytes(piece, "little"))
         ok &= (view.word(k // 8, mask=False) & _MASKS[len(piece)]) == expected
     if pattern.byte_class is not None and len(view.data):
@@ -305,7 +334,9 @@ def _in_class(data: np.ndarray, byte_class: tuple[tuple[int, int], ...]) -> np.n
     return inside
 
 
-def count_regex_mismatches(array: Any, pattern: str, *, threads: int = 2, sample: int = 5) -> tuple[int, list[int]]:
+def count_regex_mismatches(
+    array: Any, pattern: str, *, threads: int = 2, sample: int = 5
+) -> tuple[int, list[int]]:
     """Non-null strings without a match of `pattern` (RE2, search semantics), over chunks in parallel."""
     import pyarrow as pa
     import pyarrow.compute as pc

@@ -29,7 +29,10 @@ class Measure:
 
 
 def wrong_kind(rule: r.Rule, column: str, kind: str, wanted: str) -> Measure:
-    return Measure(problem=f"{rule.id}: column {column!r} is {kind}; {rule.rule} needs {wanted} values", observed={"dtype": kind})
+    return Measure(
+        problem=f"{rule.id}: column {column!r} is {kind}; {rule.rule} needs {wanted} values",
+        observed={"dtype": kind},
+    )
 
 
 def dtype_matches(expected: str, kind: str) -> bool:
@@ -60,17 +63,26 @@ def _verdict(rule: r.Rule, rows: int, m: Measure, fraction: float | None) -> tup
     o = m.observed
     if isinstance(rule, r.NotNull):
         ok = (fraction or 0.0) <= rule.max_fraction
-        limit = "none allowed" if rule.max_fraction == 0 else f"at most {_pct(rule.max_fraction)} allowed"
+        limit = (
+            "none allowed"
+            if rule.max_fraction == 0
+            else f"at most {_pct(rule.max_fraction)} allowed"
+        )
         return ok, f"{rule.id}: {_share(m, rows, fraction)} are null; {limit}"
     if isinstance(rule, r.RowCount):
         ok = (rule.min is None or rows >= rule.min) and (rule.max is None or rows <= rule.max)
         return ok, f"{rule.id}: {rows:,} rows, expected {_bounds(rule.min, rule.max)}"
     if isinstance(rule, r.Dtype):
-        return dtype_matches(rule.dtype, o["dtype"]), f"{rule.id}: column {rule.column!r} is {o['dtype']}, expected {rule.dtype}"
+        return dtype_matches(
+            rule.dtype, o["dtype"]
+        ), f"{rule.id}: column {rule.column!r} is {o['dtype']}, expected {rule.dtype}"
     if isinstance(rule, r.MeanBetween):
         mean = o.get("mean")
         if mean is None:
-            return False, f"{rule.id}: column {rule.column!r} has no non-null finite values to average"
+            return (
+                False,
+                f"{rule.id}: column {rule.column!r} has no non-null finite values to average",
+            )
         ok = (rule.min is None or mean >= rule.min) and (rule.max is None or mean <= rule.max)
         return ok, f"{rule.id}: mean {mean:.6g} is outside {_bounds(rule.min, rule.max)}"
     if isinstance(rule, r.Freshness):
@@ -87,16 +99,22 @@ def _verdict(rule: r.Rule, rows: int, m: Measure, fraction: float | None) -> tup
             f"{rule.id}: newest value {latest} is {age / 3600:.3g} h old; at most {rule.max_age.total_seconds() / 3600:.3g} h allowed"
         )
     if isinstance(rule, r.RequiredColumns):
-        return not o["missing"], f"{rule.id}: missing column(s) {', '.join(map(repr, o['missing']))}"
+        return not o[
+            "missing"
+        ], f"{rule.id}: missing column(s) {', '.join(map(repr, o['missing']))}"
     if isinstance(rule, r.NoExtraColumns):
-        return not o["extra"], f"{rule.id}: column(s) {', '.join(map(repr, o['extra']))} are not in the schema"
+        return not o[
+            "extra"
+        ], f"{rule.id}: column(s) {', '.join(map(repr, o['extra']))} are not in the schema"
     what = {
         "range": lambda: f"outside {_interval(rule)}",
         "allowed": lambda: f"not in {_short(rule.values)}",
         "regex": lambda: f"do not match {rule.pattern!r}",
         "unique": lambda: f"repeat an earlier key ({', '.join(rule.columns_used)})",
         "finite": lambda: "are +inf or -inf",
-        "references": lambda: f"have no match in {rule.dataset_column or rule.column!r} of {rule.dataset.uri}",
+        "references": lambda: (
+            f"have no match in {rule.dataset_column or rule.column!r} of {rule.dataset.uri}"
+        ),
     }.get(rule.rule, lambda: f"fail {rule.rule}")()
     return m.failing == 0, f"{rule.id}: {_share(m, rows, fraction)} {what}"
 

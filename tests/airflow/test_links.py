@@ -30,7 +30,9 @@ def test_the_link_opens_the_report_under_the_base_url(
         links = {
             row.task_id: XComModel.deserialize_value(row)
             for row in session.scalars(
-                XComModel.get_many(key=ReportLink().xcom_key, run_id=dag_run.run_id, dag_ids=dag_run.dag_id)
+                XComModel.get_many(
+                    key=ReportLink().xcom_key, run_id=dag_run.run_id, dag_ids=dag_run.dag_id
+                )
             )
         }
     assert set(links) == {"data_report"}

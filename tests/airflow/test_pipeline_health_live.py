@@ -209,7 +209,10 @@ def test_the_registered_task_logs_in_and_checks_each_task(url, history, stores, 
         "password_env": "HEALTH_PASSWORD", "tasks": True, "fail_when_unhealthy": False,
     }  # fmt: skip
     verdict = run_task("check_pipeline_health", config, settings=stores)
-    assert [(f["check"], f.get("task")) for f in verdict.findings] == [("duration", None), ("task_duration", "work")]
+    assert [(f["check"], f.get("task")) for f in verdict.findings] == [
+        ("duration", None),
+        ("task_duration", "work"),
+    ]
     assert PASSWORD not in repr(verdict.model_dump())
 
 

@@ -64,11 +64,20 @@ def test_training_dag_twice_champion_then_gated_challenger(airflow_db, stores, l
     report = outputs(md, validated["id"])["report"]
     assert report.kind == "validation" and report.metadata["passed"] is True
     result = md.execution(validated["id"])["result"]
-    assert result["passed"] and result["rows"] == 731 and result["errors"] == 0 and result["rules"] > 40
+    assert (
+        result["passed"]
+        and result["rows"] == 731
+        and result["errors"] == 0
+        and result["rules"] > 40
+    )
     document = json.loads(ArtifactStore(stores.artifact_root).read_bytes(report))
-    assert document["passed"] and {"row_count", "unique:dteday", "range:hum", "allowed:season", "not_null:cnt"} <= {
-        r["id"] for r in document["rules"]
-    }
+    assert document["passed"] and {
+        "row_count",
+        "unique:dteday",
+        "range:hum",
+        "allowed:season",
+        "not_null:cnt",
+    } <= {r["id"] for r in document["rules"]}
     downstream = md.lineage(dataset.sha256)["downstream"]
     by_task = {step["execution"]["task"]: step for step in downstream}
     assert {"validate", "prepare"} <= set(by_task)
@@ -78,12 +87,20 @@ def test_training_dag_twice_champion_then_gated_challenger(airflow_db, stores, l
     got = states(second)
     assert second.state == "success", got
     # Same data, same seed: the candidate equals the champion, so it cannot improve MAE by 1%.
-    assert got["gate"] == "success" and got["promote"] == "skipped" and got["keep_champion"] == "success"
+    assert (
+        got["gate"] == "success"
+        and got["promote"] == "skipped"
+        and got["keep_champion"] == "success"
+    )
     assert registry.get("bike_demand@champion").version == 1
     assert registry.get("bike_demand@challenger").version == 2
     audit = registry.audit("bike_demand")
     promoted = [e for e in audit if e["action"] == "promote"]
-    assert len(promoted) == 1 and promoted[0]["dag_id"] == "mlops_tasks_training" and promoted[0]["run_id"] == first.run_id
+    assert (
+        len(promoted) == 1
+        and promoted[0]["dag_id"] == "mlops_tasks_training"
+        and promoted[0]["run_id"] == first.run_id
+    )
     gate_runs = MetadataStore(stores.database_url).runs(task="gate")
     assert [r["result"]["champion_version"] for r in gate_runs] == [1, None]
     assert [r["status"] for r in md.runs(task="validate")] == ["succeeded", "succeeded"]
@@ -108,16 +125,30 @@ def test_training_dag_stops_before_train_on_a_contract_violation(
     got = states(run)
     assert run.state == "failed", got
     assert got["extract"] == "success" and got["validate"] == "failed"
-    assert all(got[t] == "upstream_failed" for t in ("prepare", "train", "evaluate", "gate", "register", "promote")), got
+    assert all(
+        got[t] == "upstream_failed"
+        for t in ("prepare", "train", "evaluate", "gate", "register", "promote")
+    ), got
 
     md = MetadataStore(stores.database_url)
     assert md.runs(task="prepare") == [] and md.runs(task="train") == []
     [validated] = md.runs(task="validate")
     assert validated["status"] == "failed" and validated["error_type"] == "CheckFailedError"
     assert validated["try_number"] == 1  # not retried: the data will not change on another try
-    assert validated["result"]["failing_rules"] == ["range:hum"] and validated["result"]["passed"] is False
+    assert (
+        validated["result"]["failing_rules"] == ["range:hum"]
+        and validated["result"]["passed"] is False
+    )
     report = outputs(md, validated["id"])["report"]
-    [failed] = [r for r in json.loads(ArtifactStore(stores.artifact_root).read_bytes(report))["rules"] if not r["passed"]]
-    assert failed["id"] == "range:hum" and failed["failing_rows"] == 1 and failed["samples"][0]["hum"] == 1.5
+    [failed] = [
+        r
+        for r in json.loads(ArtifactStore(stores.artifact_root).read_bytes(report))["rules"]
+        if not r["passed"]
+    ]
+    assert (
+        failed["id"] == "range:hum"
+        and failed["failing_rows"] == 1
+        and failed["samples"][0]["hum"] == 1.5
+    )
     with pytest.raises(ModelNotFoundError):  # nothing registered either
         ModelRegistry(md).get("bike_demand@champion")

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from mlops_tasks.runtime import run_task
 
-DROP = ["instant", "casual", "registered", "dteday"]  # casual + registered = cnt: they leak the target
+DROP = [
+    "instant",
+    "casual",
+    "registered",
+    "dteday",
+]  # casual + registered = cnt: they leak the target
 REGRESSOR = {"estimator": "sklearn.linear_model.Ridge", "params": {"alpha": 1.0}}
 
 

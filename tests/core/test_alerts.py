@@ -47,21 +47,41 @@ def test_bad_alerts_are_skipped_or_patched_with_a_reason_never_a_crash():
         {"labels": {"alertname": "X"}},  # no time
         {"labels": {"alertname": "Y"}, "startsAt": "yesterday-ish"},  # bad time
         "not an object",
-        {"labels": {"alertname": "Z", "service": "a"}, "startsAt": "2024-05-01T10:00:00Z", "endsAt": "2024-05-01T09:00:00Z", "status": "weird"},
+        {
+            "labels": {"alertname": "Z", "service": "a"},
+            "startsAt": "2024-05-01T10:00:00Z",
+            "endsAt": "2024-05-01T09:00:00Z",
+            "status": "weird",
+        },
     ]
     batch = parse_alerts({"alerts": items})
     assert [a.name for a in batch.alerts] == ["unnamed", "Z"]
     text = " | ".join(batch.problems)
-    for expected in ("no alert name", "no start time", "is not a time", "not an object", "ends before it starts", "unknown"):
+    for expected in (
+        "no alert name",
+        "no start time",
+        "is not a time",
+        "not an object",
+        "ends before it starts",
+        "unknown",
+    ):
         assert expected in text
     assert parse_alerts("{broken").problems[0].startswith("payload is not valid JSON")
     assert parse_alerts(42).problems
 
 
 def test_fingerprint_ignores_volatile_labels_and_dedup_splits_after_a_quiet_gap():
-    assert fingerprint({"alertname": "A", "value": "1"}) == fingerprint({"alertname": "A", "value": "2"})
+    assert fingerprint({"alertname": "A", "value": "1"}) == fingerprint(
+        {"alertname": "A", "value": "2"}
+    )
     assert fingerprint({"alertname": "A"}) != fingerprint({"alertname": "B"})
     t = parse_time("2024-05-01T10:00:00Z")
-    items = [{"labels": {"alertname": "A", "service": "s"}, "startsAt": (t + timedelta(minutes=m)).isoformat()} for m in (3, 0, 1, 30)]
+    items = [
+        {
+            "labels": {"alertname": "A", "service": "s"},
+            "startsAt": (t + timedelta(minutes=m)).isoformat(),
+        }
+        for m in (3, 0, 1, 30)
+    ]
     merged = deduplicate(parse_alerts(items).alerts)
     assert [a.count for a in merged] == [3, 1]  # out of order is fine; 30 min later is a new alert

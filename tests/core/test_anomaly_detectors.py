@@ -24,7 +24,12 @@ SPECS = [
     {"detector": "seasonal"},
     {"detector": "entropy"},
     DEFAULT_DETECTOR,
-    {"detector": "ensemble", "members": [{"detector": "level"}, {"detector": "entropy"}], "agree": 2, "runs": [5]},
+    {
+        "detector": "ensemble",
+        "members": [{"detector": "level"}, {"detector": "entropy"}],
+        "agree": 2,
+        "runs": [5],
+    },
 ]
 
 
@@ -50,7 +55,9 @@ def test_scores_of_a_prefix_do_not_change_when_the_future_is_appended(spec):
 @pytest.mark.parametrize("cut", [1, 777, 1500, 2303])
 def test_two_runs_through_a_json_state_equal_one_long_run(spec, cut):
     ts, x = daily_series(anomaly_at=2000)
-    np.testing.assert_array_equal(scores_in_two_runs(spec, x, ts, cut), make_detector(spec).update(x, ts))
+    np.testing.assert_array_equal(
+        scores_in_two_runs(spec, x, ts, cut), make_detector(spec).update(x, ts)
+    )
 
 
 def test_many_small_runs_equal_one_long_run():
@@ -132,7 +139,11 @@ def test_an_incident_lasts_while_its_points_stay_hot_and_resumes_exactly():
 def test_constant_and_short_series_and_nan_do_not_crash():
     assert np.all(make_detector(DEFAULT_DETECTOR).update(np.full(2000, 7.0)) == 0)
     assert make_detector(DEFAULT_DETECTOR).update([1.0, 2.0]).shape == (2,)
-    x = np.r_[np.random.default_rng(0).normal(0, 1, 500), [np.nan] * 5, np.random.default_rng(1).normal(0, 1, 100)]
+    x = np.r_[
+        np.random.default_rng(0).normal(0, 1, 500),
+        [np.nan] * 5,
+        np.random.default_rng(1).normal(0, 1, 100),
+    ]
     s = make_detector(DEFAULT_DETECTOR).update(x)
     assert np.all(np.isfinite(s)) and np.all(s[500:505] == 0)
 

@@ -32,7 +32,9 @@ def test_scores_artifact_state_and_result(settings, tmp_path):
     assert list(scores.columns) == ["timestamp", "value", "score", "is_anomaly"]
     assert result.points_scored == len(scores) == 2500
     assert str(frame.timestamp[2000]) in result.anomaly_timestamps
-    assert result.anomalies == int(scores.is_anomaly.sum()) and result.state.kind == "detector_state"
+    assert (
+        result.anomalies == int(scores.is_anomaly.sum()) and result.state.kind == "detector_state"
+    )
     assert scores.score.between(0, 1).all()
 
 
@@ -41,14 +43,28 @@ def test_a_second_run_scores_only_new_points_like_one_long_run(settings, tmp_pat
     frame.to_parquet(tmp_path / "all.parquet")
     frame.iloc[:1200].to_parquet(tmp_path / "first.parquet")
     one = run_task("detect_anomalies", {"source": str(tmp_path / "all.parquet")}, settings=settings)
-    first = run_task("detect_anomalies", {"source": str(tmp_path / "first.parquet")}, settings=settings)
+    first = run_task(
+        "detect_anomalies", {"source": str(tmp_path / "first.parquet")}, settings=settings
+    )
     # The next scrape overlaps the previous one: already scored points are skipped.
-    second = run_task("detect_anomalies", {"source": str(tmp_path / "all.parquet"), "state": first.state.model_dump()}, settings=settings)
+    second = run_task(
+        "detect_anomalies",
+        {"source": str(tmp_path / "all.parquet"), "state": first.state.model_dump()},
+        settings=settings,
+    )
     assert second.points_scored == 1300 and any("skipped 1200 points" in n for n in second.notes)
     joined = pd.concat([scores_of(settings, first), scores_of(settings, second)], ignore_index=True)
     pd.testing.assert_frame_equal(joined, scores_of(settings, one))
-    again = run_task("detect_anomalies", {"source": str(tmp_path / "all.parquet"), "state": second.state.model_dump()}, settings=settings)
-    assert again.points_scored == 0 and again.scores is None and "no new points to score" in again.notes
+    again = run_task(
+        "detect_anomalies",
+        {"source": str(tmp_path / "all.parquet"), "state": second.state.model_dump()},
+        settings=settings,
+    )
+    assert (
+        again.points_scored == 0
+        and again.scores is None
+        and "no new points to score" in again.notes
+    )
 
 
 def test_bad_input_is_handled_and_explained(settings, tmp_path):
@@ -62,20 +78,46 @@ def test_bad_input_is_handled_and_explained(settings, tmp_path):
     pd.DataFrame(rows).to_csv(tmp_path / "bad.csv", index=False)
     result = run_task("detect_anomalies", {"source": str(tmp_path / "bad.csv")}, settings=settings)
     notes = " | ".join(result.notes)
-    for expected in ("unparsable timestamp", "sorted 1 out-of-order point", "dropped 1 duplicate timestamp", "1 missing or non-numeric value", "1 gap"):
+    for expected in (
+        "unparsable timestamp",
+        "sorted 1 out-of-order point",
+        "dropped 1 duplicate timestamp",
+        "1 missing or non-numeric value",
+        "1 gap",
+    ):
         assert expected in notes
     assert result.points_scored == 600 - 20
 
 
 def test_constant_series_and_prometheus_source(settings, tmp_path):
-    doc = {"status": "success", "data": {"resultType": "matrix", "result": [
-        {"metric": {"job": "api"}, "values": [[1700000000 + 60 * i, "3"] for i in range(200)]},
-        {"metric": {"job": "db"}, "values": [[1700000000 + 60 * i, str(i % 7)] for i in range(200)]},
-    ]}}
+    doc = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {
+                    "metric": {"job": "api"},
+                    "values": [[1700000000 + 60 * i, "3"] for i in range(200)],
+                },
+                {
+                    "metric": {"job": "db"},
+                    "values": [[1700000000 + 60 * i, str(i % 7)] for i in range(200)],
+                },
+            ],
+        },
+    }
     (tmp_path / "q.json").write_text(json.dumps(doc))
     api = run_task("detect_anomalies", {"source": str(tmp_path / "q.json")}, settings=settings)
-    assert api.points_scored == 200 and api.anomalies == 0 and any("constant series" in n for n in api.notes)
-    db = run_task("detect_anomalies", {"source": str(tmp_path / "q.json"), "series": '{job="db"}'}, settings=settings)
+    assert (
+        api.points_scored == 200
+        and api.anomalies == 0
+        and any("constant series" in n for n in api.notes)
+    )
+    db = run_task(
+        "detect_anomalies",
+        {"source": str(tmp_path / "q.json"), "series": '{job="db"}'},
+        settings=settings,
+    )
     assert db.points_scored == 200
 
 
@@ -85,9 +127,15 @@ def test_sql_source_and_dataset_artifact(settings, tmp_path):
     frame = series_frame(n=800, spike=700)
     url = f"sqlite:///{tmp_path / 'm.db'}"
     frame.to_sql("metrics", sa.create_engine(url), index=False)
-    from_sql = run_task("detect_anomalies", {"source": url, "query": "select timestamp, value from metrics"}, settings=settings)
+    from_sql = run_task(
+        "detect_anomalies",
+        {"source": url, "query": "select timestamp, value from metrics"},
+        settings=settings,
+    )
     extracted = run_task("extract", {"source": url, "table": "metrics"}, settings=settings)
-    from_dataset = run_task("detect_anomalies", {"dataset": extracted.dataset.model_dump()}, settings=settings)
+    from_dataset = run_task(
+        "detect_anomalies", {"dataset": extracted.dataset.model_dump()}, settings=settings
+    )
     assert from_sql.points_scored == from_dataset.points_scored == 800
     assert from_sql.anomaly_timestamps == from_dataset.anomaly_timestamps
 

@@ -34,7 +34,9 @@ def test_same_bytes_twice_is_one_artifact_and_leaves_no_partial_files(tmp_path):
 
 
 def test_ref_is_json_serialisable_and_validated():
-    ref = ArtifactRef(uri="file:///a", sha256="a" * 64, size=1, kind="dataset", metadata={"rows": 3})
+    ref = ArtifactRef(
+        uri="file:///a", sha256="a" * 64, size=1, kind="dataset", metadata={"rows": 3}
+    )
     assert ArtifactRef.model_validate(json.loads(json.dumps(ref.model_dump(mode="json")))) == ref
     with pytest.raises(ValidationError, match="sha256"):
         ArtifactRef(uri="file:///a", sha256="not-a-hash", size=1, kind="dataset")
@@ -65,14 +67,18 @@ def test_verified_path_is_rechecked_after_the_file_changes(tmp_path):
 
 def test_missing_artifact_names_its_uri(tmp_path):
     store = ArtifactStore(str(tmp_path))
-    ref = ArtifactRef(uri=store.uri(f"{tmp_path}/dataset/xx/gone"), sha256="b" * 64, size=1, kind="dataset")
+    ref = ArtifactRef(
+        uri=store.uri(f"{tmp_path}/dataset/xx/gone"), sha256="b" * 64, size=1, kind="dataset"
+    )
     with pytest.raises(ArtifactNotFoundError, match="gone"):
         store.local_path(ref)
     assert not store.exists(ref)
 
 
 def test_remote_artifact_is_downloaded_and_verified(tmp_path):
-    store = ArtifactStore(f"memory://remote-{os.urandom(4).hex()}", cache_dir=str(tmp_path / "cache"))
+    store = ArtifactStore(
+        f"memory://remote-{os.urandom(4).hex()}", cache_dir=str(tmp_path / "cache")
+    )
     ref = store.put_bytes(b"payload", kind="dataset")
     local = store.local_path(ref)
     assert local.startswith(str(tmp_path / "cache"))

@@ -24,10 +24,17 @@ def test_chunks_match_one_predict_and_the_output_names_the_version(settings, cha
     dataset, trained = champion
     result = run_task("batch_predict", {"model": "bikes@champion", "dataset": dataset, "chunk_rows": 100,
                                         "keep_columns": ["instant"]}, settings=settings)  # fmt: skip
-    assert (result.rows, result.model_version, result.model_sha256) == (731, 1, trained.model.sha256)
+    assert (result.rows, result.model_version, result.model_sha256) == (
+        731,
+        1,
+        trained.model.sha256,
+    )
     table = pq.read_table(result.predictions.uri.removeprefix("file://"))
     assert table.column_names == ["instant", "prediction"]
-    assert b"mlops_tasks.model" in table.schema.metadata and result.predictions.metadata["model"] == "bikes/1"
+    assert (
+        b"mlops_tasks.model" in table.schema.metadata
+        and result.predictions.metadata["model"] == "bikes/1"
+    )
 
     from mlops_tasks.context import open_stores
     from mlops_tasks.models.loading import load
@@ -35,10 +42,16 @@ def test_chunks_match_one_predict_and_the_output_names_the_version(settings, cha
     artifacts, metadata = open_stores(settings)
     loaded = load(artifacts, metadata, trained.model)
     frame = pq.read_table(dataset.uri.removeprefix("file://")).to_pandas()
-    np.testing.assert_allclose(table["prediction"].to_numpy(), loaded.model.predict(loaded.signature.check(frame)))
+    np.testing.assert_allclose(
+        table["prediction"].to_numpy(), loaded.model.predict(loaded.signature.check(frame))
+    )
     # The model version scored with is an input of the run.
     [run] = MetadataStore(settings.database_url).runs(task="batch_predict")
-    inputs = {e["name"]: e["artifact"] for e in MetadataStore(settings.database_url).events(run["id"]) if e["direction"] == "input"}
+    inputs = {
+        e["name"]: e["artifact"]
+        for e in MetadataStore(settings.database_url).events(run["id"])
+        if e["direction"] == "input"
+    }
     assert inputs["model"].sha256 == trained.model.sha256
 
 

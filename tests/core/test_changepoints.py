@@ -33,7 +33,11 @@ def test_daily_cycle_is_not_a_change_but_a_shift_on_top_of_it_is(settings, tmp_p
     x[288 * 5 :] += 4
     path = tmp_path / "cpu.csv"
     pd.DataFrame({"ts": ts, "cpu": x}).to_csv(path, index=False)
-    result = run_task("detect_changepoints", {"source": str(path), "timestamp_column": "ts", "value_column": "cpu"}, settings=settings)
+    result = run_task(
+        "detect_changepoints",
+        {"source": str(path), "timestamp_column": "ts", "value_column": "cpu"},
+        settings=settings,
+    )
     assert len(result.changes) == 1, result.changes
     change = result.changes[0]
     assert abs(pd.Timestamp(change.timestamp) - ts[288 * 5]) <= pd.Timedelta("30min")

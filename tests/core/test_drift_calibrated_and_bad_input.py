@@ -24,16 +24,34 @@ def test_calibrated_threshold_is_mean_plus_three_std_of_chunk_statistics():
     expected = np.mean(values) + 3 * np.std(values)
     assert calibrated.threshold(ref.columns["x"], "psi") == pytest.approx(expected)
     # KS and chi-square calibrate on size-free statistics.
-    assert set(ref.columns["x"].calibration) >= {"psi", "ks", "wasserstein", "jensen_shannon", "hellinger", "linf", "chi2"}
-    assert set(ref.columns["c"].calibration) >= {"psi", "chi2", "jensen_shannon"} and "ks" not in ref.columns["c"].calibration
+    assert set(ref.columns["x"].calibration) >= {
+        "psi",
+        "ks",
+        "wasserstein",
+        "jensen_shannon",
+        "hellinger",
+        "linf",
+        "chi2",
+    }
+    assert (
+        set(ref.columns["c"].calibration) >= {"psi", "chi2", "jensen_shannon"}
+        and "ks" not in ref.columns["c"].calibration
+    )
 
     # A chunk-sized window from the same distribution does not drift; a shifted one does.
     same = pd.DataFrame({"x": rng.normal(size=2000), "c": rng.choice(list("abcde"), 2000)})
-    moved = pd.DataFrame({"x": rng.normal(0.5, 1, size=2000), "c": rng.choice(list("abcde"), 2000, p=[0.6, 0.1, 0.1, 0.1, 0.1])})
+    moved = pd.DataFrame(
+        {
+            "x": rng.normal(0.5, 1, size=2000),
+            "c": rng.choice(list("abcde"), 2000, p=[0.6, 0.1, 0.1, 0.1, 0.1]),
+        }
+    )
     for frame_, drifted in ((same, False), (moved, True)):
         found = detect_drift(ref, frame_, method="psi", calibrated_thresholds=True)
         for col in found.columns:
-            assert col.threshold_source == "calibrated" and col.threshold == pytest.approx(calibrated.threshold(ref.columns[col.column], "psi"))
+            assert col.threshold_source == "calibrated" and col.threshold == pytest.approx(
+                calibrated.threshold(ref.columns[col.column], "psi")
+            )
             assert col.drifted is drifted
     # The calibration survives the JSON round trip of the stored reference.
     again = Reference.from_dict(json.loads(json.dumps(ref.to_dict())))
@@ -42,7 +60,9 @@ def test_calibrated_threshold_is_mean_plus_three_std_of_chunk_statistics():
 
 def test_calibrated_without_calibration_falls_back_to_the_default_and_says_so():
     frame = pd.DataFrame({"x": np.arange(100.0)})
-    [col] = detect_drift(fit_reference(frame), frame, method="psi", calibrated_thresholds=True).columns
+    [col] = detect_drift(
+        fit_reference(frame), frame, method="psi", calibrated_thresholds=True
+    ).columns
     assert col.threshold_source == "default" and "no calibration" in col.note
 
 
@@ -79,8 +99,14 @@ def test_zero_variance_reference_never_divides_by_zero():
     assert col.std == 0 and col.bins == 3  # {< 3}, {3}, {> 3}
     same = detect_drift(ref, pd.DataFrame({"k": [3.0] * 100}), method="wasserstein").columns[0]
     assert same.statistic == 0 and same.drifted is False
-    moved = detect_drift(ref, pd.DataFrame({"k": [3.0] * 50 + [4.0] * 50}), method="wasserstein").columns[0]
-    assert moved.statistic == pytest.approx(0.5) and moved.drifted and "constant reference column" in moved.note
+    moved = detect_drift(
+        ref, pd.DataFrame({"k": [3.0] * 50 + [4.0] * 50}), method="wasserstein"
+    ).columns[0]
+    assert (
+        moved.statistic == pytest.approx(0.5)
+        and moved.drifted
+        and "constant reference column" in moved.note
+    )
     for method in ("psi", "ks", "chi2", "jensen_shannon", "hellinger", "linf"):
         for values in ([3.0] * 100, [2.0] * 50 + [3.0] * 50):
             found = detect_drift(ref, pd.DataFrame({"k": values}), method=method).columns[0]
@@ -103,14 +129,20 @@ def test_unknown_method_is_a_clear_error():
 
 def test_infinities_are_set_aside_as_nulls():
     ref = fit_reference(pd.DataFrame({"a": np.arange(100.0)}))
-    col = detect_drift(ref, pd.DataFrame({"a": [1.0, np.inf, -np.inf, 5.0]}), method="wasserstein").columns[0]
+    col = detect_drift(
+        ref, pd.DataFrame({"a": [1.0, np.inf, -np.inf, 5.0]}), method="wasserstein"
+    ).columns[0]
     assert (col.current_n, col.current_nulls) == (2, 2) and math.isfinite(col.statistic)
 
 
 def test_chunks_add_up_to_the_whole():
     rng = np.random.default_rng(9)
-    ref = fit_reference(pd.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(list("abc"), 5000)}))
+    ref = fit_reference(
+        pd.DataFrame({"x": rng.normal(size=5000), "c": rng.choice(list("abc"), 5000)})
+    )
     cur = pd.DataFrame({"x": rng.normal(0.1, 1, size=9000), "c": rng.choice(list("abcd"), 9000)})
     whole = detect_drift(ref, cur, method="ks").to_dict()
-    chunked = detect_drift(ref, (cur.iloc[i : i + 2000] for i in range(0, 9000, 2000)), method="ks").to_dict()
+    chunked = detect_drift(
+        ref, (cur.iloc[i : i + 2000] for i in range(0, 9000, 2000)), method="ks"
+    ).to_dict()
     assert chunked["columns"] == whole["columns"]

@@ -15,7 +15,9 @@ from mlops_tasks.monitoring import detect_drift, fit_reference
 
 def one(ref_values, cur_values, method, **kw):
     ref = fit_reference(pd.DataFrame({"x": ref_values}), **kw)
-    return detect_drift(ref, pd.DataFrame({"x": cur_values}), method=method).columns[0], ref.columns["x"]
+    return detect_drift(ref, pd.DataFrame({"x": cur_values}), method=method).columns[
+        0
+    ], ref.columns["x"]
 
 
 @pytest.fixture
@@ -25,7 +27,10 @@ def samples():
 
 
 def _shares(col_ref, ref_values, cur_values):
-    bins = np.searchsorted(col_ref.edges, ref_values, "left"), np.searchsorted(col_ref.edges, cur_values, "left")
+    bins = (
+        np.searchsorted(col_ref.edges, ref_values, "left"),
+        np.searchsorted(col_ref.edges, cur_values, "left"),
+    )
     k = len(col_ref.edges) + 1
     return [np.bincount(b, minlength=k) / len(b) for b in bins]
 
@@ -55,7 +60,9 @@ def test_wasserstein_is_normalised_by_the_reference_std(samples):
     rng = np.random.default_rng(2)
     big_r, big_c = rng.gamma(2, size=40_000), rng.gamma(2.3, size=40_000)
     found, _ = one(big_r, big_c, "wasserstein")
-    assert found.statistic == pytest.approx(stats.wasserstein_distance(big_r, big_c) / np.std(big_r), rel=0.02)
+    assert found.statistic == pytest.approx(
+        stats.wasserstein_distance(big_r, big_c) / np.std(big_r), rel=0.02
+    )
 
 
 def test_binned_methods_match_hand_computation_on_reference_deciles(samples):
@@ -72,10 +79,15 @@ def test_binned_methods_match_hand_computation_on_reference_deciles(samples):
     assert js.log_base == "e"
     ref = fit_reference(pd.DataFrame({"x": r}))
     js2 = detect_drift(ref, pd.DataFrame({"x": c}), method="jensen_shannon", js_base=2).columns[0]
-    assert js2.statistic == pytest.approx(distance.jensenshannon(p, q, base=2), rel=1e-9) and js2.log_base == "2"
+    assert (
+        js2.statistic == pytest.approx(distance.jensenshannon(p, q, base=2), rel=1e-9)
+        and js2.log_base == "2"
+    )
 
     hellinger, _ = one(r, c, "hellinger")
-    assert hellinger.statistic == pytest.approx(np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2), rel=1e-9)
+    assert hellinger.statistic == pytest.approx(
+        np.sqrt(np.sum((np.sqrt(p) - np.sqrt(q)) ** 2) / 2), rel=1e-9
+    )
     linf, _ = one(r, c, "linf")
     assert linf.statistic == pytest.approx(np.abs(p - q).max(), rel=1e-12)
 
@@ -90,7 +102,10 @@ def test_categorical_methods_include_unseen_categories():
     ref = fit_reference(pd.DataFrame({"c": ["a"] * 50 + ["b"] * 30 + ["c"] * 20}))
     current = pd.DataFrame({"c": ["a"] * 40 + ["b"] * 30 + ["c"] * 20 + ["new"] * 10})
     p, q = np.array([0.5, 0.3, 0.2, 0.0]), np.array([0.4, 0.3, 0.2, 0.1])
-    res = {m: detect_drift(ref, current, method=m).columns[0] for m in ("psi", "jensen_shannon", "hellinger", "linf", "chi2")}
+    res = {
+        m: detect_drift(ref, current, method=m).columns[0]
+        for m in ("psi", "jensen_shannon", "hellinger", "linf", "chi2")
+    }
     assert res["jensen_shannon"].statistic == pytest.approx(distance.jensenshannon(p, q))
     assert res["linf"].statistic == pytest.approx(0.1)
     assert res["hellinger"].statistic == pytest.approx(math.sqrt(1 - np.sum(np.sqrt(p * q))))
@@ -104,9 +119,24 @@ def test_categorical_methods_include_unseen_categories():
 
 def test_auto_choice_follows_evidently_by_type_and_size():
     rng = np.random.default_rng(3)
-    small = pd.DataFrame({"num": rng.normal(size=500), "cat": rng.choice(list("xyz"), 500), "few": rng.integers(0, 3, 500)})
-    large = pd.DataFrame({"num": rng.normal(size=5000), "cat": rng.choice(list("xyz"), 5000), "few": rng.integers(0, 3, 5000)})
-    for frame, expected in ((small, ["ks", "chi2", "chi2"]), (large, ["wasserstein", "jensen_shannon", "jensen_shannon"])):
+    small = pd.DataFrame(
+        {
+            "num": rng.normal(size=500),
+            "cat": rng.choice(list("xyz"), 500),
+            "few": rng.integers(0, 3, 500),
+        }
+    )
+    large = pd.DataFrame(
+        {
+            "num": rng.normal(size=5000),
+            "cat": rng.choice(list("xyz"), 5000),
+            "few": rng.integers(0, 3, 5000),
+        }
+    )
+    for frame, expected in (
+        (small, ["ks", "chi2", "chi2"]),
+        (large, ["wasserstein", "jensen_shannon", "jensen_shannon"]),
+    ):
         found = detect_drift(fit_reference(frame), frame)
         assert [c.method for c in found.columns] == expected
         assert not found.drifted_columns
@@ -121,9 +151,32 @@ def test_a_method_that_does_not_fit_the_column_falls_back_and_says_so():
 def test_every_result_states_method_base_bins_threshold_and_sizes(samples):
     r, c = samples
     ref = fit_reference(pd.DataFrame({"x": r, "y": r}))
-    found = detect_drift(ref, pd.DataFrame({"x": c, "y": c}), methods={"y": "psi"}, thresholds={"x": 0.5})
+    found = detect_drift(
+        ref, pd.DataFrame({"x": c, "y": c}), methods={"y": "psi"}, thresholds={"x": 0.5}
+    )
     x, y = found.columns
-    assert (x.method, x.threshold, x.threshold_source, x.reference_n, x.current_n) == ("ks", 0.5, "given", 800, 600)
-    assert (y.method, y.threshold, y.threshold_source, y.bins, y.log_base) == ("psi", 0.1, "default", 10, "e")
+    assert (x.method, x.threshold, x.threshold_source, x.reference_n, x.current_n) == (
+        "ks",
+        0.5,
+        "given",
+        800,
+        600,
+    )
+    assert (y.method, y.threshold, y.threshold_source, y.bins, y.log_base) == (
+        "psi",
+        0.1,
+        "default",
+        10,
+        "e",
+    )
     doc = found.to_dict()
-    assert set(doc["columns"][0]) >= {"method", "log_base", "bins", "threshold", "reference_n", "current_n", "statistic", "p_value"}
+    assert set(doc["columns"][0]) >= {
+        "method",
+        "log_base",
+        "bins",
+        "threshold",
+        "reference_n",
+        "current_n",
+        "statistic",
+        "p_value",
+    }

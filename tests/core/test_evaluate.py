@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sklearn import metrics as skm
 from model_fixtures import bike_dataset, busy_dataset, classifier_config, train_model
+from sklearn import metrics as skm
 
 from mlops_tasks.models.metrics import Outputs, scores
 from mlops_tasks.runtime import run_task
@@ -40,7 +40,9 @@ def test_regression_evaluation_with_slices_and_report(settings, bike_csv):
         lo, hi = result.intervals[name]
         assert lo <= result.metrics[name] <= hi
     html = open(result.report.uri.removeprefix("file://")).read()
-    assert result.report.kind == "report" and html.count("<svg") >= 3  # scatter, residuals, slice bars
+    assert (
+        result.report.kind == "report" and html.count("<svg") >= 3
+    )  # scatter, residuals, slice bars
     assert "Slices by season" in html and "<script" not in html
 
 
@@ -49,8 +51,20 @@ def test_classification_evaluation_has_confusion_and_calibration(settings, bike_
 
     busy = busy_dataset(settings, bike_csv, tmp_path)
     model = run_task("train", classifier_config(busy, query="yr == 0"), settings=settings).model
-    result = run_task("evaluate", {"model": model, "dataset": busy, "query": "yr == 1", "bootstrap": 200}, settings=settings)
-    assert set(result.metrics) == {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss", "brier"}
+    result = run_task(
+        "evaluate",
+        {"model": model, "dataset": busy, "query": "yr == 1", "bootstrap": 200},
+        settings=settings,
+    )
+    assert set(result.metrics) == {
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "roc_auc",
+        "log_loss",
+        "brier",
+    }
     evaluation = json.loads(open(result.evaluation.uri.removeprefix("file://")).read())
     assert sum(map(sum, evaluation["confusion"])) == 366 and "ece" in evaluation["calibration"]
     html = open(result.report.uri.removeprefix("file://")).read()

@@ -38,7 +38,9 @@ def test_glob_of_partitions_in_parquet_csv_and_jsonl(settings, tmp_path):
     result = run_task("extract", {"source": str(parts / "*.parquet")}, settings=settings)
     assert read(settings, result.dataset)["id"].tolist() == [1, 2, 3]
 
-    (tmp_path / "rows.jsonl").write_text("\n".join(json.dumps({"k": i, "s": f"x{i}"}) for i in range(4)))
+    (tmp_path / "rows.jsonl").write_text(
+        "\n".join(json.dumps({"k": i, "s": f"x{i}"}) for i in range(4))
+    )
     result = run_task("extract", {"source": str(tmp_path / "rows.jsonl")}, settings=settings)
     assert read(settings, result.dataset)["s"].tolist() == ["x0", "x1", "x2", "x3"]
 
@@ -60,7 +62,12 @@ def test_unknown_extension_asks_for_a_format(settings, tmp_path):
     (tmp_path / "data.txt").write_text("a\n1\n")
     with pytest.raises(DataError, match="set format"):
         run_task("extract", {"source": str(tmp_path / "data.txt")}, settings=settings)
-    assert run_task("extract", {"source": str(tmp_path / "data.txt"), "format": "csv"}, settings=settings).rows == 1
+    assert (
+        run_task(
+            "extract", {"source": str(tmp_path / "data.txt"), "format": "csv"}, settings=settings
+        ).rows
+        == 1
+    )
 
 
 def test_empty_glob_is_not_found(settings, tmp_path):
@@ -70,22 +77,35 @@ def test_empty_glob_is_not_found(settings, tmp_path):
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def source_db(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'src.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    url = (
+        f"sqlite:///{tmp_path / 'src.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
     engine = sa.create_engine(url)
-    frame = pd.DataFrame({"id": range(2500), "amount": [i * 0.5 for i in range(2500)], "tag": ["a", "b"] * 1250})
+    frame = pd.DataFrame(
+        {"id": range(2500), "amount": [i * 0.5 for i in range(2500)], "tag": ["a", "b"] * 1250}
+    )
     frame.to_sql("payments", engine, index=False)
     engine.dispose()
     return url
 
 
 def test_sql_table_and_query_in_chunks(settings, source_db):
-    table = run_task("extract", {"source": source_db, "table": "payments", "chunk_rows": 1000}, settings=settings)
+    table = run_task(
+        "extract", {"source": source_db, "table": "payments", "chunk_rows": 1000}, settings=settings
+    )
     assert table.rows == 2500 and table.columns == ["id", "amount", "tag"]
     parquet = pq.ParquetFile(TaskContext(settings).artifacts.local_path(table.dataset))
-    assert parquet.metadata.num_row_groups == 3  # one row group per fetched chunk: memory stays bounded
+    assert (
+        parquet.metadata.num_row_groups == 3
+    )  # one row group per fetched chunk: memory stays bounded
     query = run_task(
         "extract",
-        {"source": source_db, "query": "SELECT tag, SUM(amount) AS total FROM payments GROUP BY tag ORDER BY tag"},
+        {
+            "source": source_db,
+            "query": "SELECT tag, SUM(amount) AS total FROM payments GROUP BY tag ORDER BY tag",
+        },
         settings=settings,
     )
     got = read(settings, query.dataset)
@@ -98,7 +118,11 @@ def test_sql_lineage_records_the_source_without_password(settings, source_db):
 
     run_task("extract", {"source": source_db, "table": "payments"}, settings=settings)
     (run,) = MetadataStore(settings.database_url).runs()
-    (source,) = [e["artifact"] for e in MetadataStore(settings.database_url).events(run["id"]) if e["direction"] == "input"]
+    (source,) = [
+        e["artifact"]
+        for e in MetadataStore(settings.database_url).events(run["id"])
+        if e["direction"] == "input"
+    ]
     assert source.kind == "source" and source.uri.endswith("#payments")
 
 
@@ -109,13 +133,21 @@ def test_missing_table_is_named(settings, source_db):
 
 def test_unreachable_database_hides_the_password(settings):
     with pytest.raises(SourceUnreachableError) as info:
-        run_task("extract", {"source": "postgresql+psycopg://u:hunter2@127.0.0.1:1/db", "query": "SELECT 1"}, settings=settings)
+        run_task(
+            "extract",
+            {"source": "postgresql+psycopg://u:hunter2@127.0.0.1:1/db", "query": "SELECT 1"},
+            settings=settings,
+        )
     assert "127.0.0.1:1" in str(info.value) and "hunter2" not in str(info.value)
 
 
 def test_query_with_no_rows_is_an_error(settings, source_db):
     with pytest.raises(DataError, match="returned no rows"):
-        run_task("extract", {"source": source_db, "query": "SELECT * FROM payments WHERE id < 0"}, settings=settings)
+        run_task(
+            "extract",
+            {"source": source_db, "query": "SELECT * FROM payments WHERE id < 0"},
+            settings=settings,
+        )
 
 
 # -- streaming files: late types, bad lines, mixed types ------------------------------------------
@@ -129,7 +161,9 @@ def small_blocks(monkeypatch):
     monkeypatch.setattr(files, "CSV_BLOCK_BYTES", 64)
 
 
-def test_csv_column_empty_or_integral_in_the_first_block_takes_its_later_type(settings, tmp_path, small_blocks):
+def test_csv_column_empty_or_integral_in_the_first_block_takes_its_later_type(
+    settings, tmp_path, small_blocks
+):
     lines = ["id,late,frac"] + [f"{i},,{i}" for i in range(40)] + ["40,7,2.5", "41,8,3"]
     (tmp_path / "late.csv").write_text("\n".join(lines) + "\n")
     result = run_task("extract", {"source": str(tmp_path / "late.csv")}, settings=settings)
@@ -140,8 +174,13 @@ def test_csv_column_empty_or_integral_in_the_first_block_takes_its_later_type(se
 
 
 def test_numbers_then_text_in_a_column_names_column_file_and_line(settings, tmp_path, small_blocks):
-    (tmp_path / "mixed.csv").write_text("a,b\n" + "".join(f"{i},x\n" for i in range(30)) + "oops,y\n")
-    with pytest.raises(DataError, match=r"column 'a' in .*mixed\.csv mixes types: int64 values, then 'oops' on line 32"):
+    (tmp_path / "mixed.csv").write_text(
+        "a,b\n" + "".join(f"{i},x\n" for i in range(30)) + "oops,y\n"
+    )
+    with pytest.raises(
+        DataError,
+        match=r"column 'a' in .*mixed\.csv mixes types: int64 values, then 'oops' on line 32",
+    ):
         run_task("extract", {"source": str(tmp_path / "mixed.csv")}, settings=settings)
 
 
@@ -164,7 +203,9 @@ def test_partitions_with_int_and_float_unify_and_text_vs_number_is_named(setting
     assert result.dataset.metadata["schema"]["v"] == "double"
     assert read(settings, result.dataset)["v"].tolist() == [1.0, 2.0, 0.5]
     pd.DataFrame({"k": [4], "v": ["text"]}).to_parquet(parts / "c.parquet")
-    with pytest.raises(DataError, match=r"column 'v' mixes types: .*a\.parquet.*string in .*c\.parquet"):
+    with pytest.raises(
+        DataError, match=r"column 'v' mixes types: .*a\.parquet.*string in .*c\.parquet"
+    ):
         run_task("extract", {"source": str(parts / "*.parquet")}, settings=settings)
 
 
@@ -179,7 +220,9 @@ def test_big_csv_streams_into_several_row_groups(settings, tmp_path, small_block
     from mlops_tasks.extraction import sink
 
     monkeypatch.setattr(sink.ParquetSink.__init__, "__defaults__", (100,))  # row groups of 100 rows
-    pd.DataFrame({"i": range(1000), "s": [f"v{i % 7}" for i in range(1000)]}).to_csv(tmp_path / "big.csv", index=False)
+    pd.DataFrame({"i": range(1000), "s": [f"v{i % 7}" for i in range(1000)]}).to_csv(
+        tmp_path / "big.csv", index=False
+    )
     result = run_task("extract", {"source": str(tmp_path / "big.csv")}, settings=settings)
     parquet = pq.ParquetFile(TaskContext(settings).artifacts.local_path(result.dataset))
     assert parquet.metadata.num_row_groups >= 5 and result.rows == 1000
@@ -193,9 +236,16 @@ def test_sql_column_null_in_the_first_chunk_unifies_with_later_chunks(settings, 
     engine = sa.create_engine(source_db)
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE sparse (id INTEGER, late DOUBLE PRECISION)")
-        conn.execute(sa.text("INSERT INTO sparse VALUES (:id, :late)"), [{"id": i, "late": None if i < 10 else i / 2} for i in range(25)])
+        conn.execute(
+            sa.text("INSERT INTO sparse VALUES (:id, :late)"),
+            [{"id": i, "late": None if i < 10 else i / 2} for i in range(25)],
+        )
     engine.dispose()
-    result = run_task("extract", {"source": source_db, "query": "SELECT * FROM sparse ORDER BY id", "chunk_rows": 10}, settings=settings)
+    result = run_task(
+        "extract",
+        {"source": source_db, "query": "SELECT * FROM sparse ORDER BY id", "chunk_rows": 10},
+        settings=settings,
+    )
     got = read(settings, result.dataset)
     assert result.dataset.metadata["schema"]["late"] == "double"
     assert got["late"].isna().sum() == 10 and got["late"].iloc[-1] == 12.0
@@ -203,24 +253,40 @@ def test_sql_column_null_in_the_first_chunk_unifies_with_later_chunks(settings, 
 
 def test_incremental_extract_reads_only_rows_past_the_watermark(settings, source_db, monkeypatch):
     engine = sa.create_engine(source_db)
-    config = {"source": source_db, "table": "payments", "watermark_column": "id", "chunk_rows": 1000}
+    config = {
+        "source": source_db,
+        "table": "payments",
+        "watermark_column": "id",
+        "chunk_rows": 1000,
+    }
 
     first = run_task("extract", config, settings=settings)
-    assert first.rows == 2500 and first.watermark.value == {"type": "int", "value": 2499} and first.watermark.previous is None
+    assert (
+        first.rows == 2500
+        and first.watermark.value == {"type": "int", "value": 2499}
+        and first.watermark.previous is None
+    )
 
-    pd.DataFrame({"id": [2500, 2501], "amount": [1.0, 2.0], "tag": ["c", "c"]}).to_sql("payments", engine, index=False, if_exists="append")
+    pd.DataFrame({"id": [2500, 2501], "amount": [1.0, 2.0], "tag": ["c", "c"]}).to_sql(
+        "payments", engine, index=False, if_exists="append"
+    )
     # A run that fails after reading must not move the watermark.
     from mlops_tasks.artifacts import ArtifactStore
 
     real_put = ArtifactStore.put_file
-    monkeypatch.setattr(ArtifactStore, "put_file", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(
+        ArtifactStore, "put_file", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full"))
+    )
     with pytest.raises(OSError):
         run_task("extract", config, settings=settings)
     monkeypatch.setattr(ArtifactStore, "put_file", real_put)
 
     second = run_task("extract", config, settings=settings)
     assert second.rows == 2 and read(settings, second.dataset)["id"].tolist() == [2500, 2501]
-    assert second.watermark.previous == {"type": "int", "value": 2499} and second.watermark.value["value"] == 2501
+    assert (
+        second.watermark.previous == {"type": "int", "value": 2499}
+        and second.watermark.value["value"] == 2501
+    )
 
     third = run_task("extract", config, settings=settings)
     assert third.rows == 0 and third.watermark.value == second.watermark.value
@@ -236,7 +302,9 @@ def test_incremental_query_by_timestamp(settings, source_db):
     frame.to_sql("events", engine, index=False)
     config = {"source": source_db, "query": "SELECT n, at FROM events", "watermark_column": "at"}
     assert run_task("extract", config, settings=settings).rows == 5
-    pd.DataFrame({"n": [5], "at": [pd.Timestamp("2024-02-01")]}).to_sql("events", engine, index=False, if_exists="append")
+    pd.DataFrame({"n": [5], "at": [pd.Timestamp("2024-02-01")]}).to_sql(
+        "events", engine, index=False, if_exists="append"
+    )
     again = run_task("extract", config, settings=settings)
     assert again.rows == 1 and read(settings, again.dataset)["n"].tolist() == [5]
     assert again.watermark.value["value"].startswith("2024-02-01")
@@ -247,9 +315,17 @@ def test_watermark_needs_a_sql_source_and_an_existing_column(settings, source_db
     from mlops_tasks.errors import ConfigError
 
     with pytest.raises(ConfigError, match="watermark_column needs a SQL source"):
-        run_task("extract", {"source": str(tmp_path / "x.csv"), "watermark_column": "id"}, settings=settings)
+        run_task(
+            "extract",
+            {"source": str(tmp_path / "x.csv"), "watermark_column": "id"},
+            settings=settings,
+        )
     with pytest.raises(DataError, match="watermark column 'nope' is not in table payments"):
-        run_task("extract", {"source": source_db, "table": "payments", "watermark_column": "nope"}, settings=settings)
+        run_task(
+            "extract",
+            {"source": source_db, "table": "payments", "watermark_column": "nope"},
+            settings=settings,
+        )
 
 
 def test_sqlite_column_with_mixed_types_is_named(settings, tmp_path):

@@ -17,7 +17,10 @@ def test_mcnemar_and_paired_bootstrap_catch_a_worse_classifier():
     y = rng.integers(0, 2, 600)
     good = np.where(rng.random(600) < 0.9, y, 1 - y)
     bad = np.where(rng.random(600) < 0.7, y, 1 - y)
-    cand, champ = Outputs.classification(y, bad, classes=[0, 1]), Outputs.classification(y, good, classes=[0, 1])
+    cand, champ = (
+        Outputs.classification(y, bad, classes=[0, 1]),
+        Outputs.classification(y, good, classes=[0, 1]),
+    )
     assert mcnemar(cand, champ)["p_value"] < 1e-6
     d = decide(cand, champ, [Threshold(metric="accuracy", threshold=0.5)])
     assert d.decision == "reject"
@@ -26,10 +29,19 @@ def test_mcnemar_and_paired_bootstrap_catch_a_worse_classifier():
 
 def test_no_champion_passes_on_absolute_thresholds_only():
     y = np.arange(50.0)
-    d = decide(Outputs.regression(y, y + 1), None, [Threshold(metric="mae", threshold=2.0, min_relative_change=0.5)])
+    d = decide(
+        Outputs.regression(y, y + 1),
+        None,
+        [Threshold(metric="mae", threshold=2.0, min_relative_change=0.5)],
+    )
     assert d.decision == "promote"
     assert "no champion" in " ".join(d.reasons)
-    assert decide(Outputs.regression(y, y + 3), None, [Threshold(metric="mae", threshold=2.0)]).decision == "reject"
+    assert (
+        decide(
+            Outputs.regression(y, y + 3), None, [Threshold(metric="mae", threshold=2.0)]
+        ).decision
+        == "reject"
+    )
 
 
 def test_slice_guard_rejects_a_regression_in_a_large_enough_slice():
@@ -39,7 +51,9 @@ def test_slice_guard_rejects_a_regression_in_a_large_enough_slice():
     cand_pred[:40] = 2.0  # worse on the first slice, better overall
     cand = Outputs.regression(y, cand_pred)
     slices = [("region", "north", np.arange(40)), ("region", "tiny", np.arange(40, 45))]
-    d = decide(cand, champ, [Threshold(metric="mae")], paired_test=False, slices=slices, min_slice_size=30)
+    d = decide(
+        cand, champ, [Threshold(metric="mae")], paired_test=False, slices=slices, min_slice_size=30
+    )
     assert d.decision == "reject"
     assert any(r.startswith("slice region=north (40 rows)") for r in d.reasons)
     assert [s.get("skipped") for s in d.slices] == [None, "fewer than 30 rows"]
@@ -49,7 +63,9 @@ def test_gate_task_against_the_champion(settings, bike_csv):
     dataset = bike_dataset(settings, bike_csv)
     common = {"dataset": dataset, "name": "bikes", "query": "yr == 1", "bootstrap": 200,
               "thresholds": [{"metric": "mae", "min_relative_change": 0.01}, {"metric": "r2", "threshold": 0.0}]}  # fmt: skip
-    weak = train_model(settings, dataset, query="yr == 0 and mnth <= 3", params={"alpha": 100.0}).model
+    weak = train_model(
+        settings, dataset, query="yr == 0 and mnth <= 3", params={"alpha": 100.0}
+    ).model
     first = run_task("gate", {"model": weak, **common}, settings=settings)
     assert first.champion_version is None
     run_task("register", {"name": "bikes", "model": weak}, settings=settings)

@@ -11,7 +11,10 @@ T = datetime(2024, 5, 1, 10, tzinfo=timezone.utc)
 
 
 def alert(name, service, minute, **labels):
-    return Alert({"alertname": name, **({"service": service} if service else {}), **labels}, T + timedelta(minutes=minute))
+    return Alert(
+        {"alertname": name, **({"service": service} if service else {}), **labels},
+        T + timedelta(minutes=minute),
+    )
 
 
 def test_time_topology_and_labels_decide_the_grouping():
@@ -30,7 +33,10 @@ def test_a_rule_firing_a_little_late_keeps_its_incident():
     # A 1-minute rule on one service: its next alerts start 61 s and 62 s after the one before
     # (scrape jitter). Two minutes of silence later is a new problem.
     starts = [0, 61, 123, 243]
-    alerts = [Alert({"alertname": f"Latency{i}", "service": "cart"}, T + timedelta(seconds=s)) for i, s in enumerate(starts)]
+    alerts = [
+        Alert({"alertname": f"Latency{i}", "service": "cart"}, T + timedelta(seconds=s))
+        for i, s in enumerate(starts)
+    ]
     incidents = correlate(alerts)
     assert [len(i.alerts) for i in incidents] == [3, 1]
     assert [len(i.alerts) for i in correlate(alerts, gap=timedelta(seconds=60))] == [1, 1, 1, 1]
@@ -39,16 +45,28 @@ def test_a_rule_firing_a_little_late_keeps_its_incident():
 def test_alerts_starting_together_may_be_one_hop_further():
     edges = [("frontend", "cart"), ("cart", "redis")]
     at = {"frontend": 0, "redis": 5}  # seconds: the same evaluation, two calls apart
-    alerts = [Alert({"alertname": "Latency", "service": s}, T + timedelta(seconds=t)) for s, t in at.items()]
+    alerts = [
+        Alert({"alertname": "Latency", "service": s}, T + timedelta(seconds=t))
+        for s, t in at.items()
+    ]
     assert [sorted(i.services) for i in correlate(alerts, edges=edges)] == [["frontend", "redis"]]
     # Forty seconds apart is within the gap, but only for services one call apart.
-    later = [alerts[0], Alert({"alertname": "Latency", "service": "redis"}, T + timedelta(seconds=40))]
+    later = [
+        alerts[0],
+        Alert({"alertname": "Latency", "service": "redis"}, T + timedelta(seconds=40)),
+    ]
     assert len(correlate(later, edges=edges)) == 2
     assert len(correlate(alerts, edges=edges, together=timedelta(0))) == 2
 
 
 def test_alerts_without_service_use_grouping_labels():
-    incidents = correlate([alert("A", None, 0, cluster="x"), alert("B", None, 0, cluster="y"), alert("C", None, 0, cluster="x")])
+    incidents = correlate(
+        [
+            alert("A", None, 0, cluster="x"),
+            alert("B", None, 0, cluster="y"),
+            alert("C", None, 0, cluster="x"),
+        ]
+    )
     assert sorted(len(i.alerts) for i in incidents) == [1, 2]
 
 
@@ -83,4 +101,6 @@ def test_correlate_alerts_task_records_problems_and_incidents(settings, tmp_path
                                 {"service": "cart", "time": "2024-05-01T10:00:30Z"}, {"alertname": "NoTime"}]))  # fmt: skip
     result = run_task("correlate_alerts", {"sources": [str(path)]}, settings=settings)
     assert (result.notifications_in, result.alerts, result.incidents_touched) == (2, 2, 1)
-    assert any("no start time" in p for p in result.problems) and any("no alert name" in p for p in result.problems)
+    assert any("no start time" in p for p in result.problems) and any(
+        "no alert name" in p for p in result.problems
+    )

@@ -26,7 +26,9 @@ def record(store: MetadataStore, task: str, inputs: dict, outputs: dict, **ident
         inputs=inputs,
         params={"k": "1"},
     )
-    store.finish_execution(execution_id, status="succeeded", result={"ok": True}, outputs=outputs, metrics={"rows": 3})
+    store.finish_execution(
+        execution_id, status="succeeded", result={"ok": True}, outputs=outputs, metrics={"rows": 3}
+    )
     return execution_id
 
 
@@ -56,14 +58,31 @@ def test_schema_is_migrated_to_head_once(db_url):
 
 def test_execution_records_identity_events_params_and_metrics(db_url):
     store = MetadataStore(db_url)
-    eid = record(store, "extract", {"source": ref(1, "source")}, {"dataset": ref(2)},
-                 engine="airflow", dag_id="d", run_id="r", task_id="t", map_index=-1, try_number=2)
+    eid = record(
+        store,
+        "extract",
+        {"source": ref(1, "source")},
+        {"dataset": ref(2)},
+        engine="airflow",
+        dag_id="d",
+        run_id="r",
+        task_id="t",
+        map_index=-1,
+        try_number=2,
+    )
     run = store.execution(eid)
     assert (run["status"], run["engine"], run["dag_id"], run["try_number"], run["map_index"]) == (
-        "succeeded", "airflow", "d", 2, -1)
+        "succeeded",
+        "airflow",
+        "d",
+        2,
+        -1,
+    )
     assert run["ended_at"] >= run["started_at"]
     assert [(e["direction"], e["name"], e["artifact"].sha256) for e in store.events(eid)] == [
-        ("input", "source", ref(1).sha256), ("output", "dataset", ref(2).sha256)]
+        ("input", "source", ref(1).sha256),
+        ("output", "dataset", ref(2).sha256),
+    ]
     assert store.metrics(eid) == {"rows": 3.0}
 
 
@@ -115,9 +134,19 @@ def test_concurrent_writers_lose_nothing(db_url):
         t.join()
     assert errors == []
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM executions WHERE status='succeeded'")).scalar_one() == 90
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM executions WHERE status='succeeded'")
+            ).scalar_one()
+            == 90
+        )
         assert conn.execute(sa.text("SELECT count(*) FROM events")).scalar_one() == 180
-        assert conn.execute(sa.text("SELECT count(*) FROM artifacts WHERE sha256=:s"), {"s": shared.sha256}).scalar_one() == 1
+        assert (
+            conn.execute(
+                sa.text("SELECT count(*) FROM artifacts WHERE sha256=:s"), {"s": shared.sha256}
+            ).scalar_one()
+            == 1
+        )
 
 
 def test_unreachable_database_is_a_typed_error_without_the_password():

@@ -33,7 +33,10 @@ def test_versions_aliases_promote_rollback_and_audit(db_url):
     assert registry.get("bikes@champion").aliases == ["champion"]
     with pytest.raises(ModelNotFoundError, match="cannot roll back"):
         registry.rollback("bikes")
-    actions = [(e["action"], e["alias"], e["previous_version"], e["version"]) for e in registry.audit("bikes")]
+    actions = [
+        (e["action"], e["alias"], e["previous_version"], e["version"])
+        for e in registry.audit("bikes")
+    ]
     assert actions == [
         ("rollback", "champion", 2, 1), ("promote", "champion", 1, 2), ("promote", "champion", None, 1),
         ("set_alias", "challenger", None, 2), ("register", None, None, 2), ("register", None, None, 1),
@@ -74,7 +77,9 @@ def test_concurrent_registrations_never_duplicate_or_skip_a_version(pg_url):
         th.join()
     assert errors == []
     assert sorted(versions) == list(range(1, threads * 5 + 1))
-    assert [v.version for v in registry.versions("racy", limit=100)] == list(range(threads * 5, 0, -1))
+    assert [v.version for v in registry.versions("racy", limit=100)] == list(
+        range(threads * 5, 0, -1)
+    )
 
 
 def test_model_file_with_a_wrong_hash_refuses_to_load(settings, tmp_path):

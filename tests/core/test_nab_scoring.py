@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from bench.nab_scoring import PROFILES, load_windows, optimize_threshold, probation_length, score_at, score_corpus, sweep_rows
+from bench.nab_scoring import (
+    PROFILES,
+    load_windows,
+    optimize_threshold,
+    probation_length,
+    score_at,
+    score_corpus,
+    sweep_rows,
+)
 from tests.conftest import SHARED_DATA
 
 NAB = SHARED_DATA / "nab"
@@ -23,7 +30,9 @@ def test_scaled_sigmoid_credit_and_fp_costs_follow_nab():
     assert score_at(rows, 0.5, p).raw == -1.0  # a missed window costs fn
     early, late = np.zeros(1000), np.zeros(1000)
     early[500], late[598] = 1, 1
-    assert score_at(sweep_rows(ts, early, windows), 0.5, p).raw == pytest.approx(1.0)  # window start: full credit
+    assert score_at(sweep_rows(ts, early, windows), 0.5, p).raw == pytest.approx(
+        1.0
+    )  # window start: full credit
     assert 0 < score_at(sweep_rows(ts, late, windows), 0.5, p).raw < 0.1  # last points: little
     before = np.zeros(1000)
     before[300] = 1  # before any window, outside probation: -fp, plus the miss
@@ -55,7 +64,10 @@ def read_artime() -> dict:
     for path in sorted((NAB / "reference_results" / "ARTime").glob("*/*.csv.gz")):
         with gzip.open(path) as fh:
             frame = pd.read_csv(fh)
-        results[f"{path.parent.name}/{path.name.removeprefix('ARTime_').removesuffix('.gz')}"] = (frame["timestamp"], frame["anomaly_score"])
+        results[f"{path.parent.name}/{path.name.removeprefix('ARTime_').removesuffix('.gz')}"] = (
+            frame["timestamp"],
+            frame["anomaly_score"],
+        )
     return results
 
 
@@ -64,7 +76,11 @@ def test_artime_reference_outputs_score_the_known_answers():
     results = read_artime()
     assert len(results) == 41
     scores = score_corpus(results, load_windows(str(NAB / "labels" / "combined_windows.json")))
-    expected = {"standard": (69.08, 26.3257), "reward_low_FP_rate": (59.57, 13.2075), "reward_low_FN_rate": (74.55, 16.3257)}
+    expected = {
+        "standard": (69.08, 26.3257),
+        "reward_low_FP_rate": (59.57, 13.2075),
+        "reward_low_FN_rate": (74.55, 16.3257),
+    }
     for profile, (score, raw) in expected.items():
         got = scores[profile]
         assert (got["score"], got["raw"]) == (score, raw), profile

@@ -24,7 +24,14 @@ def http_server():
     class Handler(BaseHTTPRequestHandler):
         def _record(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            received.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
+            received.append(
+                {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": dict(self.headers),
+                    "body": body,
+                }
+            )
             self.send_response(state["status"])
             self.end_headers()
             self.wfile.write(b"ok")
@@ -87,29 +94,63 @@ def test_webhook_posts_json(http_server):
         Message("Drift", "3 of 10 columns", "warning", {"share": 0.3}, "http://report")
     )
     [req] = received
-    assert (req["method"], req["path"], req["headers"]["Content-Type"], req["headers"]["X-Team"]) == ("POST", "/hooks/abc", "application/json", "ml")
-    assert json.loads(req["body"]) == {"title": "Drift", "text": "3 of 10 columns", "severity": "warning", "fields": {"share": 0.3}, "link": "http://report"}
+    assert (
+        req["method"],
+        req["path"],
+        req["headers"]["Content-Type"],
+        req["headers"]["X-Team"],
+    ) == ("POST", "/hooks/abc", "application/json", "ml")
+    assert json.loads(req["body"]) == {
+        "title": "Drift",
+        "text": "3 of 10 columns",
+        "severity": "warning",
+        "fields": {"share": 0.3},
+        "link": "http://report",
+    }
 
 
 def test_slack_webhook_posts_text_and_blocks(http_server):
     url, received, _ = http_server
-    notifier({"type": "slack", "url": f"{url}/services/T1/B2/secret"}).send(Message("Drift", "x", "critical", {"a": 1}))
+    notifier({"type": "slack", "url": f"{url}/services/T1/B2/secret"}).send(
+        Message("Drift", "x", "critical", {"a": 1})
+    )
     body = json.loads(received[0]["body"])
-    assert body["text"] == ":rotating_light: Drift" and body["blocks"][1]["fields"][0]["text"] == "*a*\n1"
+    assert (
+        body["text"] == ":rotating_light: Drift"
+        and body["blocks"][1]["fields"][0]["text"] == "*a*\n1"
+    )
 
 
-def test_notify_task_reads_the_url_from_the_environment_and_never_logs_the_secret(http_server, settings, monkeypatch, caplog):
+def test_notify_task_reads_the_url_from_the_environment_and_never_logs_the_secret(
+    http_server, settings, monkeypatch, caplog
+):
     url, received, state = http_server
     secret_url = f"{url}/services/T1/B2/s3cr3t-token"
     monkeypatch.setenv("TEST_SLACK_HOOK", secret_url)
     caplog.set_level(logging.DEBUG)
-    result = run_task("notify", {"channels": [{"type": "slack", "url_env": "TEST_SLACK_HOOK"}], "title": "Drift"}, settings=settings)
+    result = run_task(
+        "notify",
+        {"channels": [{"type": "slack", "url_env": "TEST_SLACK_HOOK"}], "title": "Drift"},
+        settings=settings,
+    )
     assert result.sent == [f"slack {url}/services/***"] and len(received) == 1
-    skipped = run_task("notify", {"channels": [{"type": "slack", "url_env": "TEST_SLACK_HOOK"}], "title": "x", "when": False}, settings=settings)
+    skipped = run_task(
+        "notify",
+        {
+            "channels": [{"type": "slack", "url_env": "TEST_SLACK_HOOK"}],
+            "title": "x",
+            "when": False,
+        },
+        settings=settings,
+    )
     assert skipped.skipped and len(received) == 1
     state["status"] = 500
     with pytest.raises(SourceUnreachableError) as failure:
-        run_task("notify", {"channels": [{"type": "webhook", "url_env": "TEST_SLACK_HOOK"}], "title": "x"}, settings=settings)
+        run_task(
+            "notify",
+            {"channels": [{"type": "webhook", "url_env": "TEST_SLACK_HOOK"}], "title": "x"},
+            settings=settings,
+        )
     assert "s3cr3t" not in str(failure.value) and "500" in str(failure.value)
     assert "s3cr3t" not in caplog.text
     from mlops_tasks.metadata import MetadataStore
@@ -119,11 +160,21 @@ def test_notify_task_reads_the_url_from_the_environment_and_never_logs_the_secre
 
 def test_email_through_a_local_smtp_sink(smtp_sink):
     port, messages = smtp_sink
-    notifier({"type": "email", "host": "127.0.0.1", "port": port, "sender": "ml@example.com", "to": ["ops@example.com"]}).send(
-        Message("Retrain bikes", "drift share 0.6", "warning", {"share": 0.6})
-    )
+    notifier(
+        {
+            "type": "email",
+            "host": "127.0.0.1",
+            "port": port,
+            "sender": "ml@example.com",
+            "to": ["ops@example.com"],
+        }
+    ).send(Message("Retrain bikes", "drift share 0.6", "warning", {"share": 0.6}))
     [mail] = messages
-    assert "Subject: [warning] Retrain bikes" in mail and "To: ops@example.com" in mail and "share: 0.6" in mail
+    assert (
+        "Subject: [warning] Retrain bikes" in mail
+        and "To: ops@example.com" in mail
+        and "share: 0.6" in mail
+    )
 
 
 def test_unknown_notifier_and_missing_secret_are_config_errors(monkeypatch):
@@ -169,6 +220,9 @@ def test_metrics_pushed_to_a_pushgateway_and_written_for_node_exporter(http_serv
     assert metrics_export.push(samples, url, "monitoring", {"model": "bikes"}) == 200
     [req] = received
     assert (req["method"], req["path"]) == ("PUT", "/metrics/job/monitoring/model/bikes")
-    assert req["body"].decode() == '# HELP mlops_drift_share Share.\n# TYPE mlops_drift_share gauge\nmlops_drift_share{model="bikes"} 0.25\n'
+    assert (
+        req["body"].decode()
+        == '# HELP mlops_drift_share Share.\n# TYPE mlops_drift_share gauge\nmlops_drift_share{model="bikes"} 0.25\n'
+    )
     path = metrics_export.write_textfile(samples, str(tmp_path / "collector" / "mlops.prom"))
     assert open(path).read() == req["body"].decode()

@@ -16,7 +16,8 @@ def _logged(n=300, seed=0):
     preds = pd.DataFrame(
         {
             "id": np.arange(n),
-            "timestamp": pd.Timestamp("2024-03-01") + pd.to_timedelta(np.arange(n) * 24 * 60 // 100, unit="min"),
+            "timestamp": pd.Timestamp("2024-03-01")
+            + pd.to_timedelta(np.arange(n) * 24 * 60 // 100, unit="min"),
             "prediction": rng.integers(0, 2, n),
         }
     )
@@ -24,7 +25,9 @@ def _logged(n=300, seed=0):
     day = preds["timestamp"].dt.day.to_numpy()
     flip = (day == 3) & (rng.random(n) < 0.5)  # day 3: the model gets worse
     truth[flip] = 1 - truth[flip]
-    labels = pd.DataFrame({"id": preds["id"], "label": truth}).iloc[: n - 50]  # the last 50 not labelled yet
+    labels = pd.DataFrame({"id": preds["id"], "label": truth}).iloc[
+        : n - 50
+    ]  # the last 50 not labelled yet
     return preds, labels
 
 
@@ -53,14 +56,27 @@ def test_a_window_without_labels_has_no_metrics_and_duplicates_are_refused():
 def test_monitor_performance_task_reports_the_drop_and_prediction_drift(settings, tmp_path):
     preds, labels = _logged()
     refs = {}
-    for name, frame in (("preds", preds), ("labels", labels), ("train_preds", preds.iloc[:100].assign(prediction=0))):
+    for name, frame in (
+        ("preds", preds),
+        ("labels", labels),
+        ("train_preds", preds.iloc[:100].assign(prediction=0)),
+    ):
         path = tmp_path / f"{name}.parquet"
         frame.to_parquet(path)
         refs[name] = run_task("extract", {"source": str(path)}, settings=settings).dataset
-    reference = run_task("fit_reference", {"dataset": refs["train_preds"], "columns": ["prediction"], "calibration_chunks": 0}, settings=settings)
+    reference = run_task(
+        "fit_reference",
+        {"dataset": refs["train_preds"], "columns": ["prediction"], "calibration_chunks": 0},
+        settings=settings,
+    )
     result = run_task(
         "monitor_performance",
-        {"predictions": refs["preds"], "labels": refs["labels"], "baseline": 0.95, "reference": reference.reference},
+        {
+            "predictions": refs["preds"],
+            "labels": refs["labels"],
+            "baseline": 0.95,
+            "reference": reference.reference,
+        },
         settings=settings,
     )
     assert result.windows == 3 and result.labelled == 250

@@ -46,10 +46,12 @@ def installed_plugin(tmp_path, monkeypatch):
     dist = tmp_path / "demo_plugin-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: demo-plugin\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text(textwrap.dedent("""
+    (dist / "entry_points.txt").write_text(
+        textwrap.dedent("""
         [mlops_tasks.plugins]
         demo = demo_plugin
-    """))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     reload_registry()
     yield
@@ -90,6 +92,7 @@ def test_a_function_without_typed_config_is_rejected():
     from mlops_tasks.registry import task
 
     with pytest.raises(TypeError, match="TaskConfig"):
+
         @task(stage="x")
         def untyped(config, ctx):
             return None

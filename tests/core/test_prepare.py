@@ -27,8 +27,16 @@ def frame(rows: int = 600) -> pd.DataFrame:
 def prepared(settings, data: pd.DataFrame, **config):
     ctx = TaskContext(settings)
     dataset = ctx.write_dataframe(data)
-    result = run_task("prepare", {"dataset": dataset, "target": "churn", "exclude_columns": ["user_id"], **config}, settings=settings)
-    parts = {n: ctx.read_dataframe(getattr(result, n)) for n in ("train", "valid", "test") if getattr(result, n)}
+    result = run_task(
+        "prepare",
+        {"dataset": dataset, "target": "churn", "exclude_columns": ["user_id"], **config},
+        settings=settings,
+    )
+    parts = {
+        n: ctx.read_dataframe(getattr(result, n))
+        for n in ("train", "valid", "test")
+        if getattr(result, n)
+    }
     return dataset, result, parts
 
 
@@ -52,10 +60,14 @@ def test_stratified_split_keeps_class_shares(settings):
 
 def test_time_split_by_cutoffs_and_by_fractions(settings):
     data = frame()
-    _, result, parts = prepared(settings, data, split="time", time_column="at", cutoffs=["2024-01-15", "2024-01-20"])
+    _, result, parts = prepared(
+        settings, data, split="time", time_column="at", cutoffs=["2024-01-15", "2024-01-20"]
+    )
     assert parts["train"]["at"].max() < pd.Timestamp("2024-01-15") <= parts["valid"]["at"].min()
     assert parts["valid"]["at"].max() < pd.Timestamp("2024-01-20") <= parts["test"]["at"].min()
-    _, result, parts = prepared(settings, data, split="time", time_column="at", fractions=(0.5, 0.0, 0.5))
+    _, result, parts = prepared(
+        settings, data, split="time", time_column="at", fractions=(0.5, 0.0, 0.5)
+    )
     assert result.valid is None and parts["train"]["at"].max() < parts["test"]["at"].min()
 
 
@@ -63,11 +75,25 @@ def test_hash_split_keeps_an_id_in_its_split_as_data_grows(settings):
     data = frame()
     _, result, parts = prepared(settings, data, split="hash", key_column="user_id")
     where = {uid: name for name, p in parts.items() for uid in p["user_id"]}
-    assert all(len({n for n, p in parts.items() if uid in set(p["user_id"])}) == 1 for uid in where)  # an id in one split
+    assert all(
+        len({n for n, p in parts.items() if uid in set(p["user_id"])}) == 1 for uid in where
+    )  # an id in one split
     grown = pd.concat([data, frame(900).iloc[600:]])
     _, _, grown_parts = prepared(settings, grown, split="hash", key_column="user_id")
-    assert all(where[uid] == name for name, p in grown_parts.items() for uid in p["user_id"] if uid in where)
-    shares = np.bincount(splits.hash_split(np.array([f"id{i}" for i in range(20_000)], dtype=object), (0.7, 0.15, 0.15), seed=0)) / 20_000
+    assert all(
+        where[uid] == name
+        for name, p in grown_parts.items()
+        for uid in p["user_id"]
+        if uid in where
+    )
+    shares = (
+        np.bincount(
+            splits.hash_split(
+                np.array([f"id{i}" for i in range(20_000)], dtype=object), (0.7, 0.15, 0.15), seed=0
+            )
+        )
+        / 20_000
+    )
     assert shares == pytest.approx([0.7, 0.15, 0.15], abs=0.015)
 
 
@@ -76,16 +102,27 @@ def test_transformer_is_fitted_on_train_only_and_loads_safely(settings):
 
     _, result, parts = prepared(settings, frame())
     ctx = TaskContext(settings)
-    assert result.transformer.kind == "transformer" and result.transformer.metadata["numeric"] == ["age"]
+    assert result.transformer.kind == "transformer" and result.transformer.metadata["numeric"] == [
+        "age"
+    ]
     transformer = load_transformer(ctx, result.transformer)
     scaler = transformer.named_transformers_["num"].named_steps["scale"]
     train_age = parts["train"]["age"].fillna(parts["train"]["age"].median())
     assert scaler.mean_[0] == pytest.approx(train_age.mean())  # train statistics, not all rows
     out = transformer.transform(parts["test"])
     assert out.shape == (len(parts["test"]), len(result.features)) and not np.isnan(out).any()
-    assert result.features == ["num__age", "cat__plan___missing__", "cat__plan_free", "cat__plan_pro"]
+    assert result.features == [
+        "num__age",
+        "cat__plan___missing__",
+        "cat__plan_free",
+        "cat__plan_pro",
+    ]
     unseen = transformer.transform(pd.DataFrame({"age": [None], "plan": ["enterprise"]}))
-    assert unseen[0, 1:].tolist() == [0.0, 0.0, 0.0]  # an unseen category is all zeros, not an error
+    assert unseen[0, 1:].tolist() == [
+        0.0,
+        0.0,
+        0.0,
+    ]  # an unseen category is all zeros, not an error
 
 
 def test_loading_refuses_unknown_hashes_and_untrusted_types(settings, tmp_path):
@@ -95,7 +132,9 @@ def test_loading_refuses_unknown_hashes_and_untrusted_types(settings, tmp_path):
 
     ctx = TaskContext(settings)
     # Bytes in the artifact store but never recorded by a run: unknown to the metadata store.
-    rogue = ctx.artifacts.put_bytes(sio.dumps({"a": 1}), kind="transformer", media_type="application/x-skops")
+    rogue = ctx.artifacts.put_bytes(
+        sio.dumps({"a": 1}), kind="transformer", media_type="application/x-skops"
+    )
     with pytest.raises(UntrustedArtifactError, match="has no transformer"):
         load_transformer(ctx, rogue)
     # Known to the stores but asking for a type outside the allowlist.
@@ -116,10 +155,15 @@ def test_lineage_shows_which_dataset_version_fed_each_split(settings):
     (step,) = store.lineage(dataset.sha256)["downstream"]
     assert step["execution"]["task"] == "prepare"
     produced = {a["name"]: a["artifact"]["sha256"] for a in step["artifacts"]}
-    assert produced == {n: getattr(result, n).sha256 for n in ("train", "valid", "test", "transformer")}
+    assert produced == {
+        n: getattr(result, n).sha256 for n in ("train", "valid", "test", "transformer")
+    }
     upstream = store.lineage(result.test.sha256)["upstream"]
     assert [a["artifact"]["sha256"] for a in upstream[0]["artifacts"]] == [dataset.sha256]
-    assert result.train.metadata["source_dataset"] == dataset.sha256 and result.train.metadata["split"] == "train"
+    assert (
+        result.train.metadata["source_dataset"] == dataset.sha256
+        and result.train.metadata["split"] == "train"
+    )
 
 
 def test_bad_configs_and_data_are_named(settings):
@@ -130,7 +174,13 @@ def test_bad_configs_and_data_are_named(settings):
     with pytest.raises(ConfigError, match="fractions must"):
         run_task("prepare", {"dataset": dataset, "fractions": [0.5, 0.5, 0.5]}, settings=settings)
     with pytest.raises(DataError, match=r"columns \['nope'\] are not in dataset"):
-        run_task("prepare", {"dataset": dataset, "split": "hash", "key_column": "nope"}, settings=settings)
+        run_task(
+            "prepare",
+            {"dataset": dataset, "split": "hash", "key_column": "nope"},
+            settings=settings,
+        )
     nulls = ctx.write_dataframe(frame(50).assign(empty=np.nan))
-    with pytest.raises(DataError, match=r"columns \['empty'\] are entirely null in the train split"):
+    with pytest.raises(
+        DataError, match=r"columns \['empty'\] are entirely null in the train split"
+    ):
         run_task("prepare", {"dataset": nulls, "exclude_columns": ["user_id"]}, settings=settings)

@@ -85,8 +85,11 @@ def _parts_frame(rows: int = 30_000) -> pd.DataFrame:
         {
             "x": x,
             "n": rng.integers(0, 5, rows),
-            "c": pd.Series(rng.choice(["a", "b", "c", None], rows, p=[0.5, 0.3, 0.15, 0.05]), dtype=object),
-            "t": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10_000, rows), unit="min"),
+            "c": pd.Series(
+                rng.choice(["a", "b", "c", None], rows, p=[0.5, 0.3, 0.15, 0.05]), dtype=object
+            ),
+            "t": pd.Timestamp("2024-01-01")
+            + pd.to_timedelta(rng.integers(0, 10_000, rows), unit="min"),
         }
     )
 
@@ -110,15 +113,26 @@ def test_merged_partials_equal_one_pass_and_merging_is_associative():
         pa_, pb, pc_ = (_partial(p.column(name), i + 1) for i, p in enumerate((a, b, c)))
         left, right = pa_.merge(pb).merge(pc_), pa_.merge(pb.merge(pc_))
         for merged in (left, right, pc_.merge(pa_).merge(pb)):
-            assert (merged.count, merged.nulls, merged.finite, merged.non_finite) == (whole.count, whole.nulls, whole.finite, whole.non_finite)
+            assert (merged.count, merged.nulls, merged.finite, merged.non_finite) == (
+                whole.count,
+                whole.nulls,
+                whole.finite,
+                whole.non_finite,
+            )
             assert (merged.min, merged.max) == (whole.min, whole.max)
             assert merged.counts == whole.counts  # exact value counts (categorical)
-            assert np.array_equal(merged.hll.registers, whole.hll.registers)  # so `distinct` is identical
+            assert np.array_equal(
+                merged.hll.registers, whole.hll.registers
+            )  # so `distinct` is identical
             if whole.finite:
                 assert merged.mean == pytest.approx(whole.mean, rel=1e-12)
                 assert merged.m2 == pytest.approx(whole.m2, rel=1e-9)  # Chan's parallel variance
     x = frame["x"][np.isfinite(frame["x"])]
-    merged = _partial(a.column("x"), 1).merge(_partial(b.column("x"), 2)).merge(_partial(c.column("x"), 3))
+    merged = (
+        _partial(a.column("x"), 1)
+        .merge(_partial(b.column("x"), 2))
+        .merge(_partial(c.column("x"), 3))
+    )
     assert merged.mean == pytest.approx(x.mean(), rel=1e-12)
     assert math.sqrt(merged.m2 / (merged.finite - 1)) == pytest.approx(x.std(), rel=1e-9)
     # Quantiles from the merged sample are within the DKW rank bound of the true ones.
@@ -137,16 +151,32 @@ def test_profile_of_partitions_equals_profile_of_their_concatenation(settings):
     frame = _parts_frame(12_000)
     table = pa.Table.from_pandas(frame, preserve_index=False)
     one = profile_table(table.combine_chunks())
-    parts = profile_table(pa.concat_tables([table.slice(0, 5_000), table.slice(5_000, 1), table.slice(5_001)]))
-    assert len(pa.concat_tables([table.slice(0, 5_000), table.slice(5_000)]).column("x").chunks) == 2
+    parts = profile_table(
+        pa.concat_tables([table.slice(0, 5_000), table.slice(5_000, 1), table.slice(5_001)])
+    )
+    assert (
+        len(pa.concat_tables([table.slice(0, 5_000), table.slice(5_000)]).column("x").chunks) == 2
+    )
     for name in frame.columns:
-        exact = ("count", "nulls", "null_fraction", "non_finite", "min", "max", "distinct", "top", "top_other")
+        exact = (
+            "count",
+            "nulls",
+            "null_fraction",
+            "non_finite",
+            "min",
+            "max",
+            "distinct",
+            "top",
+            "top_other",
+        )
         assert {k: one[name].get(k) for k in exact} == {k: parts[name].get(k) for k in exact}, name
     assert parts["x"]["mean"] == pytest.approx(one["x"]["mean"], rel=1e-12)
     assert parts["x"]["std"] == pytest.approx(one["x"]["std"], rel=1e-9)
     assert parts["x"]["distinct_exact"] is False and parts["n"]["distinct_exact"] is True
     for q, v in parts["x"]["quantiles"].items():
-        assert (frame["x"][np.isfinite(frame["x"])] <= v).mean() == pytest.approx(float(q), abs=parts["x"]["quantile_rank_error"] * 1.5)
+        assert (frame["x"][np.isfinite(frame["x"])] <= v).mean() == pytest.approx(
+            float(q), abs=parts["x"]["quantile_rank_error"] * 1.5
+        )
 
 
 def test_histogram_has_quantile_edges_and_exact_counts(settings):
@@ -159,8 +189,15 @@ def test_histogram_has_quantile_edges_and_exact_counts(settings):
     assert counts == np.histogram(values, edges)[0].tolist() and sum(counts) == 20_000
     assert max(counts) / min(counts) < 1.3  # quantile edges: about equal mass per bin
     discrete = profile_of(settings, pd.DataFrame({"d": [1, 1, 1, 2, 2, 3] * 10}))["columns"]["d"]
-    assert discrete["histogram"]["edges"] == [1.0, 2.0, 3.0] and sum(discrete["histogram"]["counts"]) == 60
-    assert discrete["top"] == [{"value": 1, "count": 30}, {"value": 2, "count": 20}, {"value": 3, "count": 10}]
+    assert (
+        discrete["histogram"]["edges"] == [1.0, 2.0, 3.0]
+        and sum(discrete["histogram"]["counts"]) == 60
+    )
+    assert discrete["top"] == [
+        {"value": 1, "count": 30},
+        {"value": 2, "count": 20},
+        {"value": 3, "count": 10},
+    ]
 
 
 def test_distinct_estimate_of_a_large_column_is_within_the_sketch_error(settings):

@@ -28,7 +28,11 @@ def test_fit_keeps_edges_counts_sketch_and_categories():
     assert (x.kind, x.count, x.nulls, x.bins, int(x.hist.sum())) == ("numeric", 4990, 10, 10, 4990)
     assert not x.exact and len(x.grid) == 201 and x.grid[0] == x.min and x.grid[-1] == x.max
     assert x.grid_le[-1] == 1.0 and np.all(np.diff(x.grid_le) >= 0)
-    assert ref.columns["few"].kind == "categorical" and set(ref.columns["few"].categories) == {"0", "1", "2"}
+    assert ref.columns["few"].kind == "categorical" and set(ref.columns["few"].categories) == {
+        "0",
+        "1",
+        "2",
+    }
     assert ref.columns["c"].kind == ref.columns["flag"].kind == "categorical"
     assert "when" in ref.skipped and "when" not in ref.columns
     assert Reference.from_dict(ref.to_dict()).to_dict() == ref.to_dict()
@@ -45,8 +49,14 @@ def test_fit_reference_task_stores_a_reference_artifact(settings, tmp_path):
     path = tmp_path / "train.parquet"
     pd.DataFrame({"x": rng.normal(size=2000), "c": rng.choice(list("abc"), 2000)}).to_parquet(path)
     dataset = run_task("extract", {"source": str(path)}, settings=settings).dataset
-    result = run_task("fit_reference", {"dataset": dataset, "calibration_chunks": 4}, settings=settings)
-    assert result.reference.kind == "reference" and result.columns == ["x", "c"] and result.rows == 2000
+    result = run_task(
+        "fit_reference", {"dataset": dataset, "calibration_chunks": 4}, settings=settings
+    )
+    assert (
+        result.reference.kind == "reference"
+        and result.columns == ["x", "c"]
+        and result.rows == 2000
+    )
     from mlops_tasks.context import TaskContext
 
     doc = TaskContext(settings).read_json(result.reference)

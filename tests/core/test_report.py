@@ -28,14 +28,24 @@ def profiled(settings):
 
 def test_report_is_self_contained_html_with_a_plot_per_column(settings, profiled):
     ctx, profile = profiled
-    result = run_task("data_report", {"profile": profile.profile, "title": "Payments <daily>"}, settings=settings)
-    assert (result.report.kind, result.report.media_type, result.failed_rules) == ("report", "text/html", 0)
+    result = run_task(
+        "data_report", {"profile": profile.profile, "title": "Payments <daily>"}, settings=settings
+    )
+    assert (result.report.kind, result.report.media_type, result.failed_rules) == (
+        "report",
+        "text/html",
+        0,
+    )
     html = ctx.artifacts.read_bytes(result.report).decode()
     assert html.startswith("<!DOCTYPE html>") and "Payments &lt;daily&gt;" in html  # escaped
-    assert "<script" not in html and not re.search(r"""(src|href)=["']?(https?:|//)""", html)  # nothing external
+    assert "<script" not in html and not re.search(
+        r"""(src|href)=["']?(https?:|//)""", html
+    )  # nothing external
     for name in ("amount", "age", "plan", "empty", "ratio"):
         assert f">{name} <span" in html
-    assert html.count("<svg") == 1 + 4  # the null chart, histograms of amount/age/ratio, top values of plan
+    assert (
+        html.count("<svg") == 1 + 4
+    )  # the null chart, histograms of amount/age/ratio, top values of plan
     assert "Validation" not in html
 
 
@@ -51,7 +61,9 @@ def test_report_lists_failing_rules_from_a_validation_report(settings, profiled)
         },
         kind="validation",
     )  # fmt: skip
-    result = run_task("data_report", {"profile": profile.profile, "validation": validation}, settings=settings)
+    result = run_task(
+        "data_report", {"profile": profile.profile, "validation": validation}, settings=settings
+    )
     html = ctx.artifacts.read_bytes(result.report).decode()
     assert result.failed_rules == 1
     assert "age_range" in html and "12 rows outside [0, 65]" in html and "1 / 2" in html
@@ -91,7 +103,9 @@ def test_every_report_escapes_user_text():
     ref = fit_reference(pd.DataFrame({XSS: rng.normal(size=200), "k": rng.choice([XSS, "b"], 200)}))
     cur = pd.DataFrame({XSS: rng.normal(1, 1, 100), "k": rng.choice([XSS, "c"], 100)})
     history = [{"at": XSS, "share": 0.2}]
-    monitoring = render_report(ref, detect_drift(ref, cur), current_shares(ref, summarize(ref, cur)), history, title=XSS)
+    monitoring = render_report(
+        ref, detect_drift(ref, cur), current_shares(ref, summarize(ref, cur)), history, title=XSS
+    )
     assert _escaped_everywhere(monitoring)
 
     index = pd.date_range("2024-01-01", periods=30, freq="1min", tz="UTC")
@@ -106,7 +120,9 @@ def test_every_report_escapes_user_text():
     )  # fmt: skip
     assert _escaped_everywhere(page) and page.count("<svg") == 3  # timeline, graph, series
 
-    assert _escaped_everywhere(model_plots.bars({XSS: 1.0, "b$c$": 2.0}, title=XSS, errors={XSS: (0.5, 1.5)}))
+    assert _escaped_everywhere(
+        model_plots.bars({XSS: 1.0, "b$c$": 2.0}, title=XSS, errors={XSS: (0.5, 1.5)})
+    )
 
     profile = {"dataset": {"uri": "memory://d", "sha256": "ab" * 32}, "rows": 2, "columns": {
         XSS: {"type": "string", "kind": "categorical", "count": 2, "nulls": 1, "null_fraction": 0.5, "distinct": 1,

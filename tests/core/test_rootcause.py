@@ -15,7 +15,12 @@ ONSET = IDX[70]
 
 def services(seed=0):
     rng = np.random.default_rng(seed)
-    frames = {s: pd.DataFrame({"latency": rng.normal(1, 0.05, 90), "cpu": rng.normal(50, 2, 90)}, index=IDX) for s in ("fe", "cart", "db")}
+    frames = {
+        s: pd.DataFrame(
+            {"latency": rng.normal(1, 0.05, 90), "cpu": rng.normal(50, 2, 90)}, index=IDX
+        )
+        for s in ("fe", "cart", "db")
+    }
     frames["db"].loc[IDX[70:75], "cpu"] += 40  # the fault
     frames["fe"].loc[IDX[70:75], "latency"] += 0.3  # its symptom upstream
     frames["cart"].loc[IDX[20], "latency"] = 1e9  # one absurd sample, long before
@@ -51,9 +56,8 @@ def test_pagerank_moves_mass_to_the_deviating_callee():
 
 
 def test_one_real_fault_case(tmp_path):
-    from tests.conftest import SHARED_DATA
-
     from mlops_tasks.aiops.cases import load_day
+    from tests.conftest import SHARED_DATA
 
     folder = SHARED_DATA / "nezha_ob" / "rca_data" / "2022-08-23"
     if not folder.exists():
@@ -70,12 +74,22 @@ def test_replicas_of_a_service_keep_their_own_columns(tmp_path):
     metric = tmp_path / "2024-01-01" / "metric"
     metric.mkdir(parents=True)
     times = pd.date_range("2024-01-01 10:00", periods=90, freq="60s", tz="UTC")
-    for pod, jitter, sick in (("cart-5f-aaaaa", 0, False), ("cart-5f-bbbbb", 3, True), ("web-7c-ccccc", 1, False)):
-        cpu = np.full(len(times), 10.0) + np.random.default_rng(len(pod) + jitter).normal(0, 0.5, len(times))
+    for pod, jitter, sick in (
+        ("cart-5f-aaaaa", 0, False),
+        ("cart-5f-bbbbb", 3, True),
+        ("web-7c-ccccc", 1, False),
+    ):
+        cpu = np.full(len(times), 10.0) + np.random.default_rng(len(pod) + jitter).normal(
+            0, 0.5, len(times)
+        )
         if sick:
             cpu[60:] += 40  # one replica of cart goes bad at 11:00
-        clock = (times + pd.Timedelta(seconds=jitter)).strftime("%Y-%m-%d %H:%M:%S.000000 +0000 UTC m=+1.0")
-        pd.DataFrame({"Time": clock, "PodName": pod, "CpuUsage(m)": cpu}).to_csv(metric / f"{pod}_metric.csv.gz", index=False)
+        clock = (times + pd.Timedelta(seconds=jitter)).strftime(
+            "%Y-%m-%d %H:%M:%S.000000 +0000 UTC m=+1.0"
+        )
+        pd.DataFrame({"Time": clock, "PodName": pod, "CpuUsage(m)": cpu}).to_csv(
+            metric / f"{pod}_metric.csv.gz", index=False
+        )
     day = load_day(tmp_path / "2024-01-01")
     assert sorted(day.metrics) == ["cart", "web"]
     assert list(day.metrics["cart"]) == ["CpuUsage(m)@cart-5f-aaaaa", "CpuUsage(m)@cart-5f-bbbbb"]

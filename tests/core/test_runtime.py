@@ -22,17 +22,27 @@ def boom(config: BoomConfig, ctx) -> BoomResult:
 
 
 def test_run_records_execution_inputs_outputs_and_metrics(settings, bike_csv):
-    extracted = run_task("extract", {"source": str(bike_csv)}, settings=settings,
-                         identity=Identity(engine="prefect", flow_run_id="fr-1", task_run_id="tr-1"))
+    extracted = run_task(
+        "extract",
+        {"source": str(bike_csv)},
+        settings=settings,
+        identity=Identity(engine="prefect", flow_run_id="fr-1", task_run_id="tr-1"),
+    )
     profiled = run_task("profile", {"dataset": extracted.dataset}, settings=settings)
     store = MetadataStore(settings.database_url)
     profile_run, extract_run = store.runs()
-    assert (extract_run["task"], extract_run["status"], extract_run["engine"], extract_run["flow_run_id"]) == (
-        "extract", "succeeded", "prefect", "fr-1")
+    assert (
+        extract_run["task"],
+        extract_run["status"],
+        extract_run["engine"],
+        extract_run["flow_run_id"],
+    ) == ("extract", "succeeded", "prefect", "fr-1")
     assert extract_run["result"]["dataset"]["sha256"] == extracted.dataset.sha256
     events = store.events(profile_run["id"])
     assert [(e["direction"], e["name"], e["artifact"]) for e in events] == [
-        ("input", "dataset", extracted.dataset), ("output", "profile", profiled.profile)]
+        ("input", "dataset", extracted.dataset),
+        ("output", "profile", profiled.profile),
+    ]
     source = [e for e in store.events(extract_run["id"]) if e["direction"] == "input"]
     assert [e["artifact"].uri for e in source] == [f"file://{bike_csv}"]
     assert store.metrics(extract_run["id"])["rows"] == 731
@@ -57,17 +67,29 @@ def test_cache_is_off_by_default(settings, tmp_path):
     csv.write_text("a\n1\n")
     run_task("extract", {"source": str(csv)}, settings=settings)
     run_task("extract", {"source": str(csv)}, settings=settings)
-    assert [r["status"] for r in MetadataStore(settings.database_url).runs()] == ["succeeded", "succeeded"]
+    assert [r["status"] for r in MetadataStore(settings.database_url).runs()] == [
+        "succeeded",
+        "succeeded",
+    ]
 
 
 def test_cache_reruns_when_the_output_artifact_is_gone(settings, tmp_path):
     csv = tmp_path / "in.csv"
     csv.write_text("a\n1\n")
     first = run_task("extract", {"source": str(csv)}, settings=settings, cache=True)
-    (tmp_path / "artifacts" / "dataset" / first.dataset.sha256[:2] / f"{first.dataset.sha256}.parquet").unlink()
+    (
+        tmp_path
+        / "artifacts"
+        / "dataset"
+        / first.dataset.sha256[:2]
+        / f"{first.dataset.sha256}.parquet"
+    ).unlink()
     again = run_task("extract", {"source": str(csv)}, settings=settings, cache=True)
     assert again == first
-    assert [r["status"] for r in MetadataStore(settings.database_url).runs()] == ["succeeded", "succeeded"]
+    assert [r["status"] for r in MetadataStore(settings.database_url).runs()] == [
+        "succeeded",
+        "succeeded",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -88,7 +110,10 @@ def test_invalid_config_names_the_field_and_records_nothing(settings, config, fi
 
 
 def test_unknown_task_lists_the_known_ones(settings):
-    with pytest.raises(UnknownTaskError, match=r"unknown task 'extrakt'; registered tasks: .*\bextract, .*\bprofile\b"):
+    with pytest.raises(
+        UnknownTaskError,
+        match=r"unknown task 'extrakt'; registered tasks: .*\bextract, .*\bprofile\b",
+    ):
         run_task("extrakt", {}, settings=settings)
 
 
@@ -96,7 +121,11 @@ def test_failure_is_recorded_and_the_original_error_reraised(settings):
     with pytest.raises(RuntimeError, match="disk on fire"):
         run_task(boom.spec, {"message": "disk on fire"}, settings=settings)
     (run,) = MetadataStore(settings.database_url).runs()
-    assert (run["status"], run["error_type"], run["error_message"]) == ("failed", "RuntimeError", "disk on fire")
+    assert (run["status"], run["error_type"], run["error_message"]) == (
+        "failed",
+        "RuntimeError",
+        "disk on fire",
+    )
     assert MetadataStore(settings.database_url).events(run["id"]) == []
 
 
@@ -128,7 +157,9 @@ def strict_check(config: BoomConfig, ctx) -> VerdictResult:
     from mlops_tasks.errors import CheckFailedError
 
     report = ctx.write_json({"failing": [config.message]}, kind="report")
-    raise CheckFailedError(f"1 rule failed: {config.message}", result=VerdictResult(report=report, failed=1))
+    raise CheckFailedError(
+        f"1 rule failed: {config.message}", result=VerdictResult(report=report, failed=1)
+    )
 
 
 def test_a_failed_check_keeps_its_report(settings):
@@ -152,4 +183,7 @@ def test_results_say_which_execution_recorded_them(settings, tmp_path):
     assert (first.status, second.status) == ("succeeded", "cached")
     assert second.execution_id == first.execution_id + 1
     assert first == second
-    assert MetadataStore(settings.database_url).execution(second.execution_id)["cached_from_id"] == first.execution_id
+    assert (
+        MetadataStore(settings.database_url).execution(second.execution_id)["cached_from_id"]
+        == first.execution_id
+    )

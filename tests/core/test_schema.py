@@ -14,11 +14,23 @@ from mlops_tasks.validation.pandas_engine import validate_frame
     ("text", "message"),
     [
         ("columns:\n  age: {mn: 0}\n", "columns.age: unknown rule 'mn'; did you mean 'min'?"),
-        ("columns:\n  age: {nullabel: false}\n", "columns.age: unknown rule 'nullabel'; did you mean 'nullable'?"),
-        ("rules:\n  - {rule: uniqe, columns: [a]}\n", "rules[0]: unknown rule 'uniqe'; did you mean 'unique'?"),
-        ("rules:\n  - {rule: range, column: a, mni: 1}\n", "rules[0]: unknown key 'mni'; did you mean 'min'?"),
+        (
+            "columns:\n  age: {nullabel: false}\n",
+            "columns.age: unknown rule 'nullabel'; did you mean 'nullable'?",
+        ),
+        (
+            "rules:\n  - {rule: uniqe, columns: [a]}\n",
+            "rules[0]: unknown rule 'uniqe'; did you mean 'unique'?",
+        ),
+        (
+            "rules:\n  - {rule: range, column: a, mni: 1}\n",
+            "rules[0]: unknown key 'mni'; did you mean 'min'?",
+        ),
         ("columns:\n  age: {min: ten}\n", "columns.age.min: Input should be a valid number"),
-        ("columns:\n  age: {severity: fatal}\n", "columns.age.severity: Input should be 'error' or 'warn'"),
+        (
+            "columns:\n  age: {severity: fatal}\n",
+            "columns.age.severity: Input should be 'error' or 'warn'",
+        ),
         ("columns:\n  age: {regex: '[a-'}\n", "invalid regular expression '[a-'"),
         ("rules:\n  - {rule: range, column: a}\n", "rules[0]: give min, max or both"),
         ("columns: [a, b]\n", "columns: a mapping of column name to rules"),
@@ -98,7 +110,9 @@ def test_infer_schema_task_from_dataset_and_from_profile_agree(settings):
     assert a.columns["colour"].max_null_fraction == 0.2
     assert a.columns["id"].unique and (a.columns["x"].min, a.columns["x"].max) == (0.0, 48.0)
     # the inferred contract validates its own dataset
-    assert run_task("validate", {"dataset": dataset, "contract": from_data.contract}, settings=settings).passed
+    assert run_task(
+        "validate", {"dataset": dataset, "contract": from_data.contract}, settings=settings
+    ).passed
 
 
 def test_infer_schema_needs_exactly_one_input(settings):

@@ -75,7 +75,6 @@ def test_a_new_champion_is_served_without_restart(served, settings):
 
 def _rows(bike_csv, n=200):
     import pandas as pd
-
     from model_fixtures import DROP
 
     return pd.read_csv(bike_csv).drop(columns=[*DROP, "cnt"]).head(n)
@@ -115,7 +114,14 @@ def test_batch_predictions_equal_the_models_on_a_dataframe(settings, bike_csv, t
         assert problem["field"] == "records.3.weekday"
         assert client.post("/predict", json={"records": []}).json()["predictions"] == []
         text = client.get("/metrics").text
-    assert "mlops_tasks_request_seconds_count 3" in text and "mlops_tasks_predicted_rows_total 200" in text
+    assert (
+        "mlops_tasks_request_seconds_count 3" in text
+        and "mlops_tasks_predicted_rows_total 200" in text
+    )
     assert 'mlops_tasks_request_seconds_bucket{le="+Inf"} 3' in text
-    buckets = [int(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith("mlops_tasks_request_seconds_bucket")]
+    buckets = [
+        int(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("mlops_tasks_request_seconds_bucket")
+    ]
     assert buckets == sorted(buckets)  # cumulative

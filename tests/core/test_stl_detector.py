@@ -75,7 +75,9 @@ def test_two_runs_through_a_json_state_equal_one_long_run(cut):
     ts, x = office_hours()
     x[700:705] = np.nan  # missing values, inside later fits too
     spec = {"detector": "stl", "suppress": 50}
-    np.testing.assert_array_equal(scores_in_two_runs(spec, x, ts, cut), make_detector(spec).update(x, ts))
+    np.testing.assert_array_equal(
+        scores_in_two_runs(spec, x, ts, cut), make_detector(spec).update(x, ts)
+    )
 
 
 def test_deterministic_and_prefix_scores_do_not_depend_on_the_future():

@@ -23,10 +23,17 @@ def test_regression_model_records_signature_fingerprint_params_and_libraries(set
     assert [c["name"] for c in meta["signature"]["inputs"]] == result.features
     assert not set(DROP + ["cnt"]) & set(result.features)
     assert meta["signature"]["inputs"][result.features.index("temp")]["dtype"] == "float64"
-    assert meta["training_data"] == {"sha256": dataset.sha256, "uri": dataset.uri, "rows": 365, "query": "yr == 0"}
+    assert meta["training_data"] == {
+        "sha256": dataset.sha256,
+        "uri": dataset.uri,
+        "rows": 365,
+        "query": "yr == 0",
+    }
     assert meta["params"]["alpha"] == 1.0
     assert meta["libraries"]["scikit-learn"] and meta["libraries"]["skops"]
-    assert len(meta["cv"]["scores"]) == 3 and result.cv_score == pytest.approx(sum(meta["cv"]["scores"]) / 3)
+    assert len(meta["cv"]["scores"]) == 3 and result.cv_score == pytest.approx(
+        sum(meta["cv"]["scores"]) / 3
+    )
 
     from mlops_tasks.context import open_stores
     from mlops_tasks.models.loading import load
@@ -64,7 +71,9 @@ def test_classifier_on_a_derived_target(settings, bike_csv, tmp_path):
 
 
 def test_text_columns_are_one_hot_encoded_without_a_preprocessor(settings, dataset):
-    result = train_model(settings, dataset, drop=["instant", "casual", "registered"], query="mnth == 1")
+    result = train_model(
+        settings, dataset, drop=["instant", "casual", "registered"], query="mnth == 1"
+    )
     assert "dteday" in result.features  # a string column, encoded inside the pipeline
     assert result.model.metadata["signature"]["inputs"][0]["kind"] == "str"
 
@@ -72,7 +81,11 @@ def test_text_columns_are_one_hot_encoded_without_a_preprocessor(settings, datas
 @pytest.mark.parametrize(
     ("overrides", "error", "needle"),
     [
-        ({"estimator": "sklearn.linear_model.NoSuchModel"}, ConfigError, "estimator: module sklearn.linear_model has no attribute 'NoSuchModel'"),
+        (
+            {"estimator": "sklearn.linear_model.NoSuchModel"},
+            ConfigError,
+            "estimator: module sklearn.linear_model has no attribute 'NoSuchModel'",
+        ),
         ({"estimator": "nosuchpackage.Model"}, ConfigError, "cannot import module 'nosuchpackage'"),
         ({"params": {"alpha": -3}}, ConfigError, "The 'alpha' parameter of Ridge must be"),
         ({"params": {"depth": 3}}, ConfigError, "Ridge rejects ['depth']"),
@@ -98,7 +111,11 @@ def test_single_class_target_is_a_data_error(settings, bike_csv, tmp_path):
 
 def test_estimator_or_spec_not_both(settings, dataset):
     with pytest.raises(ConfigError, match="either estimator"):
-        run_task("train", {"dataset": dataset, "target": "cnt", "estimator": "a.B", "spec": "estimator: a.B"}, settings=settings)
+        run_task(
+            "train",
+            {"dataset": dataset, "target": "cnt", "estimator": "a.B", "spec": "estimator: a.B"},
+            settings=settings,
+        )
 
 
 def test_prepare_transformer_is_used_frozen(settings, dataset):
@@ -106,7 +123,9 @@ def test_prepare_transformer_is_used_frozen(settings, dataset):
 
     if "prepare" not in get_registry():
         pytest.skip("prepare is not registered")
-    prepared = run_task("prepare", {"dataset": dataset, "target": "cnt", "exclude_columns": DROP}, settings=settings)
+    prepared = run_task(
+        "prepare", {"dataset": dataset, "target": "cnt", "exclude_columns": DROP}, settings=settings
+    )
     result = train_model(settings, prepared.train, preprocessor=prepared.transformer)
     assert result.model.metadata["preprocessor"] == prepared.transformer.sha256
     from mlops_tasks.context import open_stores

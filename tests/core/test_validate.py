@@ -21,7 +21,9 @@ def check(frame, *rules, **kwargs):
 
 
 def test_error_rule_fails_the_task_with_its_report(settings):
-    frame = pd.DataFrame({"age": [30, 41, -2, 150, 25], "email": ["a@x", "b@x", "nope", None, "a@x"]})
+    frame = pd.DataFrame(
+        {"age": [30, 41, -2, 150, 25], "email": ["a@x", "b@x", "nope", None, "a@x"]}
+    )
     ctx = TaskContext(settings)
     dataset = ctx.write_dataframe(frame)
     rules = [
@@ -33,19 +35,27 @@ def test_error_rule_fails_the_task_with_its_report(settings):
     with pytest.raises(CheckFailedError) as info:
         run_task("validate", {"dataset": dataset, "rules": rules}, settings=settings)
     message = str(info.value)
-    assert "2 error rule(s) failed" in message and "range:age" in message and "regex:email" in message
+    assert (
+        "2 error rule(s) failed" in message and "range:age" in message and "regex:email" in message
+    )
     assert "unique:email" not in message  # a warning does not fail the run
     assert info.value.retryable is False
     result = info.value.result
     assert result.passed is False and result.errors == 2 and result.warnings == 1
     assert result.failing_rules == ["range:age", "regex:email", "unique:email"]
     report = ctx.read_json(result.report)
-    assert result.report.kind == "validation" and report["engine"] == "pandas" and report["rows"] == 5
+    assert (
+        result.report.kind == "validation" and report["engine"] == "pandas" and report["rows"] == 5
+    )
     by_id = {r["id"]: r for r in report["rules"]}
-    assert by_id["range:age"]["failing_rows"] == 2 and by_id["range:age"]["fraction"] == pytest.approx(0.4)
+    assert by_id["range:age"]["failing_rows"] == 2 and by_id["range:age"][
+        "fraction"
+    ] == pytest.approx(0.4)
     assert by_id["range:age"]["samples"] == [{"row": 2, "age": -2}, {"row": 3, "age": 150}]
     assert by_id["range:age"]["observed"] == {"min": -2, "max": 150}
-    assert by_id["regex:email"]["failing_rows"] == 1 and by_id["regex:email"]["samples"] == [{"row": 2, "email": "nope"}]
+    assert by_id["regex:email"]["failing_rows"] == 1 and by_id["regex:email"]["samples"] == [
+        {"row": 2, "email": "nope"}
+    ]
     assert by_id["unique:email"]["samples"] == [{"row": 4, "email": "a@x"}]
     assert by_id["not_null:age"]["passed"] is True
     # the failed execution is recorded with the report as its output
@@ -60,7 +70,12 @@ def test_warnings_only_pass_and_are_logged(settings, caplog):
     rule = {"rule": "range", "column": "x", "max": 10, "severity": "warn"}
     with caplog.at_level(logging.WARNING, logger="mlops_tasks"):
         result = run_task("validate", {"dataset": dataset, "rules": [rule]}, settings=settings)
-    assert result.passed and result.failed == 1 and result.warnings == 1 and result.failing_rules == ["range:x"]
+    assert (
+        result.passed
+        and result.failed == 1
+        and result.warnings == 1
+        and result.failing_rules == ["range:x"]
+    )
     assert "range:x: 1 of 3 rows (33.3%) outside [-inf, 10.0]" in caplog.text
 
 
@@ -91,7 +106,10 @@ def test_nan_and_inf_are_counted_by_the_rules_that_concern_them():
         {"rule": "dtype", "column": "x", "dtype": "number"},
     )
     assert (got["not_null:x"].passed, got["not_null:x"].failing_rows) == (True, 2)
-    assert got["range:x"].failing_rows == 2 and got["range:x"].observed == {"min": "-inf", "max": "inf"}
+    assert got["range:x"].failing_rows == 2 and got["range:x"].observed == {
+        "min": "-inf",
+        "max": "inf",
+    }
     assert got["finite:x"].failing_rows == 2
     assert got["mean_between:x"].passed and got["mean_between:x"].observed["mean"] == 2.0
     assert got["dtype:x"].passed
@@ -99,7 +117,9 @@ def test_nan_and_inf_are_counted_by_the_rules_that_concern_them():
 
 
 def test_all_null_column_fails_not_null_and_mean_with_clear_messages():
-    frame = pd.DataFrame({"x": pd.Series([None] * 4, dtype="float64"), "s": pd.Series([None] * 4, dtype="str")})
+    frame = pd.DataFrame(
+        {"x": pd.Series([None] * 4, dtype="float64"), "s": pd.Series([None] * 4, dtype="str")}
+    )
     got = check(
         frame,
         {"rule": "not_null", "column": "x"},
@@ -110,8 +130,16 @@ def test_all_null_column_fails_not_null_and_mean_with_clear_messages():
         {"rule": "regex", "column": "s", "pattern": "^a"},
     )
     assert got["not_null:x"].message == "not_null:x: 4 of 4 rows (100%) are null; none allowed"
-    assert got["mean_between:x"].message == "mean_between:x: column 'x' has no non-null finite values to average"
-    assert got["range:x"].passed and got["dtype:x"].passed and got["unique:s"].passed and got["regex:s"].passed
+    assert (
+        got["mean_between:x"].message
+        == "mean_between:x: column 'x' has no non-null finite values to average"
+    )
+    assert (
+        got["range:x"].passed
+        and got["dtype:x"].passed
+        and got["unique:s"].passed
+        and got["regex:s"].passed
+    )
 
 
 def test_empty_dataset_fails_row_count_and_nothing_divides_by_zero(settings):
@@ -130,7 +158,11 @@ def test_empty_dataset_fails_row_count_and_nothing_divides_by_zero(settings):
     # and through the task: a Parquet file with zero rows
     dataset = TaskContext(settings).write_dataframe(frame)
     with pytest.raises(CheckFailedError, match="row_count: 0 rows"):
-        run_task("validate", {"dataset": dataset, "rules": [{"rule": "row_count", "min": 1}]}, settings=settings)
+        run_task(
+            "validate",
+            {"dataset": dataset, "rules": [{"rule": "row_count", "min": 1}]},
+            settings=settings,
+        )
 
 
 def test_mixed_types_are_rule_failures_naming_column_and_rule():
@@ -144,7 +176,10 @@ def test_mixed_types_are_rule_failures_naming_column_and_rule():
         {"rule": "allowed", "column": "m", "values": [1, "two"]},
     )
     assert got["dtype:m"].message.startswith("dtype:m: column 'm' is mixed")
-    assert got["range:m"].message == "range:m: column 'm' is mixed types (float, int, str); range needs numeric values"
+    assert (
+        got["range:m"].message
+        == "range:m: column 'm' is mixed types (float, int, str); range needs numeric values"
+    )
     assert "regex needs string values" in got["regex:m"].message
     assert got["not_null:m"].failing_rows == 1
     assert got["allowed:m"].failing_rows == 1  # 3.5
@@ -165,7 +200,9 @@ def test_uniqueness_single_and_compound_ignores_null_keys():
         {"rule": "unique", "column": "b"},
         {"rule": "unique", "columns": ["b", "n"]},
     )
-    assert got["unique:a,b"].failing_rows == 1 and got["unique:a,b"].samples == [{"row": 1, "a": 1.0, "b": "x"}]
+    assert got["unique:a,b"].failing_rows == 1 and got["unique:a,b"].samples == [
+        {"row": 1, "a": 1.0, "b": "x"}
+    ]
     assert got["unique:n"].failing_rows == 2
     assert got["unique:b"].failing_rows == 3
     assert got["unique:b,n"].passed
@@ -180,7 +217,9 @@ def test_string_kernels_match_python_on_awkward_strings(block, monkeypatch):
 
     from mlops_tasks.validation import strings
 
-    monkeypatch.setattr(strings, "BLOCK", block)  # equal strings in different blocks must still collide
+    monkeypatch.setattr(
+        strings, "BLOCK", block
+    )  # equal strings in different blocks must still collide
 
     rng = random.Random(1)
     alphabet = ["i", "d", "-", "0", "7", "9", "x", "é", "\n", "\x00"]
@@ -193,15 +232,27 @@ def test_string_kernels_match_python_on_awkward_strings(block, monkeypatch):
     for pattern in ("^id-[0-9]+$", "^id-\\d*$", "^[-x0-9]+$", "^id-12$"):
         expected = sum(1 for v in present if not re.search(pattern[:-1] + r"\Z", v))
         assert strings.simple_pattern(pattern) is not None
-        assert strings.count_simple_mismatches(array, strings.simple_pattern(pattern))[0] == expected, pattern
+        assert (
+            strings.count_simple_mismatches(array, strings.simple_pattern(pattern))[0] == expected
+        ), pattern
         assert strings.count_regex_mismatches(array, pattern)[0] == expected, pattern
-    assert strings.simple_pattern("^[^0-9]+$") is None and strings.simple_pattern("id-[0-9]+") is None
+    assert (
+        strings.simple_pattern("^[^0-9]+$") is None and strings.simple_pattern("id-[0-9]+") is None
+    )
 
 
 def test_categorical_allowed_and_regex_check_categories_not_rows():
-    frame = pd.DataFrame({"c": pd.Categorical(["a", "b", "zz", None, "a"], categories=["a", "b", "zz", "unused"])})
-    got = check(frame, {"rule": "allowed", "column": "c", "values": ["a", "b"]}, {"rule": "regex", "column": "c", "pattern": "^[ab]$"})
-    assert got["allowed:c"].failing_rows == 1 and got["allowed:c"].samples == [{"row": 2, "c": "zz"}]
+    frame = pd.DataFrame(
+        {"c": pd.Categorical(["a", "b", "zz", None, "a"], categories=["a", "b", "zz", "unused"])}
+    )
+    got = check(
+        frame,
+        {"rule": "allowed", "column": "c", "values": ["a", "b"]},
+        {"rule": "regex", "column": "c", "pattern": "^[ab]$"},
+    )
+    assert got["allowed:c"].failing_rows == 1 and got["allowed:c"].samples == [
+        {"row": 2, "c": "zz"}
+    ]
     assert got["regex:c"].failing_rows == 1
 
 
@@ -209,29 +260,66 @@ def test_freshness_and_references(settings):
     ctx = TaskContext(settings)
     customers = ctx.write_dataframe(pd.DataFrame({"customer_id": [1, 2, 3]}))
     frame = pd.DataFrame(
-        {"customer": [1, 2, 7, None, 3], "at": pd.to_datetime(["2026-01-01", "2026-01-02", "2026-01-03", None, "2026-01-01 06:00"], format="ISO8601")}
+        {
+            "customer": [1, 2, 7, None, 3],
+            "at": pd.to_datetime(
+                ["2026-01-01", "2026-01-02", "2026-01-03", None, "2026-01-01 06:00"],
+                format="ISO8601",
+            ),
+        }
     )
     dataset = ctx.write_dataframe(frame)
     rules = [
-        {"rule": "references", "column": "customer", "dataset": customers, "dataset_column": "customer_id"},
-        {"rule": "freshness", "column": "at", "max_age": "2d", "now": "2026-01-04T12:00:00Z", "severity": "warn"},
-        {"rule": "freshness", "column": "at", "max_age": "36h", "now": "2026-01-04T06:00:00+00:00", "name": "fresh_enough"},
+        {
+            "rule": "references",
+            "column": "customer",
+            "dataset": customers,
+            "dataset_column": "customer_id",
+        },
+        {
+            "rule": "freshness",
+            "column": "at",
+            "max_age": "2d",
+            "now": "2026-01-04T12:00:00Z",
+            "severity": "warn",
+        },
+        {
+            "rule": "freshness",
+            "column": "at",
+            "max_age": "36h",
+            "now": "2026-01-04T06:00:00+00:00",
+            "name": "fresh_enough",
+        },
     ]
     with pytest.raises(CheckFailedError) as info:
         run_task("validate", {"dataset": dataset, "rules": rules}, settings=settings)
     report = {r["id"]: r for r in ctx.read_json(info.value.result.report)["rules"]}
     assert report["references:customer"]["failing_rows"] == 1
     assert report["references:customer"]["samples"] == [{"row": 2, "customer": 7.0}]
-    assert report["freshness:at"]["passed"] and report["freshness:at"]["observed"]["latest"] == "2026-01-03T00:00:00"
+    assert (
+        report["freshness:at"]["passed"]
+        and report["freshness:at"]["observed"]["latest"] == "2026-01-03T00:00:00"
+    )
     assert report["fresh_enough"]["passed"]
-    late = {"rule": "freshness", "column": "at", "max_age": "1d", "now": datetime(2026, 1, 9, tzinfo=timezone.utc)}
+    late = {
+        "rule": "freshness",
+        "column": "at",
+        "max_age": "1d",
+        "now": datetime(2026, 1, 9, tzinfo=timezone.utc),
+    }
     assert "is 144 h old; at most 24 h allowed" in check(frame, late)["freshness:at"].message
 
 
 def test_inline_rule_typos_are_config_errors_naming_the_rule(settings):
     dataset = TaskContext(settings).write_dataframe(pd.DataFrame({"x": [1]}))
-    with pytest.raises(ConfigError, match=r"rules\[0\]: unknown rule 'rnage'; did you mean 'range'\?"):
-        run_task("validate", {"dataset": dataset, "rules": [{"rule": "rnage", "column": "x"}]}, settings=settings)
+    with pytest.raises(
+        ConfigError, match=r"rules\[0\]: unknown rule 'rnage'; did you mean 'range'\?"
+    ):
+        run_task(
+            "validate",
+            {"dataset": dataset, "rules": [{"rule": "rnage", "column": "x"}]},
+            settings=settings,
+        )
     with pytest.raises(ConfigError, match="give a contract, rules, or both"):
         run_task("validate", {"dataset": dataset}, settings=settings)
     with pytest.raises(ConfigError, match="give either dataset or source"):

@@ -21,7 +21,10 @@ FRAME = pd.DataFrame(
         "n": [1, 2, 3, 4, 5, 5, 7, 8, 9, 100],
         "s": ["id-1", "id-2", "id-2", "ID-4", None, "id-6", "id-7x", "id-8", "id-9", "id-10"],
         "cat": ["a", "b", "c", "a", "zz", "b", None, "a", "b", "q"],
-        "ts": pd.to_datetime(["2026-01-01"] * 5 + ["2026-03-01 12:30:00"] + [None] + ["2026-02-01"] * 3, format="ISO8601"),
+        "ts": pd.to_datetime(
+            ["2026-01-01"] * 5 + ["2026-03-01 12:30:00"] + [None] + ["2026-02-01"] * 3,
+            format="ISO8601",
+        ),
         "empty": pd.Series([None] * 10, dtype="float64"),
     }
 )
@@ -137,7 +140,11 @@ def test_plugin_rules_run_on_both_engines(even_plugin, tmp_path):
         parse_rule({"rule": "no_sql", "column": "x"}),
     ]
     in_memory = validate_frame(FRAME, rules)
-    assert [(o.id, o.failing_rows) for o in in_memory] == [("is_even:n", 6), ("fives", 7), ("no_sql:x", 2)]
+    assert [(o.id, o.failing_rows) for o in in_memory] == [
+        ("is_even:n", 6),
+        ("fives", 7),
+        ("no_sql:x", 2),
+    ]
     _, pushed = validate_table(url, "data", rules)
     assert verdicts(pushed[:2]) == verdicts(in_memory[:2])
     assert "has no SQL form" in pushed[2].message

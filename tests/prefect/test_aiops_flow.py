@@ -17,7 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _load():
-    spec = importlib.util.spec_from_file_location("example_prefect_aiops", REPO / "dags" / "example_prefect_aiops.py")
+    spec = importlib.util.spec_from_file_location(
+        "example_prefect_aiops", REPO / "dags" / "example_prefect_aiops.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -27,7 +29,7 @@ def test_aiops_flow_ranks_notifies_and_health_reads_the_runs(env_home):
     received = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):  # noqa: N802
+        def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
             self.send_response(200)
             self.end_headers()
@@ -38,7 +40,9 @@ def test_aiops_flow_ranks_notifies_and_health_reads_the_runs(env_home):
     server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        state = _load().aiops(webhook_url=f"http://127.0.0.1:{server.server_port}/hook", return_state=True)
+        state = _load().aiops(
+            webhook_url=f"http://127.0.0.1:{server.server_port}/hook", return_state=True
+        )
     finally:
         server.shutdown()
     assert state.is_completed(), state.message

@@ -27,7 +27,9 @@ def load_flow_module():
 
 
 def events(md, execution_id: int, direction: str) -> dict:
-    return {e["name"]: e["artifact"] for e in md.events(execution_id) if e["direction"] == direction}
+    return {
+        e["name"]: e["artifact"] for e in md.events(execution_id) if e["direction"] == direction
+    }
 
 
 def test_training_flow_twice(env_home, bike_csv):
@@ -44,7 +46,9 @@ def test_training_flow_twice(env_home, bike_csv):
     # The validation is in the lineage: extract's dataset -> validate -> its report, and
     # prepare reads that very dataset.
     md = MetadataStore(f"sqlite:///{env_home / 'metadata.db'}")
-    [extracted], [validated], [prepared] = (md.runs(task=t) for t in ("extract", "validate", "prepare"))
+    [extracted], [validated], [prepared] = (
+        md.runs(task=t) for t in ("extract", "validate", "prepare")
+    )
     assert validated["status"] == "succeeded" and validated["engine"] == "prefect"
     assert validated["flow_run_id"] == str(first.state_details.flow_run_id)
     dataset = events(md, extracted["id"], "output")["dataset"]
@@ -53,11 +57,20 @@ def test_training_flow_twice(env_home, bike_csv):
     report = events(md, validated["id"], "output")["report"]
     assert report.kind == "validation" and report.metadata["passed"] is True
     result = md.execution(validated["id"])["result"]
-    assert result["passed"] and result["rows"] == 731 and result["errors"] == 0 and result["rules"] > 40
+    assert (
+        result["passed"]
+        and result["rows"] == 731
+        and result["errors"] == 0
+        and result["rules"] > 40
+    )
     document = json.loads(ArtifactStore(str(env_home / "artifacts")).read_bytes(report))
-    assert document["passed"] and {"row_count", "unique:dteday", "range:hum", "allowed:season", "not_null:cnt"} <= {
-        r["id"] for r in document["rules"]
-    }
+    assert document["passed"] and {
+        "row_count",
+        "unique:dteday",
+        "range:hum",
+        "allowed:season",
+        "not_null:cnt",
+    } <= {r["id"] for r in document["rules"]}
     by_task = {step["execution"]["task"]: step for step in md.lineage(dataset.sha256)["downstream"]}
     assert {"validate", "prepare"} <= set(by_task)
     assert [a["artifact"]["sha256"] for a in by_task["validate"]["artifacts"]] == [report.sha256]
@@ -72,7 +85,9 @@ def test_training_flow_twice(env_home, bike_csv):
     assert registry.get("bike_demand@champion").version == 1
     assert registry.get("bike_demand@challenger").version == 2
     [promoted] = [e for e in registry.audit("bike_demand") if e["action"] == "promote"]
-    assert promoted["engine"] == "prefect" and promoted["flow_run_id"] == str(first.state_details.flow_run_id)
+    assert promoted["engine"] == "prefect" and promoted["flow_run_id"] == str(
+        first.state_details.flow_run_id
+    )
     assert [r["status"] for r in md.runs(task="validate")] == ["succeeded", "succeeded"]
 
 
@@ -86,7 +101,9 @@ def test_training_flow_stops_before_train_on_a_contract_violation(env_home, bike
     contract = tmp_path / "bike_sharing_strict.yaml"
     contract.write_text(yaml.safe_dump(strict, sort_keys=False))
 
-    state = load_flow_module().training(source=str(bike_csv), contract=str(contract), return_state=True)
+    state = load_flow_module().training(
+        source=str(bike_csv), contract=str(contract), return_state=True
+    )
     assert state.is_failed(), state
     assert "CheckFailedError" in state.message and "range:cnt" in state.message
 
@@ -97,5 +114,10 @@ def test_training_flow_stops_before_train_on_a_contract_violation(env_home, bike
     [validated] = md.runs(task="validate")
     assert validated["status"] == "failed" and validated["error_type"] == "CheckFailedError"
     assert validated["flow_run_id"] == str(state.state_details.flow_run_id)
-    assert validated["result"]["failing_rules"] == ["range:cnt"] and validated["result"]["passed"] is False
-    assert events(md, validated["id"], "output")["report"].metadata["failing_rules"] == ["range:cnt"]
+    assert (
+        validated["result"]["failing_rules"] == ["range:cnt"]
+        and validated["result"]["passed"] is False
+    )
+    assert events(md, validated["id"], "output")["report"].metadata["failing_rules"] == [
+        "range:cnt"
+    ]

@@ -153,4 +153,3 @@ class Detector:
         det._buffer = np.array([np.nan if v is None else v for v in state["buffer"]], dtype=float)
         det._load_extra_state(state.get("extra") or {})
         return det
-

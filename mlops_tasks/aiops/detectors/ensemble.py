@@ -30,7 +30,16 @@ from mlops_tasks.aiops.detectors.base import Detector
 
 class EnsembleDetector(Detector):
     name: ClassVar[str] = "ensemble"
-    params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "members", "agree", "weights", "runs", "window", "block")
+    params: ClassVar[tuple[str, ...]] = (
+        "threshold",
+        "suppress",
+        "members",
+        "agree",
+        "weights",
+        "runs",
+        "window",
+        "block",
+    )
 
     def __init__(
         self,
@@ -62,7 +71,9 @@ class EnsembleDetector(Detector):
         return 0  # members keep their own past
 
     def surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
-        each = np.vstack([w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)])
+        each = np.vstack(
+            [w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)]
+        )
         rows = [each]
         if self.runs:
             rows.append(self._run_surprise(each))
@@ -72,7 +83,9 @@ class EnsembleDetector(Detector):
             combined = candidates.max(axis=0)
         else:
             combined = -np.partition(-candidates, self.agree - 1, axis=0)[self.agree - 1]
-        return np.where(np.isfinite(np.asarray(values, dtype=float)), combined, 0.0)  # a missing value is no evidence
+        return np.where(
+            np.isfinite(np.asarray(values, dtype=float)), combined, 0.0
+        )  # a missing value is no evidence
 
     def _run_surprise(self, each: np.ndarray) -> np.ndarray:
         from numpy.lib.stride_tricks import sliding_window_view
@@ -90,7 +103,9 @@ class EnsembleDetector(Detector):
             pad = np.full((len(full), m - 1), 0.0 if start == 0 else np.nan)
             sums = sliding_window_view(np.hstack([pad, full]), m, axis=1).sum(axis=2)
             for row in sums:
-                out.append(block_rarity(row, first, start, self.window, self.block, two_sided=False))
+                out.append(
+                    block_rarity(row, first, start, self.window, self.block, two_sided=False)
+                )
         keep = self.window + self.block + max(self.runs)
         self._past = full[:, -keep:]
         return np.vstack(out)
@@ -102,6 +117,8 @@ class EnsembleDetector(Detector):
         from mlops_tasks.aiops.detectors import detector_class
 
         if extra.get("members"):
-            self._detectors = [detector_class(s["detector"]).from_state(s) for s in extra["members"]]
+            self._detectors = [
+                detector_class(s["detector"]).from_state(s) for s in extra["members"]
+            ]
         if "past" in extra:
             self._past = np.array(extra["past"], dtype=float).reshape(len(self._detectors), -1)

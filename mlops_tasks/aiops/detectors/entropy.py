@@ -26,7 +26,14 @@ from mlops_tasks.aiops.detectors.level import LevelDetector
 
 class RelativeEntropyDetector(LevelDetector):
     name: ClassVar[str] = "entropy"
-    params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "window", "block", "recent", "bins")
+    params: ClassVar[tuple[str, ...]] = (
+        "threshold",
+        "suppress",
+        "window",
+        "block",
+        "recent",
+        "bins",
+    )
     two_sided = False
 
     def __init__(self, recent: int = 24, bins: int = 6, window: int = 1000, **kwargs: Any):
@@ -52,7 +59,9 @@ class RelativeEntropyDetector(LevelDetector):
             if len(ref) < 5 * k:
                 continue
             edges = np.unique(np.quantile(ref, np.linspace(0, 1, k + 1)[1:-1]))
-            ref_counts = np.bincount(np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1)
+            ref_counts = np.bincount(
+                np.searchsorted(edges, ref, side="right"), minlength=len(edges) + 1
+            )
             # Half a count in every bin: a value in a bin the reference never filled is rare, not infinite.
             expected = (ref_counts + 0.5) / (len(ref) + 0.5 * len(ref_counts))
             seg = values[lo - m + 1 - start : hi - start]  # every scored point's last m values

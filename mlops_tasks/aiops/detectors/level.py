@@ -47,4 +47,11 @@ class LevelDetector(Detector):
 
     def _surprise(self, values: np.ndarray, first: int) -> np.ndarray:
         start = self.seen - first
-        return block_rarity(self.feature(values, start), first, start, self.window, self.block, two_sided=self.two_sided)
+        return block_rarity(
+            self.feature(values, start),
+            first,
+            start,
+            self.window,
+            self.block,
+            two_sided=self.two_sided,
+        )

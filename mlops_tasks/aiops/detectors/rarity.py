@@ -89,11 +89,15 @@ def block_rarity(
         # A constant reference still has a (tiny) spread: a departure from it is very rare, not
         # infinitely so, and stays finite so scores stay below 1.
         with np.errstate(invalid="ignore"):
-            spread = np.maximum(np.maximum(spread_all[a : a + per_group], 1e-9 * np.abs(middle)), 1e-12)
+            spread = np.maximum(
+                np.maximum(spread_all[a : a + per_group], 1e-9 * np.abs(middle)), 1e-12
+            )
         lo_pt = np.maximum(g0, b * block)
         hi_pt = np.minimum(g1, (b + 1) * block)
         rows = np.repeat(rows_b, hi_pt - lo_pt)
-        idx = np.arange(lo_pt[0], hi_pt[-1]) - origin  # padded index of the points these blocks score
+        idx = (
+            np.arange(lo_pt[0], hi_pt[-1]) - origin
+        )  # padded index of the points these blocks score
         x, xr = padded[idx], rank[idx]
         # Each row shifted above the previous one: the flattened matrix is sorted, and one
         # searchsorted ranks every point against its own block's reference.
@@ -115,7 +119,9 @@ def block_rarity(
     return out
 
 
-def _spreads(padded: np.ndarray, ref_start: np.ndarray, ref_size: int, block: int, k: np.ndarray) -> np.ndarray:
+def _spreads(
+    padded: np.ndarray, ref_start: np.ndarray, ref_size: int, block: int, k: np.ndarray
+) -> np.ndarray:
     """Standard deviation of each reference's real values (``padded[s : s + ref_size]``).
 
     When references are whole blocks (``ref_size`` a multiple of ``block``; ``padded`` starts on

@@ -27,7 +27,15 @@ SECONDS = {"daily": 86_400, "weekly": 7 * 86_400}
 
 class SeasonalDetector(LevelDetector):
     name: ClassVar[str] = "seasonal"
-    params: ClassVar[tuple[str, ...]] = ("threshold", "suppress", "window", "block", "period", "season", "cycles")
+    params: ClassVar[tuple[str, ...]] = (
+        "threshold",
+        "suppress",
+        "window",
+        "block",
+        "period",
+        "season",
+        "cycles",
+    )
 
     def __init__(self, period: int = 0, season: str = "daily", cycles: int = 3, **kwargs: Any):
         super().__init__(**kwargs)

@@ -30,7 +30,8 @@ from mlops_tasks.monitoring.reference import Reference
 from mlops_tasks.monitoring.summary import ColumnSummary, summarize
 
 BUILTIN_METHODS: dict[str, type[DriftMethod]] = {
-    m.name: m for m in (PSI, KolmogorovSmirnov, ChiSquare, JensenShannon, Wasserstein, LInf, Hellinger)
+    m.name: m
+    for m in (PSI, KolmogorovSmirnov, ChiSquare, JensenShannon, Wasserstein, LInf, Hellinger)
 }
 # Evidently's default: the dataset drifts when at least half of its columns do.
 DRIFT_SHARE = 0.5
@@ -53,7 +54,9 @@ class DatasetDrift:
     dataset_drift: bool
     reference_rows: int
     current_rows: int
-    missing_columns: list[str] = field(default_factory=list)  # in the reference, not in the current data
+    missing_columns: list[str] = field(
+        default_factory=list
+    )  # in the reference, not in the current data
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -100,8 +103,13 @@ def detect_drift(
     wanted = [c for c in (columns or reference.columns) if c in reference.columns]
     unknown = {method, *(methods or {}).values()} - set(available) - {"auto"}
     if unknown:
-        raise DataError(f"unknown drift method(s) {sorted(unknown)}; known: auto, {', '.join(sorted(available))}")
-    choices = {name: _choose(reference, name, (methods or {}).get(name, method), available) for name in wanted}
+        raise DataError(
+            f"unknown drift method(s) {sorted(unknown)}; known: auto, {', '.join(sorted(available))}"
+        )
+    choices = {
+        name: _choose(reference, name, (methods or {}).get(name, method), available)
+        for name in wanted
+    }
 
     if isinstance(current, dict):
         summaries: dict[str, ColumnSummary] = current
@@ -120,8 +128,17 @@ def detect_drift(
             continue
         method_name, note = choices[name]
         results.append(
-            _column(reference, name, summaries[name], available[method_name], method_name, note,
-                    (thresholds or {}).get(name, threshold), calibrated_thresholds, js_base)
+            _column(
+                reference,
+                name,
+                summaries[name],
+                available[method_name],
+                method_name,
+                note,
+                (thresholds or {}).get(name, threshold),
+                calibrated_thresholds,
+                js_base,
+            )
         )
     evaluated = [r for r in results if r.drifted is not None]
     share = sum(r.drifted for r in evaluated) / len(evaluated) if evaluated else 0.0
@@ -137,7 +154,9 @@ def detect_drift(
     )
 
 
-def _choose(reference: Reference, name: str, asked: str, available: dict[str, type[DriftMethod]]) -> tuple[str, str | None]:
+def _choose(
+    reference: Reference, name: str, asked: str, available: dict[str, type[DriftMethod]]
+) -> tuple[str, str | None]:
     ref = reference.columns[name]
     if asked == "auto":
         return auto.choose(ref), None
@@ -147,7 +166,10 @@ def _choose(reference: Reference, name: str, asked: str, available: dict[str, ty
         return chosen, f"{asked} does not apply to {ref.kind} columns; chose {chosen}"
     if cls.needs_grid and not len(ref.grid):
         chosen = auto.choose(ref)
-        return chosen, f"{asked} needs a reference fitted with a CDF sketch (sketch > 0); chose {chosen}"
+        return (
+            chosen,
+            f"{asked} needs a reference fitted with a CDF sketch (sketch > 0); chose {chosen}",
+        )
     return asked, None
 
 
@@ -173,15 +195,25 @@ def _column(
             note = _join(note, "no calibration for this method in the reference: default threshold")
         else:
             threshold, source, decides_on = fitted, "calibrated", "statistic"
-    unseen = {k: v for k, v in cur.categories.items() if k not in ref.categories} if ref.kind == "categorical" else {}
+    unseen = (
+        {k: v for k, v in cur.categories.items() if k not in ref.categories}
+        if ref.kind == "categorical"
+        else {}
+    )
     base = dict(
         column=name, kind=ref.kind, method=method_name, threshold=threshold, threshold_source=source,
         decides_on=decides_on, log_base=instance.log_base, reference_n=ref.count, current_n=cur.n,
         reference_nulls=ref.nulls, current_nulls=cur.nulls, unseen=unseen,
     )  # fmt: skip
     if not ref.count or not cur.n:
-        why = "reference has no non-null values" if not ref.count else "current data has no non-null values"
-        return ColumnDrift(statistic=None, p_value=None, drifted=None, bins=ref.bins, note=_join(note, why), **base)
+        why = (
+            "reference has no non-null values"
+            if not ref.count
+            else "current data has no non-null values"
+        )
+        return ColumnDrift(
+            statistic=None, p_value=None, drifted=None, bins=ref.bins, note=_join(note, why), **base
+        )
 
     measure = instance.measure(ref, cur)
     statistic = measure.statistic
@@ -204,4 +236,11 @@ def _join(*notes: str | None) -> str | None:
     return "; ".join(kept) if kept else None
 
 
-__all__ = ["BUILTIN_METHODS", "ColumnDrift", "DatasetDrift", "DriftMethod", "detect_drift", "drift_methods"]
+__all__ = [
+    "BUILTIN_METHODS",
+    "ColumnDrift",
+    "DatasetDrift",
+    "DriftMethod",
+    "detect_drift",
+    "drift_methods",
+]

@@ -37,7 +37,9 @@ def calibrate(reference: Reference, data: Any, chunks: int) -> None:
     methods = drift_methods()
     bounds = np.linspace(0, len(data), chunks + 1).astype(int)
     for start, stop in zip(bounds[:-1], bounds[1:]):
-        summaries = summarize(reference, data.iloc[start:stop] if hasattr(data, "iloc") else data[start:stop])
+        summaries = summarize(
+            reference, data.iloc[start:stop] if hasattr(data, "iloc") else data[start:stop]
+        )
         for name, summary in summaries.items():
             ref = reference.columns[name]
             if not summary.n or not ref.count:
@@ -52,7 +54,9 @@ def calibrate(reference: Reference, data: Any, chunks: int) -> None:
     reference.calibration_chunks = chunks
 
 
-def threshold(ref: ColumnReference, method: str, multiplier: float = STD_MULTIPLIER) -> float | None:
+def threshold(
+    ref: ColumnReference, method: str, multiplier: float = STD_MULTIPLIER
+) -> float | None:
     """``mean + multiplier * std`` of the method's chunk statistics, or None if not calibrated."""
     values = ref.calibration.get(method)
     if not values or len(values) < 2:

@@ -35,7 +35,11 @@ class ChiSquare(BinnedMethod):
         note = None
         if ((ref_counts == 0) & (cur_counts > 0)).any():
             note = "current values in bins the reference never saw: their expected share is filled"
-        return Measure(statistic=statistic, p_value=float(chi2.sf(statistic, len(ref_counts) - 1)), note=note)
+        return Measure(
+            statistic=statistic, p_value=float(chi2.sf(statistic, len(ref_counts) - 1)), note=note
+        )
 
     def calibration_value(self, measure: Measure, current_n: int) -> float | None:
-        return measure.statistic / current_n if current_n and measure.statistic is not None else None
+        return (
+            measure.statistic / current_n if current_n and measure.statistic is not None else None
+        )

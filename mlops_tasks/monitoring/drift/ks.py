@@ -31,4 +31,6 @@ class KolmogorovSmirnov(DriftMethod):
         big, small = sorted((float(ref.count), float(cur.n)), reverse=True)
         n_eff = round(big * small / (big + small))
         note = None if ref.exact else f"reference CDF from a {len(ref.grid)}-point sketch"
-        return Measure(statistic=d, p_value=float(kstwo.sf(d, n_eff)), bins=len(ref.grid), note=note)
+        return Measure(
+            statistic=d, p_value=float(kstwo.sf(d, n_eff)), bins=len(ref.grid), note=note
+        )

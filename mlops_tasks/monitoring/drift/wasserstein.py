@@ -40,7 +40,9 @@ def earth_movers(ref: ColumnReference, cur: ColumnSummary) -> float:
     area = (cur.open[0] * g[0] - cur.sums[0]) / n + (cur.sums[-1] - cur.open[-1] * g[-1]) / n
     if len(g) > 1:
         width = np.diff(g)
-        a = (ref.grid_le[:-1] + ref.grid_lt[1:]) / 2  # F_ref inside the interval (exact sketch: constant)
+        a = (
+            ref.grid_le[:-1] + ref.grid_lt[1:]
+        ) / 2  # F_ref inside the interval (exact sketch: constant)
         b0 = cur_le[:-1]  # F_cur at the interval's start ...
         count = cur.open[1:-1]
         b1 = b0 + count / n  # ... and just before its end

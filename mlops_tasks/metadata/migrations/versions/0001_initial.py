@@ -56,8 +56,12 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("execution_id", sa.Integer, sa.ForeignKey("executions.id"), nullable=False, index=True),
-        sa.Column("artifact_id", sa.Integer, sa.ForeignKey("artifacts.id"), nullable=False, index=True),
+        sa.Column(
+            "execution_id", sa.Integer, sa.ForeignKey("executions.id"), nullable=False, index=True
+        ),
+        sa.Column(
+            "artifact_id", sa.Integer, sa.ForeignKey("artifacts.id"), nullable=False, index=True
+        ),
         sa.Column("direction", sa.String(10), nullable=False),
         sa.Column("name", sa.String(200), nullable=False),
         sa.UniqueConstraint("execution_id", "artifact_id", "direction", "name"),

@@ -30,7 +30,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("model_id", sa.Integer, sa.ForeignKey("registered_models.id"), nullable=False),
         sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("artifact_id", sa.Integer, sa.ForeignKey("artifacts.id"), nullable=False, index=True),
+        sa.Column(
+            "artifact_id", sa.Integer, sa.ForeignKey("artifacts.id"), nullable=False, index=True
+        ),
         sa.Column("sha256", sa.String(64), nullable=False, index=True),
         sa.Column("format", sa.String(20), nullable=False),
         sa.Column("signature", sa.JSON),
@@ -75,5 +77,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_model_audit_model_alias", "model_audit")
-    for table in ("model_audit", "model_aliases", "model_version_tags", "model_versions", "registered_models"):
+    for table in (
+        "model_audit",
+        "model_aliases",
+        "model_version_tags",
+        "model_versions",
+        "registered_models",
+    ):
         op.drop_table(table)
