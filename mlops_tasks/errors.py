@@ -53,6 +53,10 @@ class ArtifactNotFoundError(MlopsTasksError, FileNotFoundError):
     """An artifact reference points to nothing in the store."""
 
 
+class ArtifactWriteError(MlopsTasksError, OSError):
+    """An artifact could not be written to the store (a full disk, a lost object store)."""
+
+
 class ArtifactIntegrityError(MlopsTasksError):
     """An artifact's bytes no longer match the sha256 recorded for it."""
 

@@ -8,6 +8,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -15,10 +19,16 @@ from pydantic import BaseModel
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
-from mlops_tasks.errors import MlopsTasksError
+from mlops_tasks.errors import MetadataStoreError, MlopsTasksError
 from mlops_tasks.identity import Identity
 from mlops_tasks.registry import TaskConfig, TaskResult, TaskSpec, get_registry
 from mlops_tasks.settings import Settings
+
+# A running execution renews its lease every HEARTBEAT_SECONDS; one silent for LEASE_SECONDS (or
+# whose process died on this host) is failed by the next run, like Airflow's zombie detection.
+HEARTBEAT_SECONDS = 30.0
+LEASE_ENV = "MLOPS_TASKS_EXECUTION_LEASE_SECONDS"
+LEASE_SECONDS = 300.0
 
 
 def run_task(
@@ -48,6 +58,7 @@ def run_task(
     spec = task if isinstance(task, TaskSpec) else get_registry().get(task)
     cfg = spec.validate_config(config)
     ctx = TaskContext(settings or Settings.from_env(), logger)
+    _recover_crashed(ctx)
     identity = identity or Identity()
     inputs = artifact_refs(cfg)
     fingerprint = _fingerprint(spec, cfg)
@@ -66,7 +77,8 @@ def run_task(
         hit = ctx.metadata.find_cached(spec.name, fingerprint)
         if hit is not None:
             result = spec.result_model.model_validate(hit.result)
-            if all(ctx.artifacts.exists(ref) for ref in artifact_refs(result).values()):
+            # A hit hands out outputs only once their bytes are verified: a corrupt one runs again.
+            if all(ctx.artifacts.verify(ref) for ref in artifact_refs(result).values()):
                 execution_id = ctx.metadata.start_execution(fingerprint=fingerprint, **start)
                 ctx.metadata.finish_execution(
                     execution_id,
@@ -87,7 +99,8 @@ def run_task(
     ctx.execution_id = execution_id
     ctx.log.info("%s: execution %s started", spec.name, execution_id)
     try:
-        result = spec.fn(cfg, ctx)
+        with _heartbeat(ctx, execution_id):
+            result = spec.fn(cfg, ctx)
         if not isinstance(result, spec.result_model):
             raise TypeError(
                 f"task {spec.name!r} returned {type(result).__name__}, not {spec.result_model.__name__}"
@@ -111,16 +124,59 @@ def run_task(
                 "%s: execution %s failed: %s: %s", spec.name, execution_id, type(exc).__name__, exc
             )
         raise
-    ctx.metadata.finish_execution(
-        execution_id,
-        status="succeeded",
-        result=result.model_dump(mode="json"),
-        inputs=ctx.extra_inputs,
-        outputs=artifact_refs(result),
-        metrics=ctx.metrics,
-    )
+    try:
+        ctx.metadata.finish_execution(
+            execution_id,
+            status="succeeded",
+            result=result.model_dump(mode="json"),
+            inputs=ctx.extra_inputs,
+            outputs=artifact_refs(result),
+            metrics=ctx.metrics,
+        )
+    except MetadataStoreError as exc:
+        # The success was rolled back whole; say so on a fresh connection if the store is back
+        # (else the lease sweep will), and let the scheduler retry: the outputs are idempotent.
+        try:
+            ctx.metadata.finish_execution(execution_id, status="failed", error=exc)
+        except MetadataStoreError:
+            pass
+        raise
     ctx.log.info("%s: execution %s succeeded", spec.name, execution_id)
     return _recorded(result, execution_id, "succeeded")
+
+
+def _recover_crashed(ctx: TaskContext) -> None:
+    """Fail the executions whose process died, then sweep the partial files such crashes leave."""
+    lease = float(os.environ.get(LEASE_ENV) or LEASE_SECONDS)
+    stale = ctx.metadata.fail_stale_executions(lease)
+    for item in stale:
+        ctx.log.warning("execution %s marked failed: %s", item["id"], item["reason"])
+    if stale:
+        for uri in ctx.artifacts.remove_orphans():
+            ctx.log.warning("removed the orphan partial file %s", uri)
+
+
+@contextmanager
+def _heartbeat(ctx: TaskContext, execution_id: int) -> Iterator[None]:
+    """Renew the execution's lease from a daemon thread while the task runs."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_SECONDS):
+            try:
+                ctx.metadata.heartbeat(execution_id)
+            except MetadataStoreError as exc:  # a blip: the next beat may pass
+                ctx.log.warning("execution %s: heartbeat failed: %s", execution_id, exc)
+
+    thread = threading.Thread(
+        target=beat, name=f"mlops-tasks-heartbeat-{execution_id}", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _recorded(result: TaskResult, execution_id: int, status: str) -> TaskResult:

@@ -52,6 +52,10 @@ class Execution(Base):
     try_number: Mapped[int | None]
     flow_run_id: Mapped[str | None] = mapped_column(String(64))
     task_run_id: Mapped[str | None] = mapped_column(String(64))
+    # The lease: who runs it and when it last said so; a dead holder's execution is failed later.
+    pid: Mapped[int | None]
+    hostname: Mapped[str | None] = mapped_column(String(250))
+    heartbeat_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_executions_fingerprint_status", "fingerprint", "status"),)
 

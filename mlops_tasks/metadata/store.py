@@ -6,12 +6,16 @@ created and upgraded by the Alembic migrations beside this file on first use.
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
@@ -86,7 +90,8 @@ class MetadataStore:
         inputs: dict[str, ArtifactRef],
         params: dict[str, str],
     ) -> int:
-        with Session(self.engine) as session, session.begin():
+        now = utcnow()
+        with self._writing(), Session(self.engine) as session, session.begin():
             execution = Execution(
                 task=task,
                 task_version=task_version,
@@ -95,7 +100,10 @@ class MetadataStore:
                 config=config,
                 result=None,
                 fingerprint=fingerprint,
-                started_at=utcnow(),
+                started_at=now,
+                pid=os.getpid(),
+                hostname=socket.gethostname(),
+                heartbeat_at=now,
                 **identity.__dict__,
             )
             session.add(execution)
@@ -118,7 +126,7 @@ class MetadataStore:
         error: BaseException | None = None,
         cached_from_id: int | None = None,
     ) -> None:
-        with Session(self.engine) as session, session.begin():
+        with self._writing(), Session(self.engine) as session, session.begin():
             execution = session.get(Execution, execution_id)
             if execution is None:
                 raise MetadataStoreError(
@@ -137,6 +145,66 @@ class MetadataStore:
                 Metric(execution_id=execution_id, key=k, value=float(v))
                 for k, v in (metrics or {}).items()
             )
+
+    def heartbeat(self, execution_id: int) -> None:
+        """Renew a running execution's lease."""
+        with self._writing(), self.engine.begin() as conn:
+            conn.execute(
+                update(Execution)
+                .where(Execution.id == execution_id, Execution.status == "running")
+                .values(heartbeat_at=utcnow())
+            )
+
+    def fail_stale_executions(self, lease_seconds: float) -> list[dict[str, Any]]:
+        """Mark failed every `running` execution whose process is gone; return them (id, reason).
+
+        Gone means: it ran on this host and its pid no longer exists, or (any host) its heartbeat
+        is older than `lease_seconds`, as Airflow and Prefect treat a silent task as a zombie.
+        """
+        from mlops_tasks.artifacts import pid_alive
+
+        host, now = socket.gethostname(), utcnow()
+        with Session(self.engine) as session:
+            running = session.execute(
+                select(Execution.id, Execution.pid, Execution.hostname, Execution.heartbeat_at,
+                       Execution.started_at).where(Execution.status == "running")
+            ).all()  # fmt: skip
+        stale = []
+        for id_, pid, hostname, beat, started in running:
+            beat = _aware(beat or started)
+            age = (now - beat).total_seconds()
+            if hostname == host and pid is not None and pid != os.getpid() and not pid_alive(pid):
+                reason = f"its process {pid} on {host} died (last heartbeat {age:.0f} s ago)"
+            elif age > lease_seconds:
+                reason = (
+                    f"no heartbeat for {age:.0f} s from process {pid} on {hostname} "
+                    f"(lease {lease_seconds:.0f} s)"
+                )
+            else:
+                continue
+            stale.append({"id": id_, "reason": f"stale execution: {reason}"})
+        for item in stale:
+            # Conditional on `running`, so two sweepers (or a late finish) never both win.
+            with self._writing(), self.engine.begin() as conn:
+                done = conn.execute(
+                    update(Execution)
+                    .where(Execution.id == item["id"], Execution.status == "running")
+                    .values(status="failed", ended_at=now, error_type="StaleExecution",
+                            error_message=item["reason"])
+                ).rowcount  # fmt: skip
+            item["marked"] = bool(done)
+        return [item for item in stale if item["marked"]]
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """A lost connection or a failed write is a retryable `MetadataStoreError`; the transaction rolled back."""
+        try:
+            yield
+        except SQLAlchemyError as exc:
+            raise MetadataStoreError(
+                f"metadata store {_safe_url(self.url)} failed a write (rolled back): "
+                f"{type(exc).__name__}: {getattr(exc, 'orig', None) or exc}"
+            ) from exc
 
     def _add_events(
         self, session: Session, execution_id: int, refs: dict[str, ArtifactRef], direction: str
@@ -318,6 +386,11 @@ class MetadataStore:
         return steps
 
 
+def _aware(stamp: datetime) -> datetime:
+    # SQLite hands timestamps back naive; they were written in UTC.
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
+
+
 def _ref(artifact: Artifact) -> ArtifactRef:
     return ArtifactRef(
         uri=artifact.uri,
@@ -345,7 +418,8 @@ def _execution_dict(execution: Execution, brief: bool = False) -> dict[str, Any]
     if not brief:
         keys += [
             "task_version", "stage", "config", "result", "fingerprint", "error_type", "error_message",
-            "cached_from_id", "map_index", "try_number", "task_run_id",
+            "cached_from_id", "map_index", "try_number", "task_run_id", "pid", "hostname",
+            "heartbeat_at",
         ]  # fmt: skip
     return {k: getattr(execution, k) for k in keys}
 

@@ -125,7 +125,11 @@ class ModelRegistry:
         execution_id: int | None = None,
         reason: str | None = None,
     ) -> VersionInfo:
-        """Add `artifact` as the next version of model `name` (created on first use)."""
+        """Add `artifact` as the next version of model `name` (created on first use).
+
+        Idempotent: the same bytes made by the same execution are the version already registered
+        (a retried register task gets it back, with `alias` moved to it), not a second one.
+        """
         _check_name(name)
         if alias is not None:
             _check_alias(alias)
@@ -134,34 +138,73 @@ class ModelRegistry:
         fmt = format_of(artifact.media_type)
         with Session(self.engine) as session, session.begin():
             model = self._lock_model(session, name, create=True)
-            # Under the row lock the counter is ours until commit: read, add one, write back.
-            model.latest_version += 1
-            model.updated_at = _utcnow()
-            version = ModelVersion(
-                model_id=model.id,
-                version=model.latest_version,
-                artifact_id=self.store._upsert_artifact(session, artifact),
-                sha256=artifact.sha256,
-                format=fmt,
-                signature=signature,
-                metrics=metrics,
-                description=description,
-                execution_id=execution_id,
-                created_at=_utcnow(),
+            artifact_id = self.store._upsert_artifact(session, artifact)
+            source = self._producer(session, artifact_id)
+            same = session.scalar(
+                select(ModelVersion)
+                .where(ModelVersion.model_id == model.id, ModelVersion.sha256 == artifact.sha256)
+                .where(
+                    ModelVersion.source_execution_id.is_(None)
+                    if source is None
+                    else ModelVersion.source_execution_id == source
+                )
+                .order_by(ModelVersion.version)
+                .limit(1)
             )
-            session.add(version)
-            session.flush()
-            session.add_all(
-                ModelVersionTag(version_id=version.id, key=k, value=str(v))
-                for k, v in (tags or {}).items()
-            )
-            self._audit(
-                session, model, "register", None, version.version, None, execution_id, reason
-            )
-            if alias is not None:
-                self._move_alias(session, model, alias, version, execution_id, reason, "set_alias")
-            number = version.version
-        return self.get(f"{name}/{number}")
+            if same is not None:
+                if alias is not None and self._alias_target(session, model, alias) != same.id:
+                    self._move_alias(session, model, alias, same, execution_id, reason, "set_alias")
+                return_version = same.version
+            else:
+                return_version = self._add_version(
+                    session, model, artifact, fmt, source, signature=signature, metrics=metrics,
+                    tags=tags, description=description, alias=alias, execution_id=execution_id,
+                    reason=reason,
+                )  # fmt: skip
+        return self.get(f"{name}/{return_version}")
+
+    def _add_version(
+        self,
+        session: Session,
+        model: RegisteredModel,
+        artifact: ArtifactRef,
+        fmt: str,
+        source: int | None,
+        *,
+        signature: dict[str, Any] | None,
+        metrics: dict[str, Any] | None,
+        tags: dict[str, str] | None,
+        description: str | None,
+        alias: str | None,
+        execution_id: int | None,
+        reason: str | None,
+    ) -> int:
+        # Under the row lock the counter is ours until commit: read, add one, write back.
+        model.latest_version += 1
+        model.updated_at = _utcnow()
+        version = ModelVersion(
+            model_id=model.id,
+            version=model.latest_version,
+            artifact_id=self.store._upsert_artifact(session, artifact),
+            sha256=artifact.sha256,
+            source_execution_id=source,
+            format=fmt,
+            signature=signature,
+            metrics=metrics,
+            description=description,
+            execution_id=execution_id,
+            created_at=_utcnow(),
+        )
+        session.add(version)
+        session.flush()
+        session.add_all(
+            ModelVersionTag(version_id=version.id, key=k, value=str(v))
+            for k, v in (tags or {}).items()
+        )
+        self._audit(session, model, "register", None, version.version, None, execution_id, reason)
+        if alias is not None:
+            self._move_alias(session, model, alias, version, execution_id, reason, "set_alias")
+        return version.version
 
     def set_alias(
         self,
@@ -230,6 +273,28 @@ class ModelRegistry:
             old = session.get(ModelVersion, row.version_id).version
             session.delete(row)
             self._audit(session, model, "delete_alias", alias, None, old, execution_id, None)
+
+    @staticmethod
+    def _producer(session: Session, artifact_id: int) -> int | None:
+        """The first successful execution that wrote this artifact, if the lineage knows one."""
+        from mlops_tasks.metadata.models import Event
+
+        return session.scalar(
+            select(Execution.id)
+            .join(Event, Event.execution_id == Execution.id)
+            .where(Event.artifact_id == artifact_id, Event.direction == "output")
+            .where(Execution.status == "succeeded")
+            .order_by(Execution.id)
+            .limit(1)
+        )
+
+    @staticmethod
+    def _alias_target(session: Session, model: RegisteredModel, alias: str) -> int | None:
+        return session.scalar(
+            select(ModelAlias.version_id).where(
+                ModelAlias.model_id == model.id, ModelAlias.alias == alias
+            )
+        )
 
     def _lock_model(self, session: Session, name: str, create: bool = False) -> RegisteredModel:
         dialect = self.engine.dialect.name

@@ -42,6 +42,8 @@ class ModelVersion(Base):
     metrics: Mapped[dict[str, Any] | None]
     description: Mapped[str | None] = mapped_column(Text)
     execution_id: Mapped[int | None] = mapped_column(ForeignKey("executions.id"))
+    # The execution that wrote the artifact: with the sha256, what makes a retried register a no-op.
+    source_execution_id: Mapped[int | None]
     created_at: Mapped[datetime]
 
     # The unique pair is what makes a duplicated version number impossible, lock or no lock.
