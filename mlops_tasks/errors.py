@@ -94,9 +94,10 @@ class ArtifactOutsideStoreError(MlopsTasksError, ValueError):
 
     retryable = False
 
-    def __init__(self, uri: str, root: str):
-        self.uri, self.root = uri, root
+    def __init__(self, uri: str, root: str, field: str | None = None):
+        self.uri, self.root, self.field = uri, root, field
         super().__init__(
-            f"artifact {uri} is outside the artifact store {root}: artifacts are read only "
+            (f"{field}: " if field else "")
+            + f"artifact {uri} is outside the artifact store {root}: artifacts are read only "
             "from the store; give an outside file as a source (extract, import_model)"
         )
