@@ -114,7 +114,7 @@ def retrain_trigger():
         match={"prefect.resource.id": resource_id("decide_retraining")},
         parameters={
             "model_name": "{{ event.payload.model }}",
-            "store": "{{ event.resource.get('%s', '') }}" % STORE_LABEL,
+            "store": "{{ event.resource.get('" + STORE_LABEL + "', '') }}",
         },
     )
 
