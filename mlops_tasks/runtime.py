@@ -21,6 +21,7 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import MetadataStoreError, MlopsTasksError
 from mlops_tasks.identity import Identity
+from mlops_tasks.inputs import check as check_inputs
 from mlops_tasks.registry import TaskConfig, TaskResult, TaskSpec, get_registry
 from mlops_tasks.settings import Settings
 
@@ -62,6 +63,7 @@ def run_task(
     identity = identity or Identity()
     inputs = artifact_refs(cfg)
     _confine(spec, inputs, ctx)
+    check_inputs(spec.name, spec.config_model.model_fields, inputs)
     fingerprint = _fingerprint(spec, cfg)
     config_json = cfg.model_dump(mode="json")
     start = dict(

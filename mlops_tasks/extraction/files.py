@@ -69,8 +69,10 @@ class FileReading:
         on_bad_lines: str = "error",
         column_types: dict[str, Any] | None = None,
         delimiter: str | None = None,
+        encoding: str = "utf-8",
     ):
         self.fs, self.path, self.uri, self.fmt = fs, path, uri, fmt
+        self.encoding = encoding
         self.delimiter = delimiter or _default_delimiter(path)
         self.on_bad_lines = on_bad_lines
         self.column_types = dict(column_types or {})
@@ -105,11 +107,13 @@ class FileReading:
             yield parquet.read_row_group(i)
 
     def _csv(self, fh: Any) -> Iterator[Any]:
+        import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.csv as pacsv
 
         reader = pacsv.open_csv(
             fh,
-            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding=self.encoding),
             parse_options=pacsv.ParseOptions(
                 delimiter=self.delimiter, invalid_row_handler=self._on_bad_line
             ),
@@ -117,7 +121,66 @@ class FileReading:
         )
         self._names = reader.schema.names
         self._types = {f.name: f.type for f in reader.schema}
-        yield from reader
+        self._check_header(self._names)
+        for column, dtype in self._types.items():
+            if pa.types.is_binary(dtype):  # Arrow's answer to bytes invalid in the encoding
+                raise DataError(self._undecodable(column))
+        multiline = [i for i, t in enumerate(reader.schema.types) if pa.types.is_string(t)]
+        spans_lines = False
+        for batch in reader:
+            if multiline and not spans_lines:
+                spans_lines = any(
+                    pc.any(pc.match_substring(batch.column(i), "\n")).as_py() for i in multiline
+                )
+            yield batch
+        if spans_lines and (opened := self._unclosed_quote()) is not None:
+            raise DataError(
+                f"extract: unclosed quote in {self.uri}: the field opened on line {opened} runs to "
+                'the end of the file (close the quote, or quote it as "" inside a field)'
+            )
+
+    def _check_header(self, names: list[str]) -> None:
+        empty = [i + 1 for i, name in enumerate(names) if not name.strip()]
+        if empty:
+            raise DataError(
+                f"extract: header line 1 of {self.uri} has an empty column name at position(s) "
+                f"{', '.join(map(str, empty))}: name every column"
+            )
+        seen: dict[str, int] = {}
+        for name in names:
+            seen[name] = seen.get(name, 0) + 1
+        duplicated = [name for name, count in seen.items() if count > 1]
+        if duplicated:
+            raise DataError(
+                f"extract: header line 1 of {self.uri} repeats column name(s) "
+                f"{', '.join(map(repr, duplicated))}: each column needs its own name"
+            )
+
+    def _undecodable(self, column: str) -> str:
+        # Error path only: stream the file once more to find the first line the encoding refuses.
+        line = None
+        with self.fs.open(self.path, "rb", compression="infer") as fh:
+            for number, raw in enumerate(fh, start=1):
+                try:
+                    raw.decode(self.encoding)
+                except UnicodeDecodeError:
+                    line = number
+                    break
+        where = f" (first on line {line})" if line else ""
+        return (
+            f"extract: column {column!r} in {self.uri} holds bytes that are not valid "
+            f"{self.encoding}{where}: set encoding to the file's encoding, e.g. latin-1 or cp1252"
+        )
+
+    def _unclosed_quote(self) -> int | None:
+        """The line where a quote opened that no later quote closes, if any (error path only)."""
+        odd, opened = False, None
+        with self.fs.open(self.path, "rb", compression="infer") as fh:
+            for number, raw in enumerate(fh, start=1):
+                if raw.count(b'"') % 2:
+                    odd = not odd
+                    opened = number if odd else opened
+        return opened if odd else None
 
     def _jsonl(self, fh: Any) -> Iterator[Any]:
         import pyarrow as pa
@@ -239,6 +302,7 @@ def read_file(
     on_bad_lines: str = "error",
     delimiter: str | None = None,
     window: Any = None,
+    encoding: str = "utf-8",
 ) -> int:
     """Stream one file into `sink`, re-reading with widened types when needed; returns skipped lines.
 
@@ -249,7 +313,7 @@ def read_file(
     for _ in range(MAX_WIDENINGS):
         reading = FileReading(
             fs, path, uri, fmt, on_bad_lines=on_bad_lines, column_types=column_types,
-            delimiter=delimiter,
+            delimiter=delimiter, encoding=encoding,
         )  # fmt: skip
         try:
             for batch in reading.batches():

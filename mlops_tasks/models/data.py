@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mlops_tasks.errors import ConfigError, DataError
@@ -54,6 +56,12 @@ def split_xy(
         if features is not None
         else [c for c in df.columns if c != target and c not in set(drop or [])]
     )
+    unknown = [c for c in drop or [] if c not in df.columns]
+    if unknown:  # a misspelt leaky column would otherwise stay in as a feature
+        raise DataError(
+            f"{task}: drop names column(s) {', '.join(map(repr, unknown))} that the dataset does "
+            f"not have; columns: {', '.join(map(str, df.columns))}"
+        )
     missing = [c for c in wanted if c not in df.columns]
     if missing:
         raise DataError(f"{task}: feature column(s) {', '.join(missing)} not in the dataset")
@@ -67,6 +75,41 @@ def split_xy(
             f"{task}: target column {target!r} has {int(y.isna().sum())} missing values"
         )
     return df[wanted], y
+
+
+def model_target(ref: ArtifactRef, target: str | None, task: str) -> str:
+    """The target column: the config's, else the one train recorded with the model."""
+    found = target or model_meta(ref).get("target")
+    if not found:
+        raise ConfigError(
+            task,
+            [
+                f"target: model artifact {ref.uri} records no target (not made by train?); give target"
+            ],
+        )
+    return found
+
+
+@contextmanager
+def explained_predictions(X: Any, task: str) -> Iterator[None]:
+    """A model refusing NaN or inf features is a `DataError` naming the columns and row counts."""
+    try:
+        yield
+    except ValueError as exc:
+        text = str(exc)
+        if "NaN" not in text and "infinity" not in text:
+            raise
+        import numpy as np
+
+        numeric = X.select_dtypes("number")
+        bad = {c: int(n) for c, n in (~np.isfinite(numeric)).sum().items() if n} or {
+            c: int(n) for c, n in X.isna().sum().items() if n
+        }
+        listed = ", ".join(f"{c!r} ({n} rows)" for c, n in bad.items())
+        raise DataError(
+            f"{task}: the model cannot score missing or infinite values, found in {listed or 'the features'}: "
+            "impute them, drop those rows, or train a pipeline with an imputer"
+        ) from None
 
 
 def model_meta(ref: ArtifactRef) -> dict[str, Any]:

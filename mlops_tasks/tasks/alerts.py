@@ -47,6 +47,8 @@ class CorrelateAlertsResult(TaskResult):
     open_incidents: list[str]
     newest_incident: str | None
     problems: list[str]
+    alerts_read: int = Field(0, description="Alerts parsed from the sources and inline alerts.")
+    alerts_skipped: int = Field(0, description="Entries skipped as unusable; problems says why.")
 
 
 @task(stage="aiops", version="1", libraries=())
@@ -64,7 +66,7 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
     from mlops_tasks.aiops.incidents import correlate
     from mlops_tasks.aiops.topology import edge_list
 
-    parsed, problems = [], []
+    parsed, problems, read = [], [], 0
     for source in config.sources:
         try:
             with fsspec.open(source, "rt", compression="infer") as fh:
@@ -72,10 +74,18 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
         except FileNotFoundError:
             raise SourceNotFoundError(f"correlate_alerts: no alert file at {source}") from None
         batch = parse_alerts(text)
+        if text.strip() and not batch.alerts and batch.problems:
+            # Something was there and none of it was an alert: an error, never "0 alerts".
+            raise DataError(
+                f"correlate_alerts: no readable alert in {source} ({len(batch.problems)} "
+                f"skipped): {'; '.join(batch.problems[:3])}"
+            )
+        read += len(batch.alerts)
         parsed += batch.alerts
         problems += [f"{source}: {p}" for p in batch.problems]
     if config.alerts is not None:
         batch = parse_alerts(config.alerts)
+        read += len(batch.alerts)
         parsed += batch.alerts
         problems += [f"inline: {p}" for p in batch.problems]
     if not config.sources and config.alerts is None:
@@ -100,6 +110,9 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
     )
     for p in problems[:20]:
         ctx.log.warning("correlate_alerts: %s", p)
+    ctx.log.info(
+        "correlate_alerts: read %d alerts, skipped %d", read, sum("skipped" in p for p in problems)
+    )
     ctx.log_metric("notifications_in", notifications)
     ctx.log_metric("incidents", len(incidents))
     newest = max(incidents, key=lambda i: i.started_at).key if incidents else None
@@ -111,4 +124,6 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
         open_incidents=[i.key for i in incidents if i.status == "open"],
         newest_incident=newest,
         problems=problems[:50],
+        alerts_read=read,
+        alerts_skipped=sum("skipped" in p for p in problems),
     )

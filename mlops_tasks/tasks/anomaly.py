@@ -197,6 +197,13 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
     frame = read_series(config, ctx)
     series = clean_series(frame, config.timestamp_column, config.value_column)
     notes = list(series.notes)
+    if len(frame) and not len(series):
+        raise DataError(
+            f"detect_anomalies: none of the {len(frame)} rows has a parsable "
+            f"{config.timestamp_column!r}: {'; '.join(notes)}"
+        )
+    for note in notes[:5]:  # dropped or gap-filled rows are said, not only recorded
+        ctx.log.warning("detect_anomalies: %s", note)
     ts, values = series.timestamps, series.values
 
     if config.state is not None:
@@ -221,6 +228,14 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
             ts, values = ts[new], values[new]
     else:
         spec = config.detector or DEFAULT_DETECTOR
+        if not isinstance(spec.get("detector"), str):
+            from mlops_tasks.aiops.detectors import available_detectors
+
+            raise ConfigError(
+                "detect_anomalies",
+                [f"detector: a spec names its detector under the key 'detector' (got keys "
+                 f"{sorted(spec)}); known detectors: {', '.join(sorted(available_detectors()))}"],
+            )  # fmt: skip
         try:
             detector = make_detector(spec)
         except (TypeError, ValueError) as exc:

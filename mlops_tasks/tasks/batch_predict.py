@@ -37,6 +37,15 @@ class BatchPredictConfig(TaskConfig):
     )
 
     @model_validator(mode="after")
+    def _prediction_column_is_new(self) -> BatchPredictConfig:
+        if self.prediction_column in self.keep_columns:
+            raise ValueError(
+                f"prediction_column {self.prediction_column!r} is also in keep_columns: the "
+                "predictions would overwrite that column; name the predictions differently"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _one_input(self) -> BatchPredictConfig:
         if (self.dataset is None) == (self.source is None):
             raise ValueError("give either dataset or source")
@@ -64,6 +73,7 @@ def batch_predict(config: BatchPredictConfig, ctx: TaskContext) -> BatchPredictR
 
     from mlops_tasks.context import PARQUET
     from mlops_tasks.errors import DataError
+    from mlops_tasks.models.data import explained_predictions
     from mlops_tasks.models.loading import load
     from mlops_tasks.models.registry import ModelRegistry
 
@@ -84,10 +94,11 @@ def batch_predict(config: BatchPredictConfig, ctx: TaskContext) -> BatchPredictR
     def score(frame: Any) -> pa.Table:
         X = signature.check(frame)
         out = {c: frame[c].to_numpy() for c in config.keep_columns}
-        out[config.prediction_column] = model.predict(X)
-        if proba:
-            for name, values in zip(classes, model.predict_proba(X).T):
-                out[f"proba_{name}"] = values
+        with explained_predictions(X, "batch_predict"):
+            out[config.prediction_column] = model.predict(X)
+            if proba:
+                for name, values in zip(classes, model.predict_proba(X).T):
+                    out[f"proba_{name}"] = values
         return pa.table(out)
 
     chunks = _sql_chunks(config, ctx) if config.source else _parquet_chunks(config, ctx, columns)

@@ -55,15 +55,16 @@ def evaluate(config: EvaluateConfig, ctx: TaskContext) -> EvaluateResult:
     and confusion matrix. Regression: MAE, RMSE, R2, MAPE.
     """
     from mlops_tasks.models import metrics as M
-    from mlops_tasks.models.data import model_meta, read_frame, split_xy
+    from mlops_tasks.models.data import explained_predictions, model_target, read_frame, split_xy
     from mlops_tasks.models.loading import load
 
-    meta = model_meta(config.model)
-    target = config.target or meta["target"]
+    meta = config.model.metadata
+    target = model_target(config.model, config.target, "evaluate")
     loaded = load(ctx.artifacts, ctx.metadata, config.model)
     df = read_frame(ctx, config.dataset, config.query, "evaluate")
     X, y = split_xy(df, target, loaded.signature.columns, task="evaluate")
-    out = M.outputs_of(loaded.model, loaded.signature.check(X), y)
+    with explained_predictions(X, "evaluate"):
+        out = M.outputs_of(loaded.model, loaded.signature.check(X), y)
     summary = M.summary(out, config.bootstrap, config.random_state, config.confidence)
 
     slices = []

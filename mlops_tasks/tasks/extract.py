@@ -17,7 +17,7 @@ import hashlib
 import json
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import PARQUET, TaskContext
@@ -67,6 +67,11 @@ class ExtractConfig(TaskConfig):
         max_length=1,
         description="CSV field delimiter; told from the first lines when omitted (tab for .tsv).",
     )
+    encoding: str = Field(
+        "utf-8",
+        description="Text encoding of CSV files (latin-1, cp1252 ...); bytes that are "
+        "not valid in it fail naming the column and line.",
+    )
     time_column: str | None = Field(
         None, description="Column that start, end and period select rows on (files and SQL)."
     )
@@ -78,6 +83,16 @@ class ExtractConfig(TaskConfig):
         None,
         description="Keep rows of one year (2009), quarter (2009Q2), month (2009-06) or day (2009-06-01).",
     )
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            return codecs.lookup(value).name
+        except LookupError:
+            raise ValueError(f"unknown text encoding {value!r}") from None
 
     @model_validator(mode="after")
     def _one_kind_of_source(self) -> ExtractConfig:
@@ -193,7 +208,7 @@ def _extract_files(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
                     ctx.log.info("extract: %s is %r-separated", uri, delimiter)
             skipped += read_file(
                 sink, fs, file, uri, fmt, on_bad_lines=config.on_bad_lines,
-                delimiter=delimiter, window=window,
+                delimiter=delimiter, window=window, encoding=config.encoding,
             )  # fmt: skip
         schema, rows = sink.finish(str(path))
         if not rows:

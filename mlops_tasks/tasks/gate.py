@@ -66,11 +66,11 @@ def gate(config: GateConfig, ctx: TaskContext) -> GateResult:
     from mlops_tasks.errors import CheckFailedError
     from mlops_tasks.models import gate as G
     from mlops_tasks.models import metrics as M
-    from mlops_tasks.models.data import model_meta, read_frame, split_xy
+    from mlops_tasks.models.data import model_target, read_frame, split_xy
     from mlops_tasks.models.loading import load
     from mlops_tasks.models.registry import ModelNotFoundError, ModelRegistry
 
-    target = config.target or model_meta(config.model)["target"]
+    target = model_target(config.model, config.target, "gate")
     df = read_frame(ctx, config.dataset, config.query, "gate")
     candidate = load(ctx.artifacts, ctx.metadata, config.model)
     X, y = split_xy(df, target, candidate.signature.columns, task="gate")

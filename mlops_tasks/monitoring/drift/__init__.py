@@ -127,6 +127,10 @@ def detect_drift(
             missing.append(name)
             continue
         method_name, note = choices[name]
+        given = (thresholds or {}).get(name, threshold)
+        if given is not None:
+            field = f"thresholds.{name}" if name in (thresholds or {}) else "threshold"
+            _check_threshold(available[method_name], method_name, given, field, name)
         results.append(
             _column(
                 reference,
@@ -135,7 +139,7 @@ def detect_drift(
                 available[method_name],
                 method_name,
                 note,
-                (thresholds or {}).get(name, threshold),
+                given,
                 calibrated_thresholds,
                 js_base,
             )
@@ -152,6 +156,37 @@ def detect_drift(
         current_rows=current_rows,
         missing_columns=missing,
     )
+
+
+# Where a threshold means something: a p-value lies in (0, 1); these distances never exceed 1.
+_BOUNDED_BY_ONE = {"jensen_shannon", "hellinger", "linf"}
+
+
+def threshold_range(cls: type[DriftMethod], name: str) -> tuple[float, float, bool]:
+    """(low, high, high included) of a meaningful threshold; a method may declare its own."""
+    declared = getattr(cls, "threshold_range", None)
+    if declared is not None:
+        return (*declared, True)
+    if cls.decides_on == "p_value":
+        return 0.0, 1.0, False
+    return (0.0, 1.0, True) if name in _BOUNDED_BY_ONE else (0.0, float("inf"), False)
+
+
+def _check_threshold(
+    cls: type[DriftMethod], method: str, value: float, field: str, column: str
+) -> None:
+    from mlops_tasks.errors import ConfigError
+
+    low, high, closed = threshold_range(cls, method)
+    if low < value < high or (closed and value == high):
+        return
+    shown = f"(0, {high:g}{']' if closed else ')'}" if high != float("inf") else "(0, inf)"
+    what = "a p-value" if cls.decides_on == "p_value" else "a distance"
+    raise ConfigError(
+        "detect_drift",
+        [f"{field}: {value:g} for column {column!r} is outside {method}'s range {shown} ({what}); "
+         "such a threshold would decide every column the same way"],
+    )  # fmt: skip
 
 
 def _choose(
@@ -205,14 +240,20 @@ def _column(
         decides_on=decides_on, log_base=instance.log_base, reference_n=ref.count, current_n=cur.n,
         reference_nulls=ref.nulls, current_nulls=cur.nulls, unseen=unseen,
     )  # fmt: skip
-    if not ref.count or not cur.n:
+    if not ref.count:
+        return ColumnDrift(
+            statistic=None, p_value=None, drifted=None, bins=ref.bins,
+            note=_join(note, "reference has no non-null values"), **base,
+        )  # fmt: skip
+    if not cur.n:
+        # Values the reference had are all gone (unparsable, a broken join): the column is broken,
+        # which is drift, never "no drift".
         why = (
-            "reference has no non-null values"
-            if not ref.count
-            else "current data has no non-null values"
+            f"current data has no usable values ({cur.nulls} null or unparsable); "
+            f"the reference had {ref.count}: counted as drift"
         )
         return ColumnDrift(
-            statistic=None, p_value=None, drifted=None, bins=ref.bins, note=_join(note, why), **base
+            statistic=None, p_value=None, drifted=True, bins=ref.bins, note=_join(note, why), **base
         )
 
     measure = instance.measure(ref, cur)
