@@ -103,6 +103,7 @@ def run_task(
     ctx.log.info("%s: execution %s started", spec.name, execution_id)
     try:
         with _heartbeat(ctx, execution_id):
+            _verify_inputs(ctx, inputs)
             result = spec.fn(cfg, ctx)
         if not isinstance(result, spec.result_model):
             raise TypeError(
@@ -146,6 +147,18 @@ def run_task(
         raise
     ctx.log.info("%s: execution %s succeeded", spec.name, execution_id)
     return _recorded(result, execution_id, "succeeded")
+
+
+def _verify_inputs(ctx: TaskContext, inputs: dict[str, ArtifactRef]) -> None:
+    """Every input artifact exists and hashes right before the task reads any: a missing or torn
+    one fails the run naming its field, not half-way through (the hash is cached for the read)."""
+    from mlops_tasks.errors import ArtifactNotFoundError
+
+    for name, ref in inputs.items():
+        try:
+            ctx.artifacts.local_path(ref)
+        except ArtifactNotFoundError as exc:
+            raise ArtifactNotFoundError(f"{name}: {exc}") from None
 
 
 def _recover_crashed(ctx: TaskContext) -> None:

@@ -85,6 +85,11 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
         problems += [f"{source}: {p}" for p in batch.problems]
     if config.alerts is not None:
         batch = parse_alerts(config.alerts)
+        if config.alerts and not batch.alerts and batch.problems:
+            raise DataError(
+                f"correlate_alerts: alerts: no readable alert among the inline alerts "
+                f"({len(batch.problems)} skipped): {'; '.join(batch.problems[:3])}"
+            )
         read += len(batch.alerts)
         parsed += batch.alerts
         problems += [f"inline: {p}" for p in batch.problems]

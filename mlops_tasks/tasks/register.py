@@ -150,6 +150,7 @@ def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
         )  # fmt: skip
     version = config.version
     if config.model is not None:
+        ctx.artifacts.local_path(config.model)  # a missing or corrupt artifact is never promoted
         found = registry.find(config.name, config.model.sha256)
         if found is None:
             from mlops_tasks.errors import DataError

@@ -225,7 +225,24 @@ def _fit(est: Any, X: Any, y: Any) -> None:
     except InvalidParameterError as exc:
         raise ConfigError("train", [f"params: {exc}"]) from None
     except ValueError as exc:
-        raise DataError(f"train: {type(est).__name__}.fit failed on this data: {exc}") from None
+        raise DataError(
+            f"train: {type(est).__name__}.fit failed on this data{_culprits(X)}: {exc}"
+        ) from None
+
+
+def _culprits(X: Any) -> str:
+    """The feature columns a fit usually chokes on: missing or infinite numbers, text left in."""
+    import numpy as np
+
+    numeric = X.select_dtypes("number")
+    bad = {c: int(n) for c, n in (~np.isfinite(numeric)).sum().items() if n}
+    found = [f"{c!r} has {n} missing or infinite values" for c, n in bad.items()]
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    found += [
+        f"{c!r} holds text" for c in X.columns if is_string_dtype(X[c]) or is_object_dtype(X[c])
+    ]
+    return f" ({'; '.join(found[:5])})" if found else ""
 
 
 def _cross_validate(
