@@ -30,6 +30,27 @@ def test_tasks_lists_builtins_and_shows_a_schema(invoke):
     assert '"dataset"' in schema and "profile (data, version 2)" in schema
 
 
+def test_tasks_shows_a_result_schema_and_results_read_well_in_a_repl(invoke, settings, bike_csv):
+    # The fields a result has, so nobody guesses `.drift_share` for `.share`.
+    out = invoke("tasks").output
+    assert "result: drift, dataset_drift, share, drifted_columns" in out
+    schema = json.loads(invoke("tasks", "detect_drift", "--result").output.split("\n", 1)[1])
+    assert "share" in schema["properties"] and "drift_share" not in schema["properties"]
+    assert (
+        "drift_share"
+        in json.loads(invoke("tasks", "detect_drift").output.split("\n", 1)[1])["properties"]
+    )
+
+    from mlops_tasks.runtime import run_task
+
+    result = run_task("extract", {"source": str(bike_csv)}, settings=settings)
+    shown = repr(result).splitlines()
+    assert shown[0] == "ExtractResult(" and shown[-1] == ")"
+    assert shown[1] == f"  dataset=<dataset {result.dataset.sha256[:12]} {result.dataset.uri}>"
+    assert "  rows=731" in shown and any(line.endswith("... 8 more]") for line in shown)
+    assert shown[-2] == f"  # execution {result.execution_id} (succeeded)"
+
+
 def test_run_runs_and_lineage_show_the_pipeline(invoke, bike_csv, tmp_path):
     config = tmp_path / "extract.yaml"
     config.write_text(f"source: {bike_csv}\n")
