@@ -216,8 +216,12 @@ def serve_command(
     """Serve a registered model over HTTP: /predict, /health, /metrics (FastAPI + uvicorn)."""
     from mlops_tasks.models.serving import serve
 
+    # The server's own log level for everything: at warning, the metadata store's first-use
+    # migration (Alembic's INFO lines) stays quiet too.
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+        level=getattr(logging, log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
     )
     serve(
         model_ref,

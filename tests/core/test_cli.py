@@ -84,3 +84,22 @@ def test_set_overrides_and_errors_are_one_line(invoke, tmp_path):
         in bad.output
     )
     assert "Traceback" not in bad.output
+
+
+def test_serve_at_log_level_warning_prints_no_migration_info(tmp_path):
+    # A fresh store is migrated on first use; at the default log level (warning) Alembic's
+    # "Running upgrade ..." INFO lines used to reach the terminal anyway.
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MLOPS_TASKS_HOME": str(tmp_path)}
+    env.pop("MLOPS_TASKS_DB_URL", None)
+    env.pop("MLOPS_TASKS_ARTIFACT_ROOT", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "mlops_tasks.cli", "serve", "--model", "nothing@champion"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0 and "no model version 'nothing@champion'" in done.stderr
+    assert (tmp_path / "metadata.db").exists()  # the store was migrated ...
+    assert "INFO" not in done.stderr and "Running upgrade" not in done.stderr  # ... quietly
