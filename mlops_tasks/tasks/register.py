@@ -51,6 +51,17 @@ def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
             "register",
             [f"model: artifact {config.model.uri} is a {config.model.kind!r}, not a model"],
         )
+    from mlops_tasks.models.loading import refuse_pickle
+    from mlops_tasks.models.provenance import produced_by_us
+    from mlops_tasks.models.serialization import format_of
+
+    fmt = format_of(config.model.media_type)
+    if fmt != "skops" and not produced_by_us(
+        ctx.metadata, config.model.sha256, media_type=config.model.media_type
+    ):
+        # A registered version is served and batch-scored: only bytes a train or import_model
+        # run made may enter the registry in a code-executing format.
+        raise refuse_pickle(config.model.uri, config.model.sha256, fmt)
     ctx.artifacts.local_path(config.model)  # refuses bytes that no longer match the sha256
     info = ModelRegistry(ctx.metadata).register(
         config.name,

@@ -163,13 +163,13 @@ def test_loading_refuses_unknown_hashes_and_untrusted_types(settings, tmp_path):
     rogue = ctx.artifacts.put_bytes(
         sio.dumps({"a": 1}), kind="transformer", media_type="application/x-skops"
     )
-    with pytest.raises(UntrustedArtifactError, match="has no transformer"):
+    with pytest.raises(UntrustedArtifactError, match="no succeeded prepare run"):
         load_transformer(ctx, rogue)
     # Known to the stores but asking for a type outside the allowlist.
     from collections import Counter
 
     ctx.metadata.finish_execution(
-        ctx.metadata.start_execution(task="t", task_version="1", stage="s", config={}, fingerprint="x",
+        ctx.metadata.start_execution(task="prepare", task_version="1", stage="s", config={}, fingerprint="x",
                                      identity=__import__("mlops_tasks.identity").identity.Identity(), inputs={}, params={}),
         status="succeeded", outputs={"transformer": (odd := ctx.artifacts.put_bytes(sio.dumps(Counter(a=1)), kind="transformer"))},
     )  # fmt: skip
