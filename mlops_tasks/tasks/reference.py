@@ -20,6 +20,10 @@ class FitReferenceConfig(TaskConfig):
         None,
         description="Data contract (schema artifact, YAML path or URL) whose column roles say what not to monitor.",
     )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Columns not to monitor when columns is omitted (time, leaks ...).",
+    )
     numeric: list[str] | None = Field(
         None, description="Columns to treat as numeric whatever their dtype."
     )
@@ -41,7 +45,7 @@ class FitReferenceResult(TaskResult):
     columns: list[str]
     skipped: list[str]
     excluded: list[str] = Field(
-        default_factory=list, description="Left out by their role in the contract."
+        default_factory=list, description="Left out by exclude or their role in the contract."
     )
 
 
@@ -63,7 +67,11 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
     from mlops_tasks.validation.contracts import columns_not_monitored
 
     names = ctx.parquet_file(config.dataset).schema_arrow.names
-    excluded = [] if config.columns else columns_not_monitored(config.contract, ctx)
+    excluded = (
+        []
+        if config.columns
+        else list(dict.fromkeys([*config.exclude, *columns_not_monitored(config.contract, ctx)]))
+    )
     wanted = config.columns or [c for c in names if c not in excluded]
     missing = [c for c in wanted if c not in names]
     if missing:
@@ -87,7 +95,7 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
         "fit_reference: %s rows, %s columns monitored -> %s", len(frame), len(monitored), ref.uri
     )
     if excluded:
-        ctx.log.info("fit_reference: left out by their role in the contract: %s", excluded)
+        ctx.log.info("fit_reference: left out (exclude, contract roles): %s", excluded)
     return FitReferenceResult(
         reference=ref, rows=len(frame), columns=monitored, skipped=sorted(reference.skipped),
         excluded=[c for c in excluded if c in names],
