@@ -23,6 +23,8 @@ SPECS = [
     {"detector": "jump"},
     {"detector": "seasonal"},
     {"detector": "entropy"},
+    {"detector": "moving", "stat": "std", "span": 24},
+    {"detector": "moving", "stat": "mean", "span": 12},
     DEFAULT_DETECTOR,
     {
         "detector": "ensemble",
