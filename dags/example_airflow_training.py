@@ -112,8 +112,9 @@ with DAG(
         return "promote" if decision == "promote" else "keep_champion"
 
     promote = PromoteOperator(
-        task_id="promote", name=MODEL_NAME, model=train.output["model"], reason="passed the gate"
-    )
+        task_id="promote", name=MODEL_NAME, model=train.output["model"], decision=gate.output["decision"],
+        reason="passed the gate",
+    )  # fmt: skip
     keep = EmptyOperator(task_id="keep_champion")
     branch = decide(gate.output["decision"])
     register >> validate_model >> branch >> [promote, keep]

@@ -90,7 +90,8 @@ def training(
         return Completed(
             name="Rejected", message=f"v{version.version} rejected by the gate", data=summary
         )
-    promoted = promote(name=model_name, model=model.model, reason="passed the gate", store=store)
+    promoted = promote(name=model_name, model=model.model, decision=verdict.decision,
+                       reason="passed the gate", store=store)  # fmt: skip
     print(f"{model_name}@champion -> v{promoted.version} (was {promoted.previous_version})")
     return Completed(name="Promoted", message=f"v{promoted.version} is the champion", data=summary)
 

@@ -50,6 +50,7 @@ def run_task(
     ctx = TaskContext(settings or Settings.from_env(), logger)
     identity = identity or Identity()
     inputs = artifact_refs(cfg)
+    _confine(spec, inputs, ctx)
     fingerprint = _fingerprint(spec, cfg)
     config_json = cfg.model_dump(mode="json")
     start = dict(
@@ -121,6 +122,19 @@ def run_task(
     )
     ctx.log.info("%s: execution %s succeeded", spec.name, execution_id)
     return _recorded(result, execution_id, "succeeded")
+
+
+def _confine(spec: TaskSpec, inputs: dict[str, ArtifactRef], ctx: TaskContext) -> None:
+    """Refuse, before anything is recorded, a config ref that points outside the artifact store."""
+    from mlops_tasks.errors import ArtifactOutsideStoreError
+
+    for name, ref in inputs.items():
+        try:
+            ctx.artifacts.path_of(ref)
+        except ArtifactOutsideStoreError as exc:
+            raise ArtifactOutsideStoreError(
+                exc.uri, exc.root, field=f"{spec.name}: {name}"
+            ) from None
 
 
 def _recorded(result: TaskResult, execution_id: int, status: str) -> TaskResult:

@@ -51,10 +51,17 @@ def validate_model(config: ValidateModelConfig, ctx: TaskContext) -> ValidateMod
 
     from mlops_tasks.errors import CheckFailedError, DataError
     from mlops_tasks.models.data import model_meta
+    from mlops_tasks.models.loading import refuse_pickle
+    from mlops_tasks.models.provenance import produced_by_us
     from mlops_tasks.models.serialization import format_of
     from mlops_tasks.models.signature import Signature
 
     meta = model_meta(config.model)
+    fmt = format_of(config.model.media_type)
+    # The probe process trusts what this one vouches for: decide here, from provenance.
+    vouched = produced_by_us(ctx.metadata, config.model.sha256, media_type=config.model.media_type)
+    if fmt != "skops" and not vouched:
+        raise refuse_pickle(config.model.uri, config.model.sha256, fmt)
     signature = Signature.model_validate(meta["signature"])
     path = ctx.artifacts.local_path(config.model)  # bytes checked against the sha256 here
     pf = ctx.parquet_file(config.dataset)
@@ -68,8 +75,8 @@ def validate_model(config: ValidateModelConfig, ctx: TaskContext) -> ValidateMod
         X.to_parquet(sample_path, index=False)
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "mlops_tasks.models.probe", path, format_of(config.model.media_type),
-                 config.model.sha256, str(sample_path), str(config.repeats)],
+                [sys.executable, "-m", "mlops_tasks.models.probe", path, fmt,
+                 config.model.sha256 if vouched else "-", str(sample_path), str(config.repeats)],
                 capture_output=True, text=True, timeout=config.timeout_seconds, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:

@@ -29,7 +29,7 @@ def test_scores_artifact_state_and_result(settings, tmp_path):
     frame.to_csv(tmp_path / "m.csv", index=False)
     result = run_task("detect_anomalies", {"source": str(tmp_path / "m.csv")}, settings=settings)
     scores = scores_of(settings, result)
-    assert list(scores.columns) == ["timestamp", "value", "score", "is_anomaly"]
+    assert list(scores.columns) == ["timestamp", "value", "score", "is_anomaly", "suppressed"]
     assert result.points_scored == len(scores) == 2500
     assert str(frame.timestamp[2000]) in result.anomaly_timestamps
     assert (
