@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from mlops_tasks.errors import SourceUnreachableError
-from mlops_tasks.notifiers.base import Message, Notifier, mask_url, secret
+from mlops_tasks.notifiers.base import Message, Notifier, mask_url, require_scheme, secret
 
 
 class WebhookNotifier(Notifier):
@@ -25,8 +25,7 @@ class WebhookNotifier(Notifier):
         headers: dict[str, str] | None = None,
         timeout: float = 10,
     ):
-        self.url = secret(url, url_env, "url", self.name)
-        _check_http_url(self.url, self.name)
+        self.url = require_scheme(secret(url, url_env, "url", self.name), self.name)
         self.headers = headers or {}
         self.timeout = timeout
 
@@ -38,19 +37,6 @@ class WebhookNotifier(Notifier):
 
     def describe(self) -> str:
         return f"{self.name} {mask_url(self.url)}"
-
-
-def _check_http_url(url: str, who: str) -> None:
-    """An http(s) URL with a host, or a `ConfigError` naming the field (never the URL: it may be secret)."""
-    from urllib.parse import urlsplit
-
-    from mlops_tasks.errors import ConfigError
-
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(
-            "notify", [f"{who}: url is not an http(s) URL with a host (scheme {parts.scheme!r})"]
-        )
 
 
 def post_json(
