@@ -276,7 +276,11 @@ class ModelRegistry:
 
     @staticmethod
     def _producer(session: Session, artifact_id: int) -> int | None:
-        """The first successful execution that wrote this artifact, if the lineage knows one."""
+        """The newest successful execution that wrote this artifact, if the lineage knows one.
+
+        The newest: a retrain that happens to make the same bytes is a new producer, hence a new
+        version; a retried register still finds the producer of its first try.
+        """
         from mlops_tasks.metadata.models import Event
 
         return session.scalar(
@@ -284,7 +288,7 @@ class ModelRegistry:
             .join(Event, Event.execution_id == Execution.id)
             .where(Event.artifact_id == artifact_id, Event.direction == "output")
             .where(Execution.status == "succeeded")
-            .order_by(Execution.id)
+            .order_by(Execution.id.desc())
             .limit(1)
         )
 
