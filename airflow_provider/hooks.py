@@ -69,16 +69,7 @@ class MlopsTasksHook(BaseHook):
                 self.mlops_conn_id,
             )
             return _masked(Settings.from_env())
-        extra = conn.extra_dejson
-        return _masked(
-            Settings.from_env(
-                artifact_root=_extra(extra, "artifact_root"),
-                metadata_url=_database_url(conn),
-                storage_options=_storage_options(
-                    _extra(extra, "storage_options"), self.mlops_conn_id
-                ),
-            )
-        )
+        return _masked(settings_from_connection(conn, self.mlops_conn_id))
 
     def test_connection(self) -> tuple[bool, str]:
         """Open both stores: migrate the metadata DB, write, read back and delete a tiny probe artifact.
@@ -114,6 +105,22 @@ class MlopsTasksHook(BaseHook):
             True,
             f"metadata store {safe_url} is migrated; artifact store {settings.artifact_root} is writable",
         )
+
+
+def settings_from_connection(conn: Any, conn_id: str) -> Settings:
+    """The stores a connection of type ``mlops_tasks`` names; its empty fields from the environment.
+
+    Shared by the hook (on workers) and the reports app (in the api-server, which reads
+    connections from the secrets backends and the DB itself).
+    """
+    from mlops_tasks.settings import Settings
+
+    extra = conn.extra_dejson
+    return Settings.from_env(
+        artifact_root=_extra(extra, "artifact_root"),
+        metadata_url=_database_url(conn),
+        storage_options=_storage_options(_extra(extra, "storage_options"), conn_id),
+    )
 
 
 def _remove_probe(fs: Any, path: str) -> None:

@@ -43,15 +43,19 @@ def cli(ctx: click.Context, artifact_root: str | None, db_url: str | None) -> No
 
 @cli.command("tasks")
 @click.argument("name", required=False)
-def tasks_command(name: str | None) -> None:
-    """List registered tasks, or show one task's config schema."""
+@click.option(
+    "--result", "show_result", is_flag=True, help="Show the result's schema, not the config's."
+)
+def tasks_command(name: str | None, show_result: bool) -> None:
+    """List registered tasks, or show one task's config schema (--result: its result schema)."""
     from mlops_tasks.registry import get_registry
 
     registry = get_registry()
     if name:
         spec = registry.get(name)
         click.echo(f"{spec.name} ({spec.stage}, version {spec.version}): {spec.description}")
-        click.echo(json.dumps(spec.config_schema(), indent=2))
+        schema = spec.result_schema() if show_result else spec.config_schema()
+        click.echo(json.dumps(schema, indent=2))
         return
     for spec in registry:
         fields = ", ".join(
@@ -60,6 +64,7 @@ def tasks_command(name: str | None) -> None:
         )
         click.echo(f"{spec.name:<16} {spec.stage:<8} {spec.description}")
         click.echo(f"{'':<16} {'':<8} config: {fields}")
+        click.echo(f"{'':<16} {'':<8} result: {', '.join(spec.result_model.model_fields)}")
 
 
 @cli.command("run")
@@ -225,8 +230,12 @@ def serve_command(
     """Serve a registered model over HTTP: /predict, /health, /metrics (FastAPI + uvicorn)."""
     from mlops_tasks.models.serving import serve
 
+    # The server's own log level for everything: at warning, the metadata store's first-use
+    # migration (Alembic's INFO lines) stays quiet too.
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+        level=getattr(logging, log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
     )
     serve(
         model_ref,
