@@ -203,6 +203,18 @@ def _echo_steps(steps: list[dict[str, Any]], arrow: str, indent: str) -> None:
     help="How often to check the registry for a new version.",
 )
 @click.option("--log-level", default="warning", show_default=True)
+@click.option(
+    "--token-env",
+    default=None,
+    help="Environment variable holding a bearer token that /predict and /metrics require.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=10 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Larger request bodies are refused (HTTP 413) before they are read.",
+)
 @click.pass_context
 def serve_command(
     ctx: click.Context,
@@ -212,6 +224,8 @@ def serve_command(
     workers: int,
     poll_seconds: float,
     log_level: str,
+    token_env: str | None,
+    max_body_bytes: int,
 ) -> None:
     """Serve a registered model over HTTP: /predict, /health, /metrics (FastAPI + uvicorn)."""
     from mlops_tasks.models.serving import serve
@@ -231,6 +245,8 @@ def serve_command(
         workers=workers,
         poll_seconds=poll_seconds,
         log_level=log_level,
+        token_env=token_env,
+        max_body_bytes=max_body_bytes,
     )
 
 
