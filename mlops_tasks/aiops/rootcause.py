@@ -11,7 +11,8 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    its own history's tail (the 95th percentile of absolute deviations / 1.96: the standard
    deviation for normal noise, larger for a series that spikes in normal operation), and the
    metric *family's* typical scale across services (the median over the services that have the
-   metric, e.g. every pod's ``PodClientLatencyP99(s)``). A latency flat at 5 ms that spiked in
+   metric, e.g. every pod's ``PodClientLatencyP99(s)``). With normal-period metrics the
+   level is still the case's own pre-onset median: another period runs at another load. A latency flat at 5 ms that spiked in
    normal operation gets the scale of its spikes; a flat one gets its family's scale. Not a
    fraction of its own level: that made z ~ 600,000 of one spike on a near-constant series.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
@@ -188,7 +189,9 @@ def _reference(ref: pd.DataFrame, columns: list[str]) -> np.ndarray:
     return out
 
 
-def _stats(b: np.ndarray, p: np.ndarray, columns: list[str]) -> _Stats:
+def _stats(
+    b: np.ndarray, p: np.ndarray, columns: list[str], level: np.ndarray | None = None
+) -> _Stats:
     import numpy as np
 
     q25, median, q75 = nanquantiles(b, (0.25, 0.5, 0.75))
@@ -196,12 +199,13 @@ def _stats(b: np.ndarray, p: np.ndarray, columns: list[str]) -> _Stats:
     mad, tail = nanquantiles(dev, (0.5, 0.95))
     mad, tail = 1.4826 * mad, tail / 1.96
     own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
+    if level is not None:
+        median = np.where(np.isfinite(level), level, median)
     traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
     idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
-    if traffic and EVIDENCE_FROM_TRAFFIC is False:
-        own[traffic] = (
-            np.nan
-        )  # the load is the users', not the fault's: traffic tells idleness only
+    if traffic and not EVIDENCE_FROM_TRAFFIC:
+        # The load is the users', not the fault's: traffic tells idleness only.
+        own[traffic] = np.nan
     return _Stats(columns, median, own, p, idle)
 
 
@@ -242,7 +246,11 @@ def rank_root_causes(
             times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
         )
         base, post = values[lo:mid], values[mid:hi]
+        level = None
         if ref is not None and len(ref):
+            # The normal period gives the noise scale; the case's own pre-onset samples the level
+            # (another period runs at another traffic level).
+            level = nanquantiles(base, (0.5,))[0] if len(base) else None
             base = np.concatenate([_reference(ref, columns), base])
         if len(base) < MIN_BASELINE:
             reason = f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
@@ -251,7 +259,7 @@ def rank_root_causes(
         elif not len(columns):
             reason = "no numeric metrics"
         else:
-            stats[service] = _stats(base, post, columns)
+            stats[service] = _stats(base, post, columns, level)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.
