@@ -40,7 +40,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from conftest import BIKE_DAY_CSV
+    from tests.security.exploits import BIKE_DAY_CSV
 
     home = tmp_path_factory.mktemp("serve")
     settings = Settings(
