@@ -7,6 +7,7 @@ it once where that is safe.
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
 from pathlib import Path
@@ -15,6 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))  # model_fixtures
 
+# As tests/conftest.py finds it, for module-scoped fixtures (its `bike_csv` is per test).
+BIKE_DAY_CSV = (
+    Path(os.environ.get("MLOPS_TASKS_SHARED_DATA", Path(__file__).resolve().parents[2].parent / "shared" / "data"))
+    / "bike_sharing" / "day.csv"
+)  # fmt: skip
 PICKLE_MEDIA = "application/x-python-pickle"
 SKOPS_MEDIA = "application/x-skops"
 
