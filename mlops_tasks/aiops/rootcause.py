@@ -42,6 +42,8 @@ if TYPE_CHECKING:
 # Node-level metrics belong to the host, shared by every pod on it: they do not single out a service.
 HOST_PREFIXES = ("Node", "node_")
 # Metrics that count served traffic: all zero or missing before the onset means an idle service.
+# Metrics a caller measures of its calls (Istio's client latency): evidence about its callees.
+CLIENT = re.compile(r"client", re.IGNORECASE)
 TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps", re.IGNORECASE)
 MIN_BASELINE = 2
 MIN_AFTER = 3  # samples after the onset the evidence is the median of
@@ -183,6 +185,12 @@ def rank_root_causes(
                 scales.setdefault(family(column), []).append(float(scale))
     floor = {f: float(np.median(v)) for f, v in scales.items()}
     scored: dict[str, tuple[float, str]] = {}
+    lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
+    inherited: dict[str, tuple[float, str]] = {}
+    callees: dict[str, list[str]] = {}
+    for caller, callee in edges or []:
+        if caller != callee:
+            callees.setdefault(caller, []).append(callee)
     for service, st in stats.items():
         fam = np.array([floor.get(family(c), 0.0) for c in st.columns])
         scale = np.fmax(st.own_scale, fam)
@@ -206,25 +214,40 @@ def rank_root_causes(
                 Cause(service=service, score=0.0, reason="no finite value after the onset")
             )
             continue
-        best = int(np.nanargmax(evidence))
-        value = float(evidence[best])
+        names = [c for c, u in zip(st.columns, usable) if u]
         idle = st.idle or (bool(active) and service not in active)
-        scored[service] = (
-            value * (idle_weight if idle else 1.0),
-            [c for c, u in zip(st.columns, usable) if u][best],
-        )
+        weight = idle_weight if idle else 1.0
+        client = np.array([bool(CLIENT.search(c)) for c in names])
+        if propagate and callees.get(service) and client.any():
+            # What a caller measures of its calls is evidence about its callees too.
+            best = int(np.nanargmax(np.where(client, evidence, np.nan)))
+            lent[service] = (float(evidence[best]) * weight, f"{names[best]} of {service}")
+        best = int(np.nanargmax(evidence))
+        scored[service] = (float(evidence[best]) * weight, names[best])
+    for caller, (value, metric) in lent.items():
+        for callee in callees[caller]:
+            if callee in scored and value > scored[callee][0]:
+                inherited[callee] = max(inherited.get(callee, (0.0, "")), (value, metric))
     if not scored:
         return unscored
+    own = {s: v for s, (v, _) in scored.items()}
+    final = {s: max(own[s], inherited.get(s, (0.0, ""))[0]) for s in scored}
+    metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
     if propagate and edges:
-        bad = {s for s, (v, _) in scored.items() if v >= abnormal}
+        bad = {s for s in scored if final[s] >= abnormal}
         tier = {s: 0 if s in bad else 2 for s in scored}
         for caller, callee in edges:
             if caller in bad and callee in bad and caller != callee:
                 tier[caller] = 1
     causes = [
-        Cause(service=s, score=round(float(np.log1p(v)), 6), metric=m, deviation=round(v, 6))
-        for s, (v, m) in scored.items()
-    ]
-    return sorted(causes, key=lambda c: (tier[c.service], -c.score, c.service)) + unscored
+        Cause(service=s, score=round(float(np.log1p(final[s])), 6), metric=metric[s],
+              deviation=round(own[s], 6))
+        for s in scored
+    ]  # fmt: skip
+    # Siblings that inherit one caller's evidence are told apart by their own.
+    return (
+        sorted(causes, key=lambda c: (tier[c.service], -c.score, -own[c.service], c.service))
+        + unscored
+    )

@@ -16,9 +16,9 @@ from mlops_tasks.tasks.train import MODEL_LIBRARIES
 class ValidateModelConfig(TaskConfig):
     model: ArtifactRef = Field(description="Model artifact to check.")
     dataset: ArtifactRef = Field(description="Dataset to take the sample rows from.")
-    sample_rows: int = Field(200, gt=0, description="Rows predicted in the check.")
+    sample_rows: int = Field(200, gt=0, le=1_000_000, description="Rows predicted in the check.")
     repeats: int = Field(
-        5, gt=0, description="Timed repetitions (median batch latency; per-row latency)."
+        5, gt=0, le=1000, description="Timed repetitions (median batch latency; per-row latency)."
     )
     max_batch_ms: float = Field(
         2000.0, gt=0, description="Largest acceptable median latency of one sample batch."
@@ -27,7 +27,7 @@ class ValidateModelConfig(TaskConfig):
         200.0, gt=0, description="Largest acceptable median latency of one row."
     )
     timeout_seconds: float = Field(
-        300.0, gt=0, description="Kill the probe process after this long."
+        300.0, gt=0, le=86_400, description="Kill the probe process after this long."
     )
 
 

@@ -36,6 +36,9 @@ def test_scores_artifact_state_and_result(settings, tmp_path):
         result.anomalies == int(scores.is_anomaly.sum()) and result.state.kind == "detector_state"
     )
     assert scores.score.between(0, 1).all()
+    # The spike's neighbours that still score high belong to its incident: flagged, not alarms.
+    assert not (scores.suppressed & scores.is_anomaly).any()
+    assert (scores.score[scores.suppressed] < 0.05).all()
 
 
 def test_a_second_run_scores_only_new_points_like_one_long_run(settings, tmp_path):

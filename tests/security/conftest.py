@@ -1,67 +1,17 @@
-"""Exploit builders for the security suite: a malicious pickle and a skops gadget, made here, in the test.
+"""Fixtures for the security suite; the exploit builders live in exploits.py.
 
-Each payload only creates a marker file under the test's tmp_path: a test proves an exploit
-failed by the marker's absence (and a typed error), and proves the payload is real by firing
-it once where that is safe.
+They are not in this file because every test folder has a conftest.py: ``from conftest import``
+would find whichever folder's conftest Python imported first.
 """
 
 from __future__ import annotations
 
-import pickle
 import sys
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "core"))  # model_fixtures
-
-PICKLE_MEDIA = "application/x-python-pickle"
-SKOPS_MEDIA = "application/x-skops"
-
-
-class _Boom:
-    """Unpickling this calls ``open(marker, "w")``: a stand-in for ``os.system``."""
-
-    def __init__(self, marker: Path):
-        self.marker = str(marker)
-
-    def __reduce__(self):
-        return (open, (self.marker, "w"))
-
-
-def evil_pickle(path: Path, marker: Path) -> Path:
-    path.write_bytes(pickle.dumps(_Boom(marker)))
-    return path
-
-
-def skops_gadget(path: Path, marker: Path) -> Path:
-    """The issue's gadget: ``max(frame, key=eval)`` over a column named like code.
-
-    A ColumnTransformer names its output columns ``<transformer name>__<column>``; a transformer
-    named ``exec(...)#`` gives a column whose name is a Python statement, and a
-    FunctionTransformer(func=builtins.max, kw_args={"key": builtins.eval}) evaluates every column
-    name of the frame it transforms.
-    """
-    import builtins
-
-    import pandas as pd
-    import skops.io as sio
-    from sklearn.compose import ColumnTransformer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import FunctionTransformer
-
-    code = f"open({str(marker)!r}, 'w')".encode().hex()
-    name = f"exec(bytes.fromhex('{code}').decode())#"
-    frame = pd.DataFrame({"x": [1.0, 2.0]})
-    pipe = Pipeline(
-        [
-            ("cols", ColumnTransformer([(name, "passthrough", ["x"])])),
-            ("boom", FunctionTransformer(func=builtins.max, kw_args={"key": builtins.eval})),
-        ]
-    ).set_output(transform="pandas")
-    pipe.fit(frame)
-    sio.dump(pipe, path)
-    return path
 
 
 @pytest.fixture

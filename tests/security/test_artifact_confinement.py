@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from conftest import PICKLE_MEDIA, evil_pickle
 from model_fixtures import bike_dataset
 
 from mlops_tasks.artifacts import ArtifactRef, ArtifactStore
 from mlops_tasks.errors import ArtifactOutsideStoreError
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.runtime import run_task
+from tests.security.exploits import PICKLE_MEDIA, evil_pickle
 
 
 def _ref(uri: str, data: bytes, **kw) -> ArtifactRef:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from conftest import PICKLE_MEDIA, SKOPS_MEDIA, evil_pickle, skops_gadget
 from model_fixtures import bike_dataset, train_model
 
 from mlops_tasks.artifacts import ArtifactRef
@@ -19,6 +18,7 @@ from mlops_tasks.identity import Identity
 from mlops_tasks.models.registry import ModelRegistry
 from mlops_tasks.models.serialization import UntrustedModelError, load_model
 from mlops_tasks.runtime import run_task
+from tests.security.exploits import PICKLE_MEDIA, SKOPS_MEDIA, evil_pickle, skops_gadget
 
 
 @pytest.fixture
