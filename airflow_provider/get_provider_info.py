@@ -37,6 +37,18 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": INTEGRATION, "python-modules": ["airflow_provider.operators"]}
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": ["airflow_provider.hooks"]}],
+        "sensors": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider.sensors.waiting"],
+            }
+        ],
+        "triggers": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": ["airflow_provider.triggers.waiting"],
+            }
+        ],
         "extra-links": ["airflow_provider.links.ReportLink"],
         # The reports app and the models page (see `airflow_provider.plugins`).
         "plugins": [

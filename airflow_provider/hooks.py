@@ -187,6 +187,29 @@ def _database_url(conn: Connection) -> str | None:
     return url.render_as_string(hide_password=False)
 
 
+# Airflow connection types whose URI scheme SQLAlchemy spells otherwise.
+_SQLALCHEMY_SCHEMES = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
+
+
+def connection_url(conn_id: str) -> str:
+    """The URL an Airflow connection stands for: what ``airflow-conn:<conn_id>`` in a task config means.
+
+    A host that is a whole URL is taken as is (with the connection's login and password put in
+    when the URL lacks them); otherwise the connection's URI, with a ``postgres`` type spelled
+    ``postgresql+psycopg`` for SQLAlchemy. The password is registered with Airflow's log masker.
+    """
+    from airflow.sdk.log import mask_secret
+
+    conn = BaseHook.get_connection(conn_id)
+    if conn.password:
+        mask_secret(conn.password)
+    if conn.host and "://" in conn.host:
+        return _database_url(conn) or conn.host
+    uri = conn.get_uri()
+    scheme, sep, rest = uri.partition("://")
+    return _SQLALCHEMY_SCHEMES.get(scheme, scheme) + sep + rest
+
+
 def _hide_password(url: str) -> str:
     try:
         from sqlalchemy.engine import make_url

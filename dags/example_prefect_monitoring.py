@@ -11,8 +11,9 @@ The training flow of `example_prefect_training.py` (`mlops-tasks-training`: extr
 as `mlops-tasks-training/on-retrain-decision` with a trigger that expects that event: the
 server's automation (its triggers service) creates a flow run of the deployment for each
 "retrain" decision, and the process that serves the deployment runs it. The trigger passes the
-decided model (the event's ``payload.model``) as the training's `model_name`; both flows watch
-and train `bike_demand`.
+decided model (the event's ``payload.model``) as the training's `model_name`, and the store
+block the decision ran on (the event's ``mlops-tasks.store`` label) as its `store`, so the
+retrained model lands in the same registry; both flows watch and train `bike_demand`.
 
 * Data: the flow parameters, else env `MLOPS_TASKS_MONITORING_TRAIN` / `..._CURRENT`, else the
   bike-sharing daily CSV beside the repository for both (no drift).
@@ -20,8 +21,9 @@ and train `bike_demand`.
   argument of `training_deployment`, else env `MLOPS_TASKS_MONITORING_NEWEST` where the
   deployment is made; without either, the training flow's own default
   (`MLOPS_TASKS_EXAMPLE_SOURCE`, else the daily CSV) where it runs.
-* Stores: the `store` parameter (a `MlopsTasksStore` block or its name), else `MLOPS_TASKS_*`
-  (those of the serving process for the training runs).
+* Stores: the `store` parameter (a `MlopsTasksStore` block or its name), else `MLOPS_TASKS_*`.
+  A triggered training run gets the monitoring run's block name; without a saved block it
+  falls back to the `MLOPS_TASKS_*` of the process that runs it.
 
 Serve both (a daily monitoring schedule, and training on the event):
 `python dags/example_prefect_monitoring.py`.
@@ -39,7 +41,7 @@ from prefect import flow
 from mlops_tasks.monitoring.policy import RETRAIN_EVENT
 from mlops_tasks.tasks.retraining import RetrainingResult
 from prefect_blocks.blocks import MlopsTasksStore
-from prefect_blocks.events import resource_id
+from prefect_blocks.events import STORE_LABEL, resource_id
 from prefect_blocks.tasks import (
     decide_retraining,
     detect_drift,
@@ -99,14 +101,21 @@ def training_flow():
 
 
 def retrain_trigger():
-    """The trigger that starts the training deployment on a "retrain" decision, for the decided model."""
+    """The trigger that starts the training deployment on a "retrain" decision, for the decided model.
+
+    The training run gets the decided model and the store block the decision ran on, so it
+    trains and registers in the same registry (an empty name: the runner's environment).
+    """
     from prefect.events import DeploymentEventTrigger
 
     return DeploymentEventTrigger(
         name="retrain on decision",
         expect={RETRAIN_EVENT},
         match={"prefect.resource.id": resource_id("decide_retraining")},
-        parameters={"model_name": "{{ event.payload.model }}"},
+        parameters={
+            "model_name": "{{ event.payload.model }}",
+            "store": "{{ event.resource.get('" + STORE_LABEL + "', '') }}",
+        },
     )
 
 

@@ -9,7 +9,9 @@ deployment triggered on that event name runs then::
     training.to_deployment(name="retrain", triggers=[DeploymentEventTrigger(expect={RETRAIN_EVENT})])
 
 Emitted synchronously in the task run (unlike the summary artifact), so a flow that finishes
-has sent them.
+has sent them. When the task ran on a saved `MlopsTasksStore` block, the event's resource
+carries its name as the label ``mlops-tasks.store``, so a triggered run can use the same stores
+(``"store": "{{ event.resource.get('mlops-tasks.store', '') }}"`` in the trigger's parameters).
 """
 
 from __future__ import annotations
@@ -26,7 +28,22 @@ def resource_id(task_name: str) -> str:
     return f"mlops-tasks.task.{task_name}"
 
 
-def emit_result_events(task_name: str, result: Any) -> list[str]:
+STORE_LABEL = "mlops-tasks.store"
+
+
+def store_name(store: Any) -> str | None:
+    """The saved block name a task's ``store`` argument stands for (None: environment or unsaved).
+
+    >>> store_name("prod"), store_name(None), store_name("")
+    ('prod', None, None)
+    """
+    if isinstance(store, str):
+        return store or None
+    # A block loaded by name (or saved) knows its document name; an unsaved one has none.
+    return getattr(store, "_block_document_name", None) or None
+
+
+def emit_result_events(task_name: str, result: Any, store: Any = None) -> list[str]:
     """Emit one event per name in ``result.events``, with the result as payload; the names sent."""
     names = list(getattr(result, "events", None) or [])
     if not names:
@@ -34,14 +51,13 @@ def emit_result_events(task_name: str, result: Any) -> list[str]:
     from prefect.events import emit_event
 
     payload = result.model_dump(mode="json")
+    resource = {
+        "prefect.resource.id": resource_id(task_name),
+        "prefect.resource.name": task_name,
+        "mlops-tasks.task": task_name,
+    }
+    if (name := store_name(store)) is not None:
+        resource[STORE_LABEL] = name
     for name in names:
-        emit_event(
-            event=name,
-            resource={
-                "prefect.resource.id": resource_id(task_name),
-                "prefect.resource.name": task_name,
-                "mlops-tasks.task": task_name,
-            },
-            payload=payload,
-        )
+        emit_event(event=name, resource=resource, payload=payload)
     return names

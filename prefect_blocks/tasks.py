@@ -234,7 +234,7 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     if not in_run:
         return result
     # Events the result asks for (a "retrain" decision) go out now, not on the background thread.
-    _emit_result_events(spec.name, result)
+    _emit_result_events(spec.name, result, store)
     # An artifact costs a blocking API round trip: publish off the task's path, in order, on one
     # background thread (Python joins it at exit; `flush()` waits for it), like Prefect's own
     # log and event workers.
@@ -279,7 +279,8 @@ def _settings(store: MlopsTasksStore | str | None) -> Settings:
     from mlops_tasks.settings import Settings
     from prefect_blocks.blocks import MlopsTasksStore
 
-    if store is None:
+    # "" is what a trigger's template renders for an event that named no block.
+    if store is None or store == "":
         return Settings.from_env()
     if isinstance(store, str):
         store = MlopsTasksStore.load(store)

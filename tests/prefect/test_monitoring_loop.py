@@ -159,12 +159,21 @@ def _events(client, name, related_id):
 
 
 def test_injected_drift_runs_the_training_deployment_through_its_trigger(
-    example, served, prefect_client, env_home
+    example, served, prefect_client, env_home, tmp_path
 ):
     from prefect.events.worker import EventsWorker
 
     from mlops_tasks.metadata import MetadataStore
     from mlops_tasks.monitoring.policy import RETRAIN_EVENT
+    from prefect_blocks.blocks import MlopsTasksStore
+
+    # The monitoring runs on a saved block whose stores are not the environment's: the
+    # triggered training must find the same block (one registry), not the runner's defaults.
+    block = f"loop-{uuid.uuid4().hex[:8]}"
+    shared = tmp_path / "shared-store"
+    MlopsTasksStore(
+        artifact_root=str(shared / "artifacts"), metadata_url=f"sqlite:///{shared / 'metadata.db'}"
+    ).save(block)
 
     # The training deployment and its trigger, as served.
     training_id = served.deployment_ids[example.TRAINING_DEPLOYMENT]
@@ -181,10 +190,14 @@ def test_injected_drift_runs_the_training_deployment_through_its_trigger(
     assert action.type == "run-deployment" and action.deployment_id == training_id
 
     # No drift first: no event, so no training run (checked below: the one run is the drift's).
-    calm = example.monitoring(current_source=str(example.paths["current"]), return_state=True)
+    calm = example.monitoring(
+        current_source=str(example.paths["current"]), store=block, return_state=True
+    )
     assert calm.is_completed() and calm.result().retrain is False
 
-    state = example.monitoring(current_source=str(example.paths["drifted"]), return_state=True)
+    state = example.monitoring(
+        current_source=str(example.paths["drifted"]), store=block, return_state=True
+    )
     assert state.is_completed(), state.message
     decision = state.result()
     assert decision.retrain and decision.events == [RETRAIN_EVENT]
@@ -195,6 +208,7 @@ def test_injected_drift_runs_the_training_deployment_through_its_trigger(
         lambda: _events(prefect_client, RETRAIN_EVENT, f"prefect.flow-run.{flow_run_id}")
     )
     assert event.resource.id == "mlops-tasks.task.decide_retraining"
+    assert event.resource["mlops-tasks.store"] == block
     assert event.payload["retrain"] is True and event.payload["model"] == "bike_demand"
 
     # The automation creates the training run and the runner executes it: wait for its end.
@@ -210,7 +224,11 @@ def test_injected_drift_runs_the_training_deployment_through_its_trigger(
     [run] = runs  # the no-drift decision started none
     created_by = run.created_by
     assert created_by and created_by.type == "AUTOMATION" and created_by.id == automation.id
-    assert run.parameters == {"source": str(example.paths["newest"]), "model_name": "bike_demand"}
+    assert run.parameters == {
+        "source": str(example.paths["newest"]),
+        "model_name": "bike_demand",
+        "store": block,
+    }
     # The first model of the store: the gate makes it the champion.
     assert run.state.is_completed() and run.state.name == "Promoted", run.state
     assert run.expected_start_time > event.occurred
@@ -224,8 +242,10 @@ def test_injected_drift_runs_the_training_deployment_through_its_trigger(
     triggering = [r.id for r in executed.related if r.role == "triggering-event"]
     assert triggering == [f"prefect.event.{event.id}"]
 
-    # The training tasks ran in that flow run, on the newest data (2011 + the drifted 2012).
-    store = MetadataStore(f"sqlite:///{env_home / 'metadata.db'}")
+    # The training tasks ran in that flow run, on the newest data (2011 + the drifted 2012), and
+    # recorded in the block's store: the runner's environment (env_home) saw none of it.
+    store = MetadataStore(f"sqlite:///{shared / 'metadata.db'}")
+    assert not (env_home / "metadata.db").exists()
 
     def in_run(task):
         [execution] = [
