@@ -64,12 +64,25 @@ def get_provider_info() -> dict[str, Any]:
                     "artifact_root": {
                         "label": "Artifact root",
                         "description": "Local path or fsspec URL of the artifact store (s3://bucket/prefix ...).",
-                        "schema": {"type": ["string", "null"]},
+                        # The form shows an extra field's `examples` as its suggestions: the
+                        # placeholders below reach only the standard fields.
+                        "schema": {
+                            "type": ["string", "null"],
+                            "examples": [
+                                "s3://ml-artifacts/mlops-tasks",
+                                "/srv/mlops-tasks/artifacts",
+                            ],
+                        },
                     },
                     "storage_options": {
                         "label": "Storage options (JSON)",
                         "description": "JSON object of fsspec options for the artifact store (endpoint, key ...).",
-                        "schema": {"type": ["string", "null"]},
+                        "schema": {
+                            "type": ["string", "null"],
+                            "examples": [
+                                '{"client_kwargs": {"endpoint_url": "http://minio:9000"}}'
+                            ],
+                        },
                     },
                 },
                 "ui-field-behaviour": {

@@ -54,6 +54,8 @@ ENV_SETTINGS = {
     "model_name": "MLOPS_TASKS_EXAMPLE_MODEL",
     "contract": "MLOPS_TASKS_EXAMPLE_CONTRACT",
 }
+# The model a run without params trains (what the monitoring DAG watches by default).
+MODEL_NAME = os.environ.get("MLOPS_TASKS_EXAMPLE_MODEL") or "bike_demand"
 SETTINGS = {  # param name -> JSON types (null: take it from the config file)
     "source": "string", "sep": "string", "target": "string", "time_column": "string",
     "drop": "array", "contract": "string", "model_name": "string", "estimator": "string",

@@ -15,8 +15,12 @@ decided model (the event's ``payload.model``) as the training's `model_name`, an
 block the decision ran on (the event's ``mlops-tasks.store`` label) as its `store`, so the
 retrained model lands in the same registry; both flows watch and train `bike_demand`.
 
-* Data: the flow parameters, else env `MLOPS_TASKS_MONITORING_TRAIN` / `..._CURRENT`, else the
-  bike-sharing daily CSV beside the repository for both (no drift).
+* Settings: the `config` parameter, a pipeline config YAML (`mlops_tasks.pipeline_config`: the
+  same file as the training flow's, with `windows.reference` / `windows.current` on its time
+  column and `monitoring`'s sources and policy), else `configs/bike_sharing.yaml` beside this
+  file; `train_source` / `current_source` / `model` / `windows` win over it, and without a
+  config env `MLOPS_TASKS_MONITORING_TRAIN` / `..._CURRENT` set the two sources (the default:
+  the bike-sharing daily CSV for both, no drift).
 * Retraining data: the training deployment's `source` parameter, set from the `newest`
   argument of `training_deployment`, else env `MLOPS_TASKS_MONITORING_NEWEST` where the
   deployment is made; without either, the training flow's own default
@@ -26,7 +30,8 @@ retrained model lands in the same registry; both flows watch and train `bike_dem
   falls back to the `MLOPS_TASKS_*` of the process that runs it.
 
 Serve both (a daily monitoring schedule, and training on the event):
-`python dags/example_prefect_monitoring.py`.
+`python dags/example_prefect_monitoring.py`; run monitoring once on a pipeline config:
+`python dags/example_prefect_monitoring.py --once my_data.yaml`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ import importlib.util
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
 
@@ -50,14 +56,25 @@ from prefect_blocks.tasks import (
     monitoring_report,
 )
 
-DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"  # fmt: skip
-FEATURES = ["season", "mnth", "holiday", "weekday", "workingday", "weathersit", "temp", "atemp", "hum", "windspeed"]  # fmt: skip
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "bike_sharing.yaml"
 TRAINING_FILE = Path(__file__).resolve().with_name("example_prefect_training.py")
 TRAINING_DEPLOYMENT = "on-retrain-decision"  # mlops-tasks-training/on-retrain-decision
 
 
-def _source(given: str | None, env: str) -> str:
-    return given or os.environ.get(env) or str(DEFAULT_SOURCE)
+def resolve_config(config: str | None, **settings: Any):
+    """The run's `PipelineConfig`: the parameters over the config file (or the default file + env)."""
+    from mlops_tasks.pipeline_config import resolve
+
+    env = {
+        "monitoring": {
+            "reference_source": os.environ.get("MLOPS_TASKS_MONITORING_TRAIN"),
+            "current_source": os.environ.get("MLOPS_TASKS_MONITORING_CURRENT"),
+        }
+    }
+    return resolve(
+        config or os.environ.get("MLOPS_TASKS_EXAMPLE_CONFIG"), settings,
+        default=str(DEFAULT_CONFIG), env=env,
+    )  # fmt: skip
 
 
 @flow(name="mlops-tasks-monitoring", log_prints=True)
@@ -65,19 +82,26 @@ def monitoring(
     train_source: str | None = None,
     current_source: str | None = None,
     store: MlopsTasksStore | str | None = None,
-    model: str = "bike_demand",
+    model: str | None = None,
+    config: str | None = None,
+    windows: dict[str, Any] | None = None,
 ) -> RetrainingResult:
     """Drift of the current window against the training reference; report; retraining decision."""
-    train = extract(
-        source=_source(train_source, "MLOPS_TASKS_MONITORING_TRAIN"), store=store, cache=True
+    settings = resolve_config(
+        config, model_name=model, windows=windows,
+        monitoring={"reference_source": train_source, "current_source": current_source},
+    )  # fmt: skip
+    steps = settings.monitoring_steps()
+    train = extract(**steps["extract_reference"], store=store, cache=True)
+    reference = fit_reference(
+        dataset=train.dataset, **steps["fit_reference"], store=store, cache=True
     )
-    reference = fit_reference(dataset=train.dataset, columns=FEATURES, store=store, cache=True)
-    current = extract(source=_source(current_source, "MLOPS_TASKS_MONITORING_CURRENT"), store=store)
+    current = extract(**steps["extract_current"], store=store)
     drift = detect_drift(reference=reference.reference, dataset=current.dataset, store=store)
-    monitoring_report(reference=reference.reference, drift=drift.drift, model=model, store=store)
+    monitoring_report(reference=reference.reference, drift=drift.drift, **steps["monitoring_report"],
+                      store=store)  # fmt: skip
     decision = decide_retraining(
-        model=model,
-        policy={"max_drift_share": 0.5, "cooldown_hours": 0},
+        **steps["decide_retraining"],
         drift_share=drift.share,
         new_rows=drift.current_rows,
         store=store,
@@ -136,6 +160,9 @@ def deployments(newest: str | None = None) -> list:
 
 
 if __name__ == "__main__":
-    from prefect import serve
+    if sys.argv[1:2] == ["--once"]:  # one monitoring run: `--once [config.yaml]`
+        monitoring(config=sys.argv[2] if len(sys.argv) > 2 else None)
+    else:
+        from prefect import serve
 
-    serve(*deployments())
+        serve(*deployments())

@@ -1,7 +1,7 @@
 """mlops-tasks on Prefect: train, evaluate, gate against the champion, register, validate, promote.
 
 extract -> validate -> prepare -> train -> evaluate -> gate -> register -> validate_model ->
-promote when the gate says so. The gate's decision sets the flow's path
+promote, which moves the champion only when the gate says so. The gate's decision sets the flow's path
 and its final state: ``Completed`` named ``Promoted`` or ``Rejected``, with the reasons.
 
 * Everything is a flow parameter: `config`, a YAML file with the source, target, columns to
@@ -14,8 +14,8 @@ and its final state: ``Completed`` named ``Promoted`` or ``Rejected``, with the 
 * The data contract (the config's `contract`) is given to `validate` as its rules, so each
   run records the exact rules it checked. An error-severity failure fails `validate` (no retry)
   with its report, and with it the flow: no model is trained on data that breaks the contract.
-* The first run makes the champion; later runs gate each candidate against it, and `promote`
-  gets the gate's decision: it refuses a rejected candidate.
+* The first run makes the champion; later runs gate each candidate against it. `promote` always
+  runs with the gate's decision: it refuses a rejected candidate (the flow ends ``Rejected``).
 """
 
 from __future__ import annotations
@@ -95,14 +95,15 @@ def training(
     name = settings.model_name
     summary = {"decision": verdict.decision, "version": version.version, "reasons": verdict.reasons,
                "champion_before": verdict.champion_version}  # fmt: skip
-    if verdict.decision != "promote":
+    # promote itself follows the gate: it refuses a rejected candidate, and says why.
+    promoted = promote(
+        model=model.model, decision=verdict.decision, **steps["promote"], store=store
+    )
+    if not promoted.promoted:
         print(f"{name} v{version.version} rejected: {'; '.join(verdict.reasons)}")
         return Completed(
             name="Rejected", message=f"v{version.version} rejected by the gate", data=summary
         )
-    promoted = promote(
-        model=model.model, decision=verdict.decision, **steps["promote"], store=store
-    )
     print(f"{name}@champion -> v{promoted.version} (was {promoted.previous_version})")
     return Completed(name="Promoted", message=f"v{promoted.version} is the champion", data=summary)
 

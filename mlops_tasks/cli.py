@@ -250,6 +250,30 @@ def serve_command(
     )
 
 
+@cli.command("serve-reports")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8765, show_default=True, type=int)
+@click.pass_context
+def serve_reports_command(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the HTML reports of a local artifact root over HTTP (for MLOPS_TASKS_ARTIFACT_BASE_URL)."""
+    from mlops_tasks.errors import ConfigError
+    from mlops_tasks.reports.server import reports_server
+
+    root = _settings(ctx).artifact_root
+    if "://" in root and not root.startswith("file://"):
+        raise ConfigError(
+            "serve-reports", [f"artifact_root: {root} is not local; serve it from its object store"]
+        )
+    server = reports_server(root, host, port)
+    click.echo(
+        f"serving the reports of {root} at http://{host}:{server.server_address[1]}", err=True
+    )
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
 @cli.group("models", cls=_Group, invoke_without_command=True)
 @click.pass_context
 def models_group(ctx: click.Context) -> None:

@@ -148,7 +148,13 @@ class PipelineConfig(BaseModel):
         from mlops_tasks.validation.contracts import read_contract_file
 
         if not self.contract:
-            return []
+            # No contract yet: at least the columns the pipeline names, and a label on every row.
+            named = [self.target, *([self.time_column] if self.time_column else []), *self.drop]
+            return [
+                {"rule": "required_columns", "columns": list(dict.fromkeys(named))},
+                {"rule": "not_null", "column": self.target},
+                {"rule": "row_count", "min": 1},
+            ]
         schema, _ = read_contract_file(self.contract)
         return [rule.model_dump(mode="json", exclude_none=True) for rule in schema.to_rules()]
 
@@ -259,7 +265,7 @@ def resolve(
     """The pipeline config: the `config` file (else `default` with `env` on top), then `overrides`.
 
     `overrides` are the engine's params / flow parameters: a None value means "not given";
-    mappings (``gate``, ``windows`` ...) merge key by key. `env` holds settings from environment
+    the sections (``windows``, ``split``, ``gate``, ``monitoring``) merge key by key. `env` holds settings from environment
     variables (the examples' older knobs); they apply to the default file only, never over a
     user's own file.
     """
@@ -279,14 +285,18 @@ def resolve(
         raise ConfigError(WHAT, problems) from None
 
 
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    """`top` over `base`, mappings key by key; a None or empty value in `top` is "not given"."""
+# Sections whose keys merge one by one; any other value (``params`` included) replaces.
+SECTIONS = frozenset({"windows", "split", "gate", "monitoring"})
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any], deep: bool = False) -> dict[str, Any]:
+    """`top` over `base`, sections key by key; a None or empty value in `top` is "not given"."""
     out = dict(base)
     for key, value in top.items():
         if value is None or value == "":
             continue
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+        if (deep or key in SECTIONS) and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value, deep=True)
         else:
             out[key] = value
     return out

@@ -8,7 +8,8 @@ rescheduled, deferred or retried on another worker waits for the same thing.
 
 >>> from mlops_tasks.settings import Settings
 >>> import tempfile
->>> s = Settings(artifact_root=tempfile.mkdtemp(), metadata_url="sqlite://")
+>>> home = tempfile.mkdtemp()  # its own store: "sqlite://" is one engine per process, shared
+>>> s = Settings(artifact_root=home, metadata_url=f"sqlite:///{home}/metadata.db")
 >>> check("model_version", s, name="bikes", since="2020-01-01T00:00:00Z") is None
 True
 """

@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextvars as _contextvars
 import functools as _functools
 import inspect as _inspect
+import json as _json
 import re as _re
 import threading as _threading
 from concurrent.futures import ThreadPoolExecutor as _ThreadPoolExecutor
@@ -331,16 +332,25 @@ def _publish(
             lines.append(f"Lineage: `mlops-tasks lineage {primary.sha256[:12]}`")
         lines += ["", "| field | value |", "|---|---|"]
         lines += [f"| {k} | {v} |" for k, v in _summary(result, markdown=True).items()]
-        documents = [
-            (artifact_key(spec.name), "\n".join(lines), f"{spec.name}: {spec.description}"[:500])
-        ]
+        key = artifact_key(spec.name)
+        documents = [("markdown", key, "\n".join(lines), f"{spec.name}: {spec.description}"[:500])]
         documents += [
             (
-                f"{artifact_key(spec.name)}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
-                f"[{spec.name} {name}]({url})",  # what Prefect's link artifacts hold
+                "markdown",  # a Prefect link artifact is a Markdown link
+                f"{key}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
+                _report_link(spec.name, name, url),
                 f"HTML {name} of {spec.name}",
             )
             for name, url in links.items()
+        ]
+        documents += [
+            (
+                "table",
+                f"{key}-{_re.sub(r'[^a-z0-9]+', '-', name.lower())}",
+                _json.dumps(table),
+                f"{name} of {spec.name}",
+            )
+            for name, table in _tables(result).items()
         ]
         _create_artifacts(documents, identity)
 
@@ -378,8 +388,34 @@ def _publish(
     )
 
 
-def _create_artifacts(documents: list[tuple[str, str, str]], identity: _Identity) -> None:
-    """Markdown artifacts on the task run, through a client of the calling thread.
+def _report_link(task: str, name: str, url: str) -> str:
+    """A link the Prefect UI opens; a local path (no browser follows ``file://`` from a web page)
+    says how to serve it instead."""
+    if url.startswith(("http://", "https://")):
+        return f"[{task} {name}]({url})"
+    return (
+        f"{task} {name}: `{url}`\n\nNot reachable from the browser. Serve local reports with "
+        "`mlops-tasks serve-reports` and set `MLOPS_TASKS_ARTIFACT_BASE_URL` to its address "
+        "(e.g. `http://127.0.0.1:8765`) where the flow runs: this becomes a link."
+    )
+
+
+def _tables(result: TaskResult) -> dict[str, list[dict[str, _Any]]]:
+    """Result fields that are tables of numbers (metrics, statistics), as Prefect table rows."""
+    tables = {}
+    for name in type(result).model_fields:
+        value = getattr(result, name)
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(v, (int, float)) or v is None for v in value.values())
+        ):
+            tables[name] = [{"name": k, "value": v} for k, v in value.items()]
+    return tables
+
+
+def _create_artifacts(documents: list[tuple[str, str, str, str]], identity: _Identity) -> None:
+    """Markdown, link and table artifacts on the task run, through a client of the calling thread.
 
     The publisher runs after the task has finished, when the task's own client is closed; so
     the run ids are given explicitly instead of being read from the run context.
@@ -388,12 +424,12 @@ def _create_artifacts(documents: list[tuple[str, str, str]], identity: _Identity
     from prefect.client.schemas.actions import ArtifactCreate
 
     with get_client(sync_client=True) as client:
-        for key, markdown, description in documents:
+        for kind, key, data, description in documents:
             client.create_artifact(
                 ArtifactCreate(
                     key=key,
-                    type="markdown",
-                    data=markdown,
+                    type=kind,
+                    data=data,
                     description=description,
                     flow_run_id=identity.flow_run_id,
                     task_run_id=identity.task_run_id,

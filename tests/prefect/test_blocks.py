@@ -52,6 +52,9 @@ def test_secrets_are_secret_types_and_never_shown(secret_store):
     assert set(secret_store.model_json_schema()["secret_fields"]) == {
         "metadata_url",
         "storage_options.*",
+        "metadata_password",
+        "credentials.secret",
+        "credentials.token",
     }
     settings = secret_store.settings()
     assert PASSWORD not in repr(

@@ -51,13 +51,14 @@ def server(tmp_path_factory):
     port = _free_port()
     env = {**os.environ, "MLOPS_TASKS_ARTIFACT_ROOT": settings.artifact_root,
            "MLOPS_TASKS_DB_URL": settings.database_url, "SERVE_TOKEN": TOKEN}  # fmt: skip
+    log = open(home / "serve.log", "wb")  # a file, not a pipe nobody reads while it fills up
     proc = subprocess.Popen(
         [sys.executable, "-m", "mlops_tasks.cli", "serve", "--model", "bikes@champion", "--port", str(port),
          "--token-env", "SERVE_TOKEN", "--max-body-bytes", str(LIMIT)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # imports on a busy two-core CI box
         while True:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -68,12 +69,18 @@ def server(tmp_path_factory):
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
+                pytest.fail(f"server did not start: {(home / 'serve.log').read_text()[-2000:]}")
             time.sleep(0.2)
         yield port
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.wait()
+        log.close()
 
 
 def _post(conn, body: bytes | str, token: str | None = TOKEN, headers: dict | None = None):

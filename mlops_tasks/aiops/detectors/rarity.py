@@ -66,7 +66,9 @@ def block_rarity(
     none = len(uniq)  # the rank of a missing value: above every real one, never counted
     dense = np.empty(len(ordered), dtype=np.int64)
     dense[order] = np.cumsum(new) - 1
-    rank = np.full(total, none, dtype=np.int64)
+    # Ranks as int32 when they fit: the row-wise sort of the references dominates the run time,
+    # and numpy sorts 32-bit integers about twice as fast as 64-bit ones.
+    rank = np.full(total, none, dtype=np.int32 if none < 2**31 - 1 else np.int64)
     rank[pad : pad + n][finite] = dense
     padded = np.full(total, np.nan)
     padded[pad : pad + n] = feature
@@ -83,6 +85,7 @@ def block_rarity(
         k = k_all[a : a + per_group]
         refs = rank_windows[ref_start[a : a + per_group]]
         refs.sort(axis=1)
+        refs = refs.astype(np.int64)  # the row shift below needs the range
         lowest = values[refs[:, 0]]
         highest = values[refs[rows_b, np.maximum(k - 1, 0)]]
         middle = values[refs[rows_b, k // 2]]
