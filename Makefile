@@ -1,8 +1,11 @@
 # The two commands the README starts with; each sets up what it needs on a fresh machine.
-.PHONY: demo test bootstrap lock bench
+.PHONY: demo demo-quick test bootstrap lock bench
 
-demo:       ## run the example pipeline under Airflow and Prefect, then show its lineage
+demo:       ## the lifecycle (training, monitoring -> retraining, AIOps) under Airflow and Prefect, a summary, .demo/index.html
 	scripts/demo
+
+demo-quick: ## only extract -> profile under both engines, then its lineage
+	scripts/demo --quick
 
 test:       ## every test suite, each in its own virtualenv
 	scripts/test

@@ -50,6 +50,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider.links.ReportLink"],
+        # The reports app and the models page (see `airflow_provider.plugins`).
+        "plugins": [
+            {"name": "mlops_tasks", "plugin-class": "airflow_provider.plugins.MlopsTasksPlugin"}
+        ],
         "connection-types": [
             {
                 "connection-type": CONN_TYPE,

@@ -69,16 +69,7 @@ class MlopsTasksHook(BaseHook):
                 self.mlops_conn_id,
             )
             return _masked(Settings.from_env())
-        extra = conn.extra_dejson
-        return _masked(
-            Settings.from_env(
-                artifact_root=_extra(extra, "artifact_root"),
-                metadata_url=_database_url(conn),
-                storage_options=_storage_options(
-                    _extra(extra, "storage_options"), self.mlops_conn_id
-                ),
-            )
-        )
+        return _masked(settings_from_connection(conn, self.mlops_conn_id))
 
     def test_connection(self) -> tuple[bool, str]:
         """Open both stores: migrate the metadata DB, write, read back and delete a tiny probe artifact.
@@ -114,6 +105,22 @@ class MlopsTasksHook(BaseHook):
             True,
             f"metadata store {safe_url} is migrated; artifact store {settings.artifact_root} is writable",
         )
+
+
+def settings_from_connection(conn: Any, conn_id: str) -> Settings:
+    """The stores a connection of type ``mlops_tasks`` names; its empty fields from the environment.
+
+    Shared by the hook (on workers) and the reports app (in the api-server, which reads
+    connections from the secrets backends and the DB itself).
+    """
+    from mlops_tasks.settings import Settings
+
+    extra = conn.extra_dejson
+    return Settings.from_env(
+        artifact_root=_extra(extra, "artifact_root"),
+        metadata_url=_database_url(conn),
+        storage_options=_storage_options(_extra(extra, "storage_options"), conn_id),
+    )
 
 
 def _remove_probe(fs: Any, path: str) -> None:
@@ -178,6 +185,29 @@ def _database_url(conn: Connection) -> str | None:
     if conn.password and not url.password:
         url = url.set(password=conn.password)
     return url.render_as_string(hide_password=False)
+
+
+# Airflow connection types whose URI scheme SQLAlchemy spells otherwise.
+_SQLALCHEMY_SCHEMES = {"postgres": "postgresql+psycopg", "postgresql": "postgresql+psycopg"}
+
+
+def connection_url(conn_id: str) -> str:
+    """The URL an Airflow connection stands for: what ``airflow-conn:<conn_id>`` in a task config means.
+
+    A host that is a whole URL is taken as is (with the connection's login and password put in
+    when the URL lacks them); otherwise the connection's URI, with a ``postgres`` type spelled
+    ``postgresql+psycopg`` for SQLAlchemy. The password is registered with Airflow's log masker.
+    """
+    from airflow.sdk.log import mask_secret
+
+    conn = BaseHook.get_connection(conn_id)
+    if conn.password:
+        mask_secret(conn.password)
+    if conn.host and "://" in conn.host:
+        return _database_url(conn) or conn.host
+    uri = conn.get_uri()
+    scheme, sep, rest = uri.partition("://")
+    return _SQLALCHEMY_SCHEMES.get(scheme, scheme) + sep + rest
 
 
 def _hide_password(url: str) -> str:

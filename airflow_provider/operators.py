@@ -163,12 +163,23 @@ class MlopsTaskOperator(BaseOperator):
         return result.model_dump(mode="json")
 
     def set_report_url(self, result: Any, settings: Any) -> None:
-        """Remember the result's HTML report for the ``Report`` extra link (`ReportLink`)."""
-        from mlops_tasks.registry import TaskResult
-        from mlops_tasks.runtime import report_links
+        """Remember the result's HTML report for the ``Report`` extra link (`ReportLink`).
 
-        if isinstance(result, TaskResult):
+        Under ``MLOPS_TASKS_ARTIFACT_BASE_URL`` (a web server over the artifact root) the link
+        points there; otherwise to the reports app in the api-server (`reports_app`), a path on
+        the UI's own origin, which the UI keeps (it drops ``file://`` and ``s3://`` links).
+        """
+        from airflow_provider.links import report_url
+        from mlops_tasks.registry import TaskResult
+        from mlops_tasks.runtime import artifact_refs, report_links
+
+        if not isinstance(result, TaskResult):
+            return
+        if settings.artifact_base_url:
             self.report_url = next(iter(report_links(result, settings).values()), "")
+            return
+        reports = [r for r in artifact_refs(result).values() if r.media_type == "text/html"]
+        self.report_url = report_url(self.dag_id, reports[0].sha256) if reports else ""
 
     def emit_events(self, result: Any, context: Context) -> None:
         """An Asset event per name in the result's ``events``, through the task's events alias."""

@@ -152,7 +152,7 @@ def main() -> None:
                                "estimator": "sklearn.ensemble.GradientBoostingRegressor",
                                "params": {"n_estimators": 100}}, settings=settings).model  # fmt: skip
     run_task("register", {"name": "bench", "model": model}, settings=settings)
-    run_task("promote", {"name": "bench", "model": model}, settings=settings)
+    run_task("promote", {"name": "bench", "model": model, "force": True}, settings=settings)
     joblib.dump(load(*open_stores(settings), model).model, home / "model.joblib")
 
     runs: dict[str, list[dict]] = {"bare": [], "batch_predict": []}

@@ -1,12 +1,18 @@
-"""Root-cause ranking on fault cases in the Nezha layout: ours vs the BARO baseline.
+"""Root-cause ranking on labelled fault cases: ours vs BARO, a prior-only ranker and random.
 
-Usage: python bench/rootcause.py [CASE_FOLDER]   (default ../shared/data/nezha_ob)
+Usage: python bench/rootcause.py [FOLDER ...]   (default ../shared/data/nezha_ob ../shared/data/petshop)
 
-For every fault of ``rca_data/<day>/<day>-fault_list.json`` both rankers get the day's
-per-service metrics, the call graph (``dependency.csv.gz``, else derived from traces) and the
-onset time; the fault's service is used only to score. AC@k: share of faults whose root cause
-is in the top k; Avg@5: mean of AC@1..AC@5. One global configuration, the shipped defaults.
-The last line is the scores as one JSON object.
+A FOLDER is a system in the Nezha, PetShop or generic layout, or a folder of such systems
+(`mlops_tasks.aiops.cases.load_systems`). Every ranker gets a case's per-service metrics, the
+call graph, the onset time and, where the layout has them, normal-period metrics and the
+traced services; the root cause is used only to score. One global configuration: the shipped
+defaults, chosen on the development systems' ``train`` parts (each system's split rule is printed).
+
+* AC@k: share of cases whose root cause is in the top k; Avg@5: mean of AC@1..AC@5.
+* prior: always the training part's most frequent root causes first (then by name);
+  random: the expected score of a uniformly random order (k / candidates).
+* Rows: each system, train and test apart, then per group (fault type; PetShop: scenario and
+  issue metric). The last line is the figures as one JSON object.
 """
 
 from __future__ import annotations
@@ -14,66 +20,106 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from mlops_tasks.aiops.baro import baro_rank
-from mlops_tasks.aiops.cases import load_days, load_faults
+from mlops_tasks.aiops.cases import FaultCase, System, load_systems
 from mlops_tasks.aiops.rootcause import rank_root_causes
 
+RANKERS = ("ours", "baro", "prior", "random")
 
-def accuracy(ranks: list[int]) -> dict[str, float]:
+
+def hit(rank: int | tuple[str, int], k: int) -> float:
+    """1 if the truth is in the top k; for the random ranker (``("random", n)``) its chance, k / n."""
+    if isinstance(rank, tuple):
+        return min(1.0, k / rank[1])
+    return float(rank <= k)
+
+
+def accuracy(ranks: list) -> dict[str, float]:
     n = len(ranks) or 1
-    ac = {k: sum(r <= k for r in ranks) / n for k in range(1, 6)}
+    ac = {k: sum(hit(r, k) for r in ranks) / n for k in range(1, 6)}
     return {"ac1": round(ac[1], 4), "ac3": round(ac[3], 4), "avg5": round(sum(ac.values()) / 5, 4)}
 
 
-def main(folder: Path) -> dict:
-    days, faults = load_days(folder), load_faults(folder)
-    if not faults:
-        raise SystemExit(f"no fault lists under {folder}/rca_data/*/")
-    rankers = {
-        "ours": lambda day, t: rank_root_causes(day.metrics, t, edges=day.edges),
-        "ours_graph": lambda day, t: rank_root_causes(
-            day.metrics, t, edges=day.edges, propagate=True
-        ),
-        "baro": lambda day, t: baro_rank(day.metrics, t),
-    }
-    ranks: dict[str, list[int]] = {name: [] for name in rankers}
-    by_type: dict[str, dict[str, list[int]]] = {}
-    started = time.perf_counter()
-    for fault in faults:
-        day = days[fault["day"]]
-        for name, ranker in rankers.items():
-            order = [c.service for c in ranker(day, fault["time"])]
-            rank = (
-                order.index(fault["service"]) + 1 if fault["service"] in order else len(order) + 1
+def rank_of(order: list[str], truth: str) -> int:
+    return order.index(truth) + 1 if truth in order else len(order) + 1
+
+
+def evaluate(system: System) -> tuple[dict[str, dict[str, list]], float]:
+    """Per ranker, the rank of the truth in every case (keyed by case id), and seconds per ranking of ours."""
+    prior = Counter(c.root_cause for c in system.cases if c.split == "train")
+    ranks: dict[str, dict[str, object]] = {name: {} for name in RANKERS}
+    spent = 0.0
+    for case in system.cases:
+        started = time.perf_counter()
+        ours = rank_root_causes(
+            case.metrics, case.onset, edges=case.edges, reference=case.reference, active=case.active
+        )
+        spent += time.perf_counter() - started
+        candidates = sorted(case.metrics)
+        by_prior = sorted(candidates, key=lambda s: (-prior.get(s, 0), s))
+        baro = baro_rank(case.metrics, case.onset, reference=case.reference)
+        ranks["ours"][case.case_id] = rank_of([c.service for c in ours], case.root_cause)
+        ranks["baro"][case.case_id] = rank_of([c.service for c in baro], case.root_cause)
+        ranks["prior"][case.case_id] = rank_of(by_prior, case.root_cause)
+        ranks["random"][case.case_id] = ("random", len(candidates))
+    return ranks, spent / max(len(system.cases), 1)
+
+
+def table(label: str, cases: list[FaultCase], ranks: dict, figures: dict, key: str) -> None:
+    if not cases:
+        return
+    cells = []
+    for name in RANKERS:
+        s = accuracy([ranks[name][c.case_id] for c in cases])
+        figures[f"{key}/{name}"] = s
+        cells.append(f"{s['ac1']:>5.2f} {s['ac3']:>5.2f} {s['avg5']:>5.2f}")
+    print(f"  {label:<38} {len(cases):>3}  " + "  |  ".join(cells))
+
+
+def main(folders: list[Path]) -> dict:
+    figures: dict = {}
+    for folder in folders:
+        for system in load_systems(folder):
+            ranks, seconds = evaluate(system)
+            print(
+                f"\n{system.name} ({system.layout} layout): {len(system.cases)} cases, "
+                f"{len(system.cases[0].metrics) if system.cases else 0} services, graph from "
+                f"{system.edge_source}; split: {system.split_rule}; ours {seconds * 1000:.0f} ms per ranking"
             )
-            ranks[name].append(rank)
-            by_type.setdefault(fault["type"], {}).setdefault(name, []).append(rank)
-    elapsed = time.perf_counter() - started
-    print(
-        f"{len(faults)} faults in {len(days)} day folders; graph from {sorted({d.edge_source for d in days.values()})}"
-    )
-    print(f"{'ranker':<12} {'AC@1':>6} {'AC@3':>6} {'Avg@5':>6}")
-    scores = {name: accuracy(r) for name, r in ranks.items()}
-    for name, s in scores.items():
-        print(f"{name:<12} {s['ac1']:>6.3f} {s['ac3']:>6.3f} {s['avg5']:>6.3f}")
-    print("AC@1 by fault type:")
-    for fault_type, per in sorted(by_type.items()):
-        cells = "  ".join(f"{n}={accuracy(r)['ac1']:.2f}" for n, r in per.items())
-        print(f"  {fault_type:<15} n={len(per['ours']):<3} {cells}")
-    print(f"{elapsed / len(faults) / len(rankers) * 1000:.1f} ms per ranking")
-    return {
-        "faults": len(faults),
-        **{f"{name}_{k}": v for name, s in scores.items() for k, v in s.items()},
-        "ours_beats_baro_ac1": scores["ours"]["ac1"] > scores["baro"]["ac1"],
-    }
+            head = "  |  ".join(f"{n:^17}" for n in RANKERS)
+            print(f"  {'':<38} {'n':>3}  {head}")
+            print(f"  {'':<38} {'':>3}  " + "  |  ".join(" AC@1  AC@3 Avg@5" for _ in RANKERS))
+            figures[f"{system.name}/ms_per_ranking"] = round(seconds * 1000, 1)
+            for split in ("train", "test"):
+                part = [c for c in system.cases if c.split == split]
+                table(f"{split} (all)", part, ranks, figures, f"{system.name}/{split}")
+                groups = sorted({tuple(c.groups.items()) for c in part})
+                for group in groups:
+                    label = ", ".join(v for _, v in group) or "-"
+                    members = [c for c in part if tuple(c.groups.items()) == group]
+                    table(f"  {label}", members, ranks, figures, f"{system.name}/{split}/{label}")
+                for key in sorted({k for c in part for k in c.groups}) if len(part) else []:
+                    if len({c.groups.get(key) for c in part}) > 1 and len(part[0].groups) > 1:
+                        for value in sorted({c.groups.get(key) for c in part}):
+                            members = [c for c in part if c.groups.get(key) == value]
+                            table(
+                                f"  {key}={value}",
+                                members,
+                                ranks,
+                                figures,
+                                f"{system.name}/{split}/{value}",
+                            )
+            table("all", system.cases, ranks, figures, f"{system.name}/all")
+    return figures
 
 
 if __name__ == "__main__":
-    default = ROOT.parent / "shared" / "data" / "nezha_ob"
-    result = main(Path(sys.argv[1]) if len(sys.argv) > 1 else default)
-    print(json.dumps(result))
+    data = ROOT.parent / "shared" / "data"
+    args = [Path(a) for a in sys.argv[1:]] or [data / "nezha_ob", data / "petshop"]
+    print(json.dumps(main(args)))

@@ -128,7 +128,7 @@ def main() -> None:
                                  "estimator": "sklearn.ensemble.GradientBoostingRegressor",
                                  "params": {"n_estimators": 100}}, settings=settings).model  # fmt: skip
     run_task("register", {"name": "bench", "model": trained}, settings=settings)
-    run_task("promote", {"name": "bench", "model": trained}, settings=settings)
+    run_task("promote", {"name": "bench", "model": trained, "force": True}, settings=settings)
     model = load_model(*open_stores(settings), trained).model
     joblib.dump(model, home / "model.joblib")
 

@@ -1,9 +1,16 @@
 """Validation benchmark: 10M rows x 10 columns, 20 rules; ours vs a hand-written pandas pass vs pandera vs GX.
 
 Each tool is measured in its own fresh process, which regenerates the same frame from the same
-seed (`validate_data.py`): ours and the hand-written pass in this virtualenv (pandas 3), pandera
-0.35 and Great Expectations 1.24 in their own (`bench/peers/setup.sh` builds them; both need
-pandas < 3, where the id column is Python str objects).
+seed (`validate_data.py`): ours, the hand-written pass and the one-pass floor in this virtualenv,
+pandera 0.35 and Great Expectations 1.24 in their own (`bench/peers/setup.sh` builds them), all
+on pandas 3.1 with Arrow-backed strings: each peer in its fastest supported configuration.
+
+* ``onepass`` is the floor: every column read once by one cheap reduction; ours is printed as a
+  multiple of it (the target is 4x).
+* Each peer is checked against ``../shared/PEERS.md``'s figure for the same suite (at 1M and
+  10M rows): its time over the hand-written pass in this run more than 2x outside PEERS.md's
+  ratio prints a loud failure and the bench exits with status 3 (the absolute time, which a
+  busy machine moves, only warns).
 
 What is measured, per tool:
 * wall: seconds to validate the in-memory frame with the whole suite (the frame's generation is
@@ -39,6 +46,7 @@ ROOT = HERE.parent
 PYTHONS = {
     "ours": sys.executable,
     "handwritten": sys.executable,
+    "onepass": sys.executable,
     "pandera": str(ROOT / ".venv/bench-pandera/bin/python"),
     "gx": str(ROOT / ".venv/bench-gx/bin/python"),
 }
@@ -192,7 +200,51 @@ def gx(frame):
     return run
 
 
-TOOLS = {"ours": ours, "handwritten": handwritten, "pandera": pandera, "gx": gx}
+def onepass(frame):
+    """The floor: every column's bytes read once by the cheapest reduction numpy/Arrow has.
+
+    Floats and ints are summed, category codes and the strings' UTF-8 bytes maxed (Arrow buffers
+    read in place): no rule can decide without reading its column at least this once. It
+    decides nothing, so it reports the expected failing rules to keep the table uniform.
+    """
+    import numpy as np
+    from validate_data import EXPECTED_FAILING
+
+    def run(df):
+        for name in df.columns:
+            series = df[name]
+            native = getattr(series.array, "_pa_array", None)
+            if native is not None:
+                for chunk in native.chunks:
+                    np.frombuffer(chunk.buffers()[2], np.uint8).max()
+                    np.frombuffer(chunk.buffers()[1], np.int64).max()
+            elif str(series.dtype) == "category":
+                np.asarray(series.cat.codes).max()
+            else:
+                np.add.reduce(series.to_numpy())
+        return list(EXPECTED_FAILING)
+
+    return run
+
+
+TOOLS = {
+    "ours": ours,
+    "onepass": onepass,
+    "handwritten": handwritten,
+    "pandera": pandera,
+    "gx": gx,
+}
+PEERS = ("handwritten", "pandera", "gx")
+# ../shared/PEERS.md's figures for this very suite on this machine class (wall s, low - high),
+# at the two sizes it measured; a peer more than PEER_TOLERANCE x outside them is not running
+# the way PEERS.md ran it (wrong pandas, object strings, a slow option), and its ratio is void.
+PEERS_MD = {
+    10_000_000: {"handwritten": (3.2, 4.0), "pandera": (6.3, 7.3), "gx": (13.6, 17.8)},
+    1_000_000: {"handwritten": (0.21, 0.21), "pandera": (0.43, 0.43), "gx": (1.09, 1.09)},
+}
+PEER_TOLERANCE = 2.0
+# The issue's target: ours within this factor of the one-pass floor measured in the same run.
+FLOOR_TARGET = 4.0
 
 
 # -- one tool in its own process ---------------------------------------------------------------------
@@ -291,6 +343,7 @@ def run_frame_bench(args: argparse.Namespace) -> dict:
         else:
             print(f"{tool:12s} {res}", flush=True)
     summary = {"rows": args.rows, "expected_failing": EXPECTED_FAILING, "results": results}
+    summary["peer_check"] = check_peers(results, args.rows)
     if "wall_s" in results.get("ours", {}):
         base = results["ours"]["wall_s"]
         summary["speedup"] = {
@@ -301,8 +354,65 @@ def run_frame_bench(args: argparse.Namespace) -> dict:
         summary["ours_peak_over_frame"] = round(
             results["ours"]["peak_rss_bytes"] / results["ours"]["frame_bytes"], 2
         )
-        print("ours is faster by: " + ", ".join(f"{t} {x}x" for t, x in summary["speedup"].items()))
+        print(
+            "ours is faster by: "
+            + ", ".join(f"{t} {x}x" for t, x in summary["speedup"].items() if t != "onepass")
+        )
+        if "wall_s" in results.get("onepass", {}):
+            floor = results["onepass"]["wall_s"]
+            summary["ours_over_onepass"] = round(base / floor, 2)
+            verdict = "within" if base <= FLOOR_TARGET * floor else "NOT within"
+            print(
+                f"ours / one-pass floor: {base:.3f} s / {floor:.3f} s = {base / floor:.1f}x "
+                f"({verdict} the {FLOOR_TARGET:g}x target)"
+            )
     return summary
+
+
+def check_peers(results: dict, rows: int) -> dict:
+    """Each peer's time against PEERS.md's figure for the same work.
+
+    Two tests: the absolute time (which a busier or faster machine moves: a warning), and the
+    peer's time over the hand-written pass in the same run against PEERS.md's same ratio (which
+    the machine's load cancels out of: more than `PEER_TOLERANCE` x off means the peer is not
+    running the way PEERS.md ran it, and the bench fails).
+    """
+    figures = PEERS_MD.get(rows)
+    if not figures:
+        print(f"peer check: PEERS.md has no figures at {rows:,} rows (it has 1M and 10M)")
+        return {}
+    hand = results.get("handwritten", {}).get("wall_s")
+    hand_lo, hand_hi = figures["handwritten"]
+    out = {}
+    for tool, (lo, hi) in figures.items():
+        if "wall_s" not in results.get(tool, {}):
+            continue
+        wall = results[tool]["wall_s"]
+        check = {"wall_s": round(wall, 3), "peers_md_s": [lo, hi]}
+        check["absolute_ok"] = lo / PEER_TOLERANCE <= wall <= hi * PEER_TOLERANCE
+        if not check["absolute_ok"]:
+            print(
+                f"peer check: {tool} took {wall:.2f} s where PEERS.md measured {lo}-{hi} s: "
+                "this machine is busier or faster than PEERS.md's (see the ratio check)",
+                flush=True,
+            )
+        ok = True
+        if tool != "handwritten" and hand:
+            want = (lo / hand_hi, hi / hand_lo)  # PEERS.md's widest ratio range
+            got = wall / hand
+            ok = want[0] / PEER_TOLERANCE <= got <= want[1] * PEER_TOLERANCE
+            check.update(over_handwritten=round(got, 2), peers_md_over_handwritten=want)
+            if not ok:
+                print(
+                    f"!!! PEER CHECK FAILED: {tool} / hand-written = {got:.2f} in this run, "
+                    f"PEERS.md measured {want[0]:.2f}-{want[1]:.2f} for the same work (more than "
+                    f"{PEER_TOLERANCE:g}x off): {tool} is not running the way PEERS.md ran it, "
+                    "so its ratio to ours means nothing",
+                    flush=True,
+                )
+        check["ok"] = ok
+        out[tool] = check
+    return out
 
 
 # -- SQL push-down ---------------------------------------------------------------------------------
@@ -437,7 +547,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--peer-runs", type=int, default=2)
     parser.add_argument(
-        "--only", default="", help="comma-separated tools: ours,handwritten,pandera,gx"
+        "--only", default="", help="comma-separated tools: ours,onepass,handwritten,pandera,gx"
     )
     parser.add_argument(
         "--sql",
@@ -454,6 +564,8 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     summary = run_sql_bench(args) if args.sql else run_frame_bench(args)
     print(json.dumps({"bench": "validate_sql" if args.sql else "validate", **summary}, default=str))
+    if any(not c["ok"] for c in summary.get("peer_check", {}).values()):
+        sys.exit(3)  # loudly: a peer far from its known figure makes the table untrustworthy
 
 
 if __name__ == "__main__":

@@ -4,32 +4,34 @@ extract -> validate -> prepare -> train -> evaluate -> gate -> register -> valid
 promote when the gate says so. The gate's decision sets the flow's path
 and its final state: ``Completed`` named ``Promoted`` or ``Rejected``, with the reasons.
 
-* Data: the bike-sharing daily CSV (the `source` parameter, else `MLOPS_TASKS_EXAMPLE_SOURCE`).
-  `casual`, `registered` (they sum to `cnt`) and `instant` are never features.
-* Target and time column are parameters (`cnt`, `dteday`): prepare splits by time.
-* The first run makes the champion; later runs gate each candidate against it.
-* Data contract: `contracts/bike_sharing.yaml` beside this file (the `contract` parameter, else
-  `MLOPS_TASKS_EXAMPLE_CONTRACT`; another source needs its own), kept in git: columns and
-  types, ranges, allowed values, nulls, the row count and the unique day. It is given to
-  `validate` as its rules, so each run records the exact rules it checked. An error-severity
-  failure fails `validate` (no retry) with its report, and with it the flow: no model is
-  trained on data that breaks the contract.
+* Everything is a flow parameter: `config`, a YAML file with the source, target, columns to
+  drop, time column and windows, estimator, gate thresholds and model name
+  (`mlops_tasks.pipeline_config`; the same file drives the Airflow DAGs), and each of its keys
+  on its own, which wins over the file: `python dags/example_prefect_training.py my_data.yaml`.
+* Without `config`: `configs/bike_sharing.yaml` beside this file (the bike-sharing daily CSV,
+  regression on `cnt`), with the older environment knobs on top: `MLOPS_TASKS_EXAMPLE_CONFIG`
+  (another file), `MLOPS_TASKS_EXAMPLE_SOURCE`, `..._CONTRACT`.
+* The data contract (the config's `contract`) is given to `validate` as its rules, so each
+  run records the exact rules it checked. An error-severity failure fails `validate` (no retry)
+  with its report, and with it the flow: no model is trained on data that breaks the contract.
+* The first run makes the champion; later runs gate each candidate against it, and `promote`
+  gets the gate's decision: it refuses a rejected candidate.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
+from typing import Any
 
 from prefect import flow
 from prefect.states import Completed
 
-from mlops_tasks.validation.schema import DatasetSchema
 from prefect_blocks.blocks import MlopsTasksStore
 from prefect_blocks.tasks import (
     evaluate,
     extract,
-    gate,
     prepare,
     promote,
     register,
@@ -37,63 +39,73 @@ from prefect_blocks.tasks import (
     validate,
     validate_model,
 )
+from prefect_blocks.tasks import gate as gate_candidate
 
-DEFAULT_SOURCE = (
-    Path(__file__).resolve().parents[2] / "shared" / "data" / "bike_sharing" / "day.csv"
-)
-DEFAULT_CONTRACT = Path(__file__).resolve().parent / "contracts" / "bike_sharing.yaml"
-LEAKS = ["instant", "casual", "registered"]
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "configs" / "bike_sharing.yaml"
+ENV_SETTINGS = {"source": "MLOPS_TASKS_EXAMPLE_SOURCE", "contract": "MLOPS_TASKS_EXAMPLE_CONTRACT"}
 
 
-def contract_rules(path: str) -> list[dict]:
-    """The data contract (YAML) as `validate`'s rules: plain dicts, recorded with the run."""
-    schema = DatasetSchema.from_yaml(Path(path).read_bytes(), source=path)
-    return [rule.model_dump(mode="json", exclude_none=True) for rule in schema.to_rules()]
+def resolve_config(config: str | None, **settings: Any):
+    """The run's `PipelineConfig`: the parameters over the config file (or the default file + env)."""
+    from mlops_tasks.pipeline_config import resolve
+
+    return resolve(
+        config or os.environ.get("MLOPS_TASKS_EXAMPLE_CONFIG"),
+        settings,
+        default=str(DEFAULT_CONFIG),
+        env={key: os.environ.get(var) for key, var in ENV_SETTINGS.items()},
+    )
 
 
 @flow(name="mlops-tasks-training", log_prints=True)
 def training(
+    config: str | None = None,
     source: str | None = None,
-    target: str = "cnt",
-    time_column: str = "dteday",
-    model_name: str = "bike_demand",
+    sep: str | None = None,
+    target: str | None = None,
+    time_column: str | None = None,
+    drop: list[str] | None = None,
     contract: str | None = None,
+    model_name: str | None = None,
+    estimator: str | None = None,
+    params: dict[str, Any] | None = None,
+    windows: dict[str, Any] | None = None,
+    split: dict[str, Any] | None = None,
+    gate: dict[str, Any] | None = None,
     store: MlopsTasksStore | str | None = None,
 ):
-    """Train a candidate on the older days, gate it on the latest against the champion, promote if it passes."""
-    data = extract(
-        source=source or os.environ.get("MLOPS_TASKS_EXAMPLE_SOURCE") or str(DEFAULT_SOURCE),
-        store=store,
+    """Train a candidate on the older rows, gate it on the latest against the champion, promote if it passes."""
+    settings = resolve_config(
+        config, source=source, sep=sep, target=target, time_column=time_column, drop=drop,
+        contract=contract, model_name=model_name, estimator=estimator, params=params,
+        windows=windows, split=split, gate=gate,
+    )  # fmt: skip
+    steps = settings.training_steps()
+    data = extract(**steps["extract"], store=store)
+    validate(dataset=data.dataset, **steps["validate"], store=store)  # raises: the flow fails here
+    splits = prepare(dataset=data.dataset, **steps["prepare"], store=store)
+    model = train(
+        dataset=splits.train, preprocessor=splits.transformer, **steps["train"], store=store
     )
-    contract = contract or os.environ.get("MLOPS_TASKS_EXAMPLE_CONTRACT") or str(DEFAULT_CONTRACT)
-    validate(
-        dataset=data.dataset, rules=contract_rules(contract), store=store
-    )  # raises: the flow fails here
-    splits = prepare(dataset=data.dataset, split="time", time_column=time_column, target=target,
-                     exclude_columns=LEAKS, fractions=(0.7, 0.0, 0.3), store=store)  # fmt: skip
-    model = train(dataset=splits.train, target=target, preprocessor=splits.transformer, drop=[*LEAKS, time_column],
-                  estimator="sklearn.ensemble.GradientBoostingRegressor", params={"n_estimators": 100, "max_depth": 3},
-                  store=store)  # fmt: skip
-    scored = evaluate(
-        model=model.model, dataset=splits.test, slices=["season"], bootstrap=300, store=store
-    )
-    verdict = gate(model=model.model, dataset=splits.test, name=model_name, slices=["season"], bootstrap=300,
-                   thresholds=[{"metric": "mae", "min_relative_change": 0.01}, {"metric": "r2", "threshold": 0.0}],
-                   store=store)  # fmt: skip
-    version = register(name=model_name, model=model.model, alias="challenger", metrics=scored.metrics,
-                       tags={"gate": verdict.decision}, store=store)  # fmt: skip
+    scored = evaluate(model=model.model, dataset=splits.test, **steps["evaluate"], store=store)
+    verdict = gate_candidate(model=model.model, dataset=splits.test, **steps["gate"], store=store)
+    version = register(model=model.model, metrics=scored.metrics, tags={"gate": verdict.decision},
+                       **steps["register"], store=store)  # fmt: skip
     validate_model(model=model.model, dataset=splits.test, store=store)
+    name = settings.model_name
     summary = {"decision": verdict.decision, "version": version.version, "reasons": verdict.reasons,
                "champion_before": verdict.champion_version}  # fmt: skip
     if verdict.decision != "promote":
-        print(f"{model_name} v{version.version} rejected: {'; '.join(verdict.reasons)}")
+        print(f"{name} v{version.version} rejected: {'; '.join(verdict.reasons)}")
         return Completed(
             name="Rejected", message=f"v{version.version} rejected by the gate", data=summary
         )
-    promoted = promote(name=model_name, model=model.model, reason="passed the gate", store=store)
-    print(f"{model_name}@champion -> v{promoted.version} (was {promoted.previous_version})")
+    promoted = promote(
+        model=model.model, decision=verdict.decision, **steps["promote"], store=store
+    )
+    print(f"{name}@champion -> v{promoted.version} (was {promoted.previous_version})")
     return Completed(name="Promoted", message=f"v{promoted.version} is the champion", data=summary)
 
 
 if __name__ == "__main__":
-    training()
+    training(config=sys.argv[1] if len(sys.argv) > 1 else None)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import shutil
 import tempfile
 import uuid
@@ -19,7 +20,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlops_tasks.errors import ArtifactIntegrityError, ArtifactNotFoundError, SourceUnreachableError
+from mlops_tasks.errors import (
+    ArtifactIntegrityError,
+    ArtifactNotFoundError,
+    ArtifactOutsideStoreError,
+    SourceUnreachableError,
+)
 
 _CHUNK = 8 * 1024 * 1024
 _EXTENSIONS = {
@@ -184,23 +190,41 @@ class ArtifactStore:
         return data
 
     def exists(self, ref: ArtifactRef) -> bool:
-        fs, path = self._resolve_fs(ref)
-        return fs.exists(path)
+        """Whether the artifact is in this store (a ref outside the root never is)."""
+        try:
+            path = self.path_of(ref)
+        except ArtifactOutsideStoreError:
+            return False
+        return self.fs.exists(path)
+
+    def path_of(self, ref: ArtifactRef | str) -> str:
+        """The store path of a ref, which must lie under the root: artifacts are read only from it.
+
+        Any other URL, however its hash checks out, is an `ArtifactOutsideStoreError`: a file
+        from elsewhere comes in as a source (extract, import_model), not as a ref.
+
+        >>> store = ArtifactStore("memory://confined")
+        >>> store.path_of("memory://confined/model/ab/abc")
+        '/confined/model/ab/abc'
+        >>> store.path_of("memory://confined/../elsewhere/x")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        mlops_tasks.errors.ArtifactOutsideStoreError: artifact memory://confined/../elsewhere/x is outside the artifact store ...
+        """
+        uri = ref if isinstance(ref, str) else ref.uri
+        protocol = uri.split("://", 1)[0] if "://" in uri else "file"
+        path = self.fs._strip_protocol(uri) if protocol in _protocols(self.fs) else ""
+        if not path or posixpath.normpath(path) != path or not path.startswith(self.root + "/"):
+            raise ArtifactOutsideStoreError(uri, self.uri(self.root))
+        return path
 
     def _resolve(self, ref: ArtifactRef) -> tuple[Any, str]:
-        fs, path = self._resolve_fs(ref)
-        if not fs.exists(path):
+        path = self.path_of(ref)
+        if not self.fs.exists(path):
             raise ArtifactNotFoundError(
                 f"artifact {ref.uri} ({ref.kind}) is missing from the store"
             )
-        return fs, path
-
-    def _resolve_fs(self, ref: ArtifactRef) -> tuple[Any, str]:
-        import fsspec
-
-        if self.fs.unstrip_protocol(self.fs._strip_protocol(ref.uri)) == ref.uri:
-            return self.fs, self.fs._strip_protocol(ref.uri)
-        return fsspec.core.url_to_fs(ref.uri)
+        return self.fs, path
 
     def _verify(self, path: str, ref: ArtifactRef) -> None:
         stat = os.stat(path)

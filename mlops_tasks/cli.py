@@ -43,15 +43,19 @@ def cli(ctx: click.Context, artifact_root: str | None, db_url: str | None) -> No
 
 @cli.command("tasks")
 @click.argument("name", required=False)
-def tasks_command(name: str | None) -> None:
-    """List registered tasks, or show one task's config schema."""
+@click.option(
+    "--result", "show_result", is_flag=True, help="Show the result's schema, not the config's."
+)
+def tasks_command(name: str | None, show_result: bool) -> None:
+    """List registered tasks, or show one task's config schema (--result: its result schema)."""
     from mlops_tasks.registry import get_registry
 
     registry = get_registry()
     if name:
         spec = registry.get(name)
         click.echo(f"{spec.name} ({spec.stage}, version {spec.version}): {spec.description}")
-        click.echo(json.dumps(spec.config_schema(), indent=2))
+        schema = spec.result_schema() if show_result else spec.config_schema()
+        click.echo(json.dumps(schema, indent=2))
         return
     for spec in registry:
         fields = ", ".join(
@@ -60,6 +64,7 @@ def tasks_command(name: str | None) -> None:
         )
         click.echo(f"{spec.name:<16} {spec.stage:<8} {spec.description}")
         click.echo(f"{'':<16} {'':<8} config: {fields}")
+        click.echo(f"{'':<16} {'':<8} result: {', '.join(spec.result_model.model_fields)}")
 
 
 @cli.command("run")
@@ -198,6 +203,18 @@ def _echo_steps(steps: list[dict[str, Any]], arrow: str, indent: str) -> None:
     help="How often to check the registry for a new version.",
 )
 @click.option("--log-level", default="warning", show_default=True)
+@click.option(
+    "--token-env",
+    default=None,
+    help="Environment variable holding a bearer token that /predict and /metrics require.",
+)
+@click.option(
+    "--max-body-bytes",
+    default=10 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Larger request bodies are refused (HTTP 413) before they are read.",
+)
 @click.pass_context
 def serve_command(
     ctx: click.Context,
@@ -207,12 +224,18 @@ def serve_command(
     workers: int,
     poll_seconds: float,
     log_level: str,
+    token_env: str | None,
+    max_body_bytes: int,
 ) -> None:
     """Serve a registered model over HTTP: /predict, /health, /metrics (FastAPI + uvicorn)."""
     from mlops_tasks.models.serving import serve
 
+    # The server's own log level for everything: at warning, the metadata store's first-use
+    # migration (Alembic's INFO lines) stays quiet too.
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr
+        level=getattr(logging, log_level.upper(), logging.WARNING),
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
     )
     serve(
         model_ref,
@@ -222,6 +245,8 @@ def serve_command(
         workers=workers,
         poll_seconds=poll_seconds,
         log_level=log_level,
+        token_env=token_env,
+        max_body_bytes=max_body_bytes,
     )
 
 

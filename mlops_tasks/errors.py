@@ -81,3 +81,23 @@ class CheckFailedError(MlopsTasksError):
     def __init__(self, message: str, result: object = None):
         super().__init__(message)
         self.result = result
+
+
+class UntrustedArtifactError(MlopsTasksError):
+    """A file our stores did not make would run code when loaded, or names types off the allowlist."""
+
+    retryable = False
+
+
+class ArtifactOutsideStoreError(MlopsTasksError, ValueError):
+    """An artifact reference points outside the configured artifact root."""
+
+    retryable = False
+
+    def __init__(self, uri: str, root: str, field: str | None = None):
+        self.uri, self.root, self.field = uri, root, field
+        super().__init__(
+            (f"{field}: " if field else "")
+            + f"artifact {uri} is outside the artifact store {root}: artifacts are read only "
+            "from the store; give an outside file as a source (extract, import_model)"
+        )

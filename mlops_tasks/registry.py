@@ -53,6 +53,28 @@ class TaskResult(BaseModel):
 
     __hash__ = BaseModel.__hash__
 
+    def __repr__(self) -> str:
+        """One field a line, artifact references as ``kind sha256-prefix uri``: readable in a REPL.
+
+        >>> from mlops_tasks.tasks.register import PromoteResult
+        >>> PromoteResult(name="bikes", alias="champion", promoted=True, version=2)
+        PromoteResult(
+          name='bikes'
+          alias='champion'
+          promoted=True
+          version=2
+          previous_version=None
+          forced=False
+          refused=None
+        )
+        """
+        lines = [f"  {name}={_short(getattr(self, name))}" for name in type(self).model_fields]
+        if self._execution_id is not None:
+            lines.append(f"  # execution {self._execution_id} ({self._status})")
+        return f"{type(self).__name__}(\n" + "\n".join(lines) + "\n)"
+
+    __str__ = __repr__
+
     @property
     def execution_id(self) -> int | None:
         return self._execution_id
@@ -61,6 +83,21 @@ class TaskResult(BaseModel):
     def status(self) -> str | None:
         """``succeeded`` or ``cached``, once recorded by `run_task`."""
         return self._status
+
+
+def _short(value: Any, limit: int = 8) -> str:
+    """A field's value for `TaskResult.__repr__`: references and long lists shortened."""
+    from mlops_tasks.artifacts import ArtifactRef
+
+    if isinstance(value, ArtifactRef):
+        return f"<{value.kind} {value.sha256[:12]} {value.uri}>"
+    if isinstance(value, (list, tuple)) and len(value) > limit:
+        shown = ", ".join(_short(v) for v in value[:limit])
+        return f"[{shown}, ... {len(value) - limit} more]"
+    if isinstance(value, dict) and len(value) > limit:
+        shown = ", ".join(f"{k!r}: {_short(v)}" for k, v in list(value.items())[:limit])
+        return f"{{{shown}, ... {len(value) - limit} more}}"
+    return repr(value)
 
 
 @dataclass(frozen=True)
@@ -91,6 +128,10 @@ class TaskSpec:
 
     def config_schema(self) -> dict[str, Any]:
         return self.config_model.model_json_schema()
+
+    def result_schema(self) -> dict[str, Any]:
+        """The JSON schema of the task's result: the fields a run returns (``.share``, ``.dataset`` ...)."""
+        return self.result_model.model_json_schema()
 
     @property
     def field_names(self) -> list[str]:

@@ -15,9 +15,10 @@ from pydantic import BaseModel
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
-from mlops_tasks.errors import MlopsTasksError
+from mlops_tasks.errors import ConfigError, MlopsTasksError
 from mlops_tasks.identity import Identity
 from mlops_tasks.registry import TaskConfig, TaskResult, TaskSpec, get_registry
+from mlops_tasks.secrets import mask, mask_text, resolve_references
 from mlops_tasks.settings import Settings
 
 
@@ -50,8 +51,12 @@ def run_task(
     ctx = TaskContext(settings or Settings.from_env(), logger)
     identity = identity or Identity()
     inputs = artifact_refs(cfg)
-    fingerprint = _fingerprint(spec, cfg)
-    config_json = cfg.model_dump(mode="json")
+    _confine(spec, inputs, ctx)
+    # The task runs with references (env:, airflow-conn:, prefect-secret: ...) resolved; the
+    # metadata store and the fingerprint only ever see the config as given, secrets masked.
+    run_cfg = _resolved(spec, cfg)
+    fingerprint = _fingerprint(spec, cfg, run_cfg)
+    config_json = mask(cfg.model_dump(mode="json"))
     start = dict(
         task=spec.name,
         task_version=spec.version,
@@ -87,7 +92,7 @@ def run_task(
     ctx.execution_id = execution_id
     ctx.log.info("%s: execution %s started", spec.name, execution_id)
     try:
-        result = spec.fn(cfg, ctx)
+        result = spec.fn(run_cfg, ctx)
         if not isinstance(result, spec.result_model):
             raise TypeError(
                 f"task {spec.name!r} returned {type(result).__name__}, not {spec.result_model.__name__}"
@@ -121,6 +126,19 @@ def run_task(
     )
     ctx.log.info("%s: execution %s succeeded", spec.name, execution_id)
     return _recorded(result, execution_id, "succeeded")
+
+
+def _confine(spec: TaskSpec, inputs: dict[str, ArtifactRef], ctx: TaskContext) -> None:
+    """Refuse, before anything is recorded, a config ref that points outside the artifact store."""
+    from mlops_tasks.errors import ArtifactOutsideStoreError
+
+    for name, ref in inputs.items():
+        try:
+            ctx.artifacts.path_of(ref)
+        except ArtifactOutsideStoreError as exc:
+            raise ArtifactOutsideStoreError(
+                exc.uri, exc.root, field=f"{spec.name}: {name}"
+            ) from None
 
 
 def _recorded(result: TaskResult, execution_id: int, status: str) -> TaskResult:
@@ -160,12 +178,26 @@ def report_links(result: BaseModel, settings: Settings) -> dict[str, str]:
     return {name: artifacts.link(ref, settings.artifact_base_url) for name, ref in reports.items()}
 
 
-def _fingerprint(spec: TaskSpec, cfg: TaskConfig) -> str | None:
-    """sha256 over task version, config (refs carry their content hash), sources and libraries."""
+def _resolved(spec: TaskSpec, cfg: TaskConfig) -> TaskConfig:
+    """The config with its secret references resolved (and validated again), or `cfg` without any."""
+    resolved = resolve_references(cfg.model_dump(mode="json"), spec.name)
+    if resolved is None:
+        return cfg
+    try:
+        return spec.validate_config(resolved)
+    except ConfigError as exc:  # its message must not carry the resolved values
+        raise ConfigError(spec.name, [mask_text(p) for p in exc.problems]) from None
+
+
+def _fingerprint(spec: TaskSpec, cfg: TaskConfig, run_cfg: TaskConfig | None = None) -> str | None:
+    """sha256 over task version, config (refs carry their content hash), sources and libraries.
+
+    The config is taken as given and masked: the fingerprint is the same whatever the password.
+    """
     source = None
     if spec.cache_key is not None:
         try:
-            source = spec.cache_key(cfg)
+            source = spec.cache_key(run_cfg or cfg)
         except MlopsTasksError:
             return (
                 None  # e.g. a missing source: the run itself fails and is recorded with the reason
@@ -175,8 +207,8 @@ def _fingerprint(spec: TaskSpec, cfg: TaskConfig) -> str | None:
     payload = {
         "task": spec.name,
         "version": spec.version,
-        "config": cfg.model_dump(mode="json"),
-        "source": source,
+        "config": mask(cfg.model_dump(mode="json")),
+        "source": mask(source),
         "libraries": _library_versions(("mlops-tasks", *spec.libraries)),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()

@@ -3,7 +3,8 @@ by their largest robust z after it (Pham et al., FSE'24, its "inference" step).
 
 Every metric of every service is centred on its pre-onset median and divided by its pre-onset
 inter-quartile range (scikit-learn's ``RobustScaler``: a zero range scales by 1); a service
-scores the largest absolute z of any of its metrics after the onset.
+scores the largest absolute z of any of its metrics after the onset. Normal-period `reference`
+metrics, where a case has them, join the pre-onset baseline.
 
 >>> import pandas as pd
 >>> idx = pd.date_range("2024-01-01", periods=20, freq="min", tz="UTC")
@@ -29,13 +30,15 @@ def baro_rank(
     *,
     baseline_minutes: float = 60,
     after_minutes: float = 4,
+    reference: dict[str, pd.DataFrame] | None = None,
 ) -> list[Cause]:
     """Services by their largest robust z after `onset`; a service without data ranks last, with a reason."""
     import numpy as np
 
     causes = []
     for service, frame in metrics.items():
-        base, post, reason = window(frame, onset, baseline_minutes, after_minutes)
+        ref = (reference or {}).get(service)
+        base, post, reason = window(frame, onset, baseline_minutes, after_minutes, ref)
         if reason:
             causes.append(Cause(service=service, score=0.0, reason=reason))
             continue

@@ -1,9 +1,19 @@
-"""Fault-case folders in the Nezha layout: per-pod metric CSVs per day, fault lists, traces.
+"""Fault cases: a system's metrics, call graph and labelled faults, from any of three folder layouts.
 
-The layout (``rca_data/<day>/metric/<pod>_metric.csv.gz``, ``rca_data/<day>/<day>-fault_list.json``,
-optional ``dependency.csv.gz`` and ``trace/*.csv.gz``) is read as is, so any folder with the
-same layout loads unchanged. Ground truth is loaded separately (`load_faults`) and is only
-ever used to score, never as a ranker's input.
+`load_systems(folder)` recognises the layout and returns one `System` per system found, each a
+list of `FaultCase`s (metrics, graph, onset, and the ground truth used only to score):
+
+* **Nezha** (this module): ``rca_data/<day>/metric/<pod>_metric.csv.gz``,
+  ``rca_data/<day>/<day>-fault_list.json``, optional ``dependency.csv(.gz)`` (in the day or its
+  ``metric/`` folder) and ``trace/*.csv.gz``. Split: the first day folder is ``train``, the
+  others ``test`` (with a single day, the first half of its faults in time order is ``train``).
+* **PetShop** (`cases_petshop`): ``<scenario>/graph.csv``, ``<scenario>/noissue/metrics.csv``,
+  ``<scenario>/{train,test}/issue_<n>/{metrics.csv,target.json}``; the split is the folder's.
+* **generic** (`cases_generic`): ``metrics.csv`` (long: ``time,service,metric,value``),
+  ``cases.csv`` (``onset,root_cause`` and optionally ``case_id,fault_type,split``), optional
+  ``graph.csv`` (``source,target``) and ``spans.csv``.
+
+A folder holding several such folders (``../shared/data``) gives one system per subfolder.
 
 >>> service_of_pod("frontend-579b9bff58-t2dbm")
 'frontend'
@@ -36,16 +46,57 @@ def parse_go_time(values: pd.Series) -> pd.Series:
 
 @dataclass
 class Day:
-    """One day folder: a wide frame per service (time index, metric columns) and its call edges."""
+    """One day folder: a wide frame per service (time index, metric columns) and its call edges.
+
+    `active` is the set of services seen in the traces (empty without traces): a service that
+    serves no traced request is a weak root-cause candidate.
+    """
 
     name: str
     metrics: dict[str, pd.DataFrame] = field(default_factory=dict)
     edges: list[tuple[str, str]] = field(default_factory=list)
     edge_source: str = "none"
+    active: set[str] = field(default_factory=set)
 
 
-def load_day(folder: str | Path) -> Day:
-    """Read one ``rca_data/<day>`` folder. The ``Time`` column is the clock (``TimeStamp`` can be corrupt)."""
+@dataclass
+class FaultCase:
+    """One labelled fault: what a ranker gets (metrics, edges, onset, optional normal-period
+    `reference` metrics and traced services) and the truth it is scored on (`root_cause`).
+
+    `groups` are the labels results are broken down by (fault type; PetShop: scenario and
+    issue metric). `metrics` and `edges` are shared by the cases of one day or scenario.
+    """
+
+    system: str
+    case_id: str
+    split: str
+    onset: pd.Timestamp
+    root_cause: str
+    groups: dict[str, str]
+    metrics: dict[str, pd.DataFrame]
+    edges: list[tuple[str, str]]
+    reference: dict[str, pd.DataFrame] | None = None
+    active: set[str] = field(default_factory=set)
+
+
+@dataclass
+class System:
+    """The fault cases of one system, with how its graph was found and how it was split."""
+
+    name: str
+    layout: str
+    cases: list[FaultCase]
+    edge_source: str
+    split_rule: str
+
+
+def load_day(folder: str | Path, *, with_traces: bool = True) -> Day:
+    """Read one ``rca_data/<day>`` folder. The ``Time`` column is the clock (``TimeStamp`` can be corrupt).
+
+    Traces are parsed (once) for the call graph when no ``dependency.csv`` is given, and for the
+    set of traced services; ``with_traces=False`` skips them when a graph is given elsewhere.
+    """
     import pandas as pd
 
     folder = Path(folder)
@@ -64,27 +115,34 @@ def load_day(folder: str | Path) -> Day:
             ~numeric.index.duplicated(keep="last")
         ]
     day.metrics = {service: _replicas(frames) for service, frames in pods.items()}
-    dependency = folder / "metric" / "dependency.csv.gz"
-    if dependency.exists():
-        edges = pd.read_csv(dependency)
-        services = set(day.metrics)
+    services = set(day.metrics)
+    dependency = dependency_file(folder)
+    if dependency is not None:
+        from mlops_tasks.aiops.topology import edges_from_calls
+
         day.edges = sorted(
-            {
-                (s, t)
-                for s, t in zip(edges["Source"], edges["Target"])
-                if s in services and t in services and s != t
-            }
+            (s, t) for s, t in edges_from_calls(pd.read_csv(dependency)) if {s, t} <= services
         )
         day.edge_source = "dependency.csv"
-    else:
-        traces = sorted((folder / "trace").glob("*.csv*"))
-        if traces:
-            from mlops_tasks.aiops.topology import edges_from_spans
+    traces = sorted((folder / "trace").glob("*.csv*")) if with_traces else []
+    if traces:
+        from mlops_tasks.aiops.topology import edges_from_spans, span_services
 
-            spans = pd.concat([pd.read_csv(p) for p in traces], ignore_index=True)
+        spans = pd.concat([pd.read_csv(p) for p in traces], ignore_index=True)
+        day.active = span_services(spans, service_of=service_of_pod) & services
+        if dependency is None:
             day.edges = sorted(edges_from_spans(spans, service_of=service_of_pod))
             day.edge_source = "traces"
     return day
+
+
+def dependency_file(folder: Path) -> Path | None:
+    """A ``dependency.csv`` (or ``.csv.gz``) in a day folder or its ``metric/`` folder, if any."""
+    for where in (folder, folder / "metric"):
+        for name in ("dependency.csv", "dependency.csv.gz"):
+            if (where / name).is_file():
+                return where / name
+    return None
 
 
 def _replicas(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -139,3 +197,88 @@ def load_days(root: str | Path) -> dict[str, Day]:
         for p in sorted(Path(root).glob("rca_data/*"))
         if (p / "metric").is_dir()
     }
+
+
+def nezha_system(root: str | Path) -> System:
+    """Every fault of a Nezha-layout folder as a `FaultCase`, split by day (see the module doc)."""
+    root = Path(root)
+    days, faults = load_days(root), load_faults(root)
+    names = sorted(days)
+    if len(names) > 1:
+        train_days, rule = {names[0]}, f"train: day {names[0]}; test: the other days"
+        split_of = ["train" if f["day"] in train_days else "test" for f in faults]
+    else:
+        half = len(faults) // 2
+        rule = "train: the first half of the faults in time order; test: the rest"
+        split_of = ["train" if i < half else "test" for i in range(len(faults))]
+    cases = []
+    for i, (fault, split) in enumerate(zip(faults, split_of)):
+        day = days.get(fault["day"])
+        if day is None:
+            continue
+        cases.append(
+            FaultCase(
+                system=root.name,
+                case_id=f"{fault['day']}-{i:02d}",
+                split=split,
+                onset=fault["time"],
+                root_cause=fault["service"],
+                groups={"fault type": fault["type"]},
+                metrics=day.metrics,
+                edges=day.edges,
+                active=day.active,
+            )
+        )
+    sources = sorted({d.edge_source for d in days.values()})
+    return System(root.name, "nezha", cases, "+".join(sources), rule)
+
+
+def detect_layout(folder: str | Path) -> str | None:
+    """``nezha``, ``petshop``, ``generic`` or None for a folder that is none of them."""
+    folder = Path(folder)
+    if any(folder.glob("rca_data/*/*fault_list.json")):
+        return "nezha"
+    scenario = "*/" if not (folder / "graph.csv").is_file() else ""
+    if any(folder.glob(f"{scenario}graph.csv")) and any(
+        folder.glob(f"{scenario}*/issue_*/target.json")
+    ):
+        return "petshop"
+    if (folder / "dataset").is_dir() and detect_layout(folder / "dataset") == "petshop":
+        return "petshop"
+    if (folder / "cases.csv").is_file() and any(folder.glob("metrics.*")):
+        return "generic"
+    return None
+
+
+def load_systems(folder: str | Path) -> list[System]:
+    """The systems in `folder`: the folder itself if it has a known layout, else each subfolder that has one."""
+    from mlops_tasks.errors import DataError
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"no case folder at {folder}")
+    layout = detect_layout(folder)
+    if layout is None:
+        systems = [s for sub in sorted(folder.iterdir()) if sub.is_dir() for s in _load(sub)]
+        if not systems:
+            raise DataError(
+                f"{folder}: no fault cases in the Nezha, PetShop or generic layout "
+                "(see mlops_tasks/aiops/cases.py)"
+            )
+        return systems
+    return _load(folder)
+
+
+def _load(folder: Path) -> list[System]:
+    layout = detect_layout(folder)
+    if layout == "nezha":
+        return [nezha_system(folder)]
+    if layout == "petshop":
+        from mlops_tasks.aiops.cases_petshop import petshop_system
+
+        return [petshop_system(folder)]
+    if layout == "generic":
+        from mlops_tasks.aiops.cases_generic import generic_system
+
+        return [generic_system(folder)]
+    return []

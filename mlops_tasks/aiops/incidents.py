@@ -4,8 +4,11 @@ An alert joins an incident in which some alert *started* within `gap` before it 
 merely keeps firing does not hold the door open for unrelated later trouble) and that it is
 related to: the same service, a service at most `hops` calls away in the topology, or (for an
 alert naming no service) a shared grouping label. Alerts that start *together* (within
-`together` of the incident's newest alert: the same rule evaluation) may come from one hop
-further away: simultaneous onset is itself evidence of a common cause. Otherwise an alert
+`together` of the incident's newest alert: the same rule evaluation) may come from anywhere in
+the same connected part of the topology: simultaneous onset is itself evidence of a common
+cause. When the stream shows how often its rules re-send (`evaluation_interval`), `gap`,
+`together` and `max_span` grow with it (1.5, 0.5 and 5 intervals): 5-minute aggregates fire
+5 minutes apart. Otherwise an alert
 opens a new incident. An incident
 is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
 
@@ -31,6 +34,11 @@ from typing import Any
 
 from mlops_tasks.aiops.alerts import Alert
 
+# Scaled to the rules' evaluation interval when the stream shows it (`evaluation_interval`):
+# alerts within half an interval started "together" (pods scrape at different seconds of the
+# minute), and one incident absorbs alerts for at most five intervals.
+TOGETHER_SHARE = 0.5
+SPAN_INTERVALS = 5
 # Labels that say two service-less alerts are about the same place.
 GROUP_LABELS = ("cluster", "namespace", "instance", "node", "host")
 
@@ -139,7 +147,12 @@ def correlate(
     which incidents are stale enough to resolve.
     """
     edges = list(edges)
-    near, further = neighbours(edges, hops), neighbours(edges, hops + 1)
+    # Simultaneous onset is evidence of one cause anywhere in the same connected application.
+    near, further = neighbours(edges, hops), neighbours(edges, len(edges) + 1)
+    interval = evaluation_interval(alerts)
+    if interval is not None:  # rules evaluated every 5 minutes need a 7.5-minute gap
+        gap, together = max(gap, 1.5 * interval), max(together, TOGETHER_SHARE * interval)
+        max_span = max(max_span, SPAN_INTERVALS * interval)
     incidents = [i for i in (open_incidents or []) if i.alerts]
     known = {(a.fingerprint, a.starts_at) for i in incidents for a in i.alerts}
     for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
@@ -159,6 +172,26 @@ def correlate(
     for incident in incidents:
         _update_status(incident, now, resolve_after)
     return sorted(incidents, key=lambda i: i.started_at)
+
+
+def evaluation_interval(alerts: list[Alert]) -> timedelta | None:
+    """How often the rules re-send: the commonest spacing of de-duplicated alerts' notifications
+    (to the second, weighted by notifications). A median would be dragged up by alerts that fire
+    every other evaluation and down by other rules' faster re-sends.
+
+    >>> from datetime import datetime, timezone
+    >>> t = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    >>> evaluation_interval([Alert({"alertname": "a"}, t, last_seen=t + timedelta(minutes=10), count=3)])
+    datetime.timedelta(seconds=300)
+    """
+    from collections import Counter
+
+    votes: Counter[int] = Counter()
+    for a in alerts:
+        if a.count > 1 and a.seen_until > a.starts_at:
+            spacing = (a.seen_until - a.starts_at).total_seconds() / (a.count - 1)
+            votes[round(spacing)] += a.count - 1
+    return timedelta(seconds=votes.most_common(1)[0][0]) if votes else None
 
 
 def _best_incident(

@@ -60,15 +60,20 @@ def metrics_from_frame(frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], li
     return out, notes
 
 
-def read_metrics(source: str) -> tuple[dict[str, pd.DataFrame], list[tuple[str, str]], list[str]]:
-    """Metrics, call edges found beside them (a Nezha ``dependency.csv.gz``) and notes."""
+def read_metrics(
+    source: str, *, with_traces: bool = True
+) -> tuple[dict[str, pd.DataFrame], list[tuple[str, str]], list[str]]:
+    """Metrics, call edges found beside them (a Nezha ``dependency.csv``, else its traces) and notes.
+
+    `with_traces=False` skips parsing a day folder's traces (when the graph comes from elsewhere).
+    """
     import pandas as pd
 
     path = Path(source)
     if path.is_dir():
         from mlops_tasks.aiops.cases import load_day
 
-        day = load_day(path)
+        day = load_day(path, with_traces=with_traces)
         if not day.metrics:
             raise FileNotFoundError(f"no <pod>_metric.csv files under {path}/metric")
         return day.metrics, day.edges, []

@@ -1,37 +1,55 @@
 """Rank candidate root-cause services for an incident window.
 
-Two steps, both using only data the system itself produced (never a label):
+Everything comes from data the system itself produced (never a label), with one default for
+every system (chosen on the development systems' training parts, see ``bench/rootcause.py``):
 
-1. **Deviation**: each metric of each service is compared with its own pre-onset baseline. The
-   statistic is the *median* absolute robust z over the window after the onset (a fault lasts
-   minutes; a single-sample spike is noise), with a scale floored at 1% of the level so a
-   near-constant series cannot produce astronomic z, then ``log1p`` so one absurd value (a
-   latency of 1e9 s) cannot dominate. A service scores its most deviating metric.
-2. **Propagation** (optional: ``propagate=True``; off by default because on the Online Boutique
-   cases it lowered AC@1, see ``bench/rootcause.py``): a fault in a callee shows
-   up in its callers (their client latency, errors), not the other way round. A personalised
-   PageRank walks from each service towards its callees, weighted by their deviation, so mass
-   flows to the most *downstream* deviating service; its stationary mass is blended with the
-   deviation score.
+1. **Deviation that persists.** Each metric of each service is compared with its baseline: the
+   window before the onset, plus normal-period `reference` metrics when there are any. The
+   evidence is the *median* robust z over the window after the onset (at least three samples:
+   a fault lasts; one spike is noise), so half the samples after the onset must deviate.
+2. **Scales that cannot collapse.** The scale is the largest of the baseline's MAD and IQR,
+   its own history's tail (the 95th percentile of absolute deviations / 1.96: the standard
+   deviation for normal noise, larger for a series that spikes in normal operation), and the
+   metric *family's* typical scale across services (the median over the services that have the
+   metric, e.g. every pod's ``PodClientLatencyP99(s)``). A latency flat at 5 ms that spiked in
+   normal operation gets the scale of its spikes; a flat one gets its family's scale. Not a
+   fraction of its own level: that made z ~ 600,000 of one spike on a near-constant series.
+3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
+   traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset,
+   has its evidence halved: it served nothing, so it is rarely what users felt.
+4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
+   `abnormal`, a robust z of 3) that calls an abnormal callee is explained by it: callers
+   sit below the callees whose own callees are normal, the anomaly-traversal rule.
 
 >>> import pandas as pd
 >>> idx = pd.date_range("2024-01-01", periods=40, freq="min", tz="UTC")
 >>> calm = pd.DataFrame({"latency": [1.0, 1.1] * 20}, index=idx)
 >>> hit = pd.DataFrame({"latency": [1.0, 1.1] * 17 + [5.0] * 6}, index=idx)
->>> [c.service for c in rank_root_causes({"api": calm, "db": hit}, idx[34], edges=[("api", "db")], propagate=True)]
+>>> [c.service for c in rank_root_causes({"api": hit, "db": hit}, idx[34], edges=[("api", "db")])]
 ['db', 'api']
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
 # Node-level metrics belong to the host, shared by every pod on it: they do not single out a service.
 HOST_PREFIXES = ("Node", "node_")
+# Metrics that count served traffic: all zero or missing before the onset means an idle service.
+# Metrics a caller measures of its calls (Istio's client latency): evidence about its callees.
+CLIENT = re.compile(r"client", re.IGNORECASE)
+TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps", re.IGNORECASE)
+MIN_BASELINE = 2
+MIN_AFTER = 3  # samples after the onset the evidence is the median of
+IDLE_WEIGHT = 0.5
+EVIDENCE_FROM_TRAFFIC = False
+ABNORMAL = 3.0
 
 
 @dataclass(frozen=True)
@@ -48,13 +66,23 @@ class Cause:
         return {k: getattr(self, k) for k in ("service", "score", "metric", "deviation", "reason")}
 
 
+def family(column: str) -> str:
+    """A metric's family across replicas: ``cpu@pod-a`` and ``cpu@pod-b`` are both ``cpu``."""
+    return column.split("@", 1)[0]
+
+
 def window(
-    frame: pd.DataFrame, onset: pd.Timestamp, baseline_minutes: float, after_minutes: float
+    frame: pd.DataFrame,
+    onset: pd.Timestamp,
+    baseline_minutes: float,
+    after_minutes: float,
+    reference: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
-    """The pre-onset baseline and the post-onset window of a service's metrics, or why there are none.
+    """The baseline (pre-onset window, plus `reference` rows) and the post-onset window, or why there are none.
 
     The frame is sorted and de-duplicated on its time index first: irregular and repeated
-    timestamps are common in scraped metrics.
+    timestamps are common in scraped metrics. The window after the onset spans `after_minutes`
+    but at least `MIN_AFTER` sampling steps (5-minute aggregates need 15 minutes).
     """
     import pandas as pd
 
@@ -63,47 +91,53 @@ def window(
     frame = frame.select_dtypes("number")
     if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
         frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+    step = pd.Series(frame.index).diff().median() if len(frame) > 1 else pd.Timedelta(minutes=1)
     # Onset times are known to a minute at best: the window opens 30 s early.
     start = onset - pd.Timedelta(seconds=30)
+    end = onset + max(pd.Timedelta(minutes=after_minutes), MIN_AFTER * step)
     base = frame[
         (frame.index >= onset - pd.Timedelta(minutes=baseline_minutes)) & (frame.index < start)
     ]
-    post = frame[
-        (frame.index >= start) & (frame.index < onset + pd.Timedelta(minutes=after_minutes))
-    ]
-    if len(base) < 3:
-        return base, post, f"only {len(base)} samples before the onset (need 3)"
+    post = frame[(frame.index >= start) & (frame.index < end)]
+    if reference is not None and not reference.empty:
+        base = pd.concat([reference.reindex(columns=frame.columns), base])
+    if len(base) < MIN_BASELINE:
+        return base, post, f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
     if post.empty:
         return base, post, "no samples after the onset"
     return base, post, None
 
 
-def deviations(
-    frame: pd.DataFrame,
-    onset: pd.Timestamp,
-    *,
-    baseline_minutes: float = 60,
-    after_minutes: float = 4,
-) -> tuple[pd.Series | None, str | None]:
-    """Per-metric deviation after `onset` (log1p of the median robust z), or the reason there is none."""
+@dataclass
+class _Stats:
+    columns: list[str]
+    median: np.ndarray
+    own_scale: np.ndarray
+    post: np.ndarray
+    idle: bool
+
+
+def _stats(base: pd.DataFrame, post: pd.DataFrame) -> _Stats:
+    import warnings
+
     import numpy as np
 
-    keep = [c for c in frame.columns if not str(c).startswith(HOST_PREFIXES)]
-    base, post, reason = window(frame[keep], onset, baseline_minutes, after_minutes)
-    if reason:
-        return None, reason
-    median = base.median()
-    iqr = (base.quantile(0.75) - base.quantile(0.25)) / 1.349
-    mad = (base - median).abs().median() * 1.4826
-    scale = np.maximum(np.maximum(iqr, mad), 0.01 * median.abs())
-    usable = scale > 0  # a metric constant at zero before the onset has no scale to measure by
-    if not usable.any():
-        return None, "every metric was constant at zero before the onset"
-    z = ((post.loc[:, usable] - median[usable]) / scale[usable]).abs()
-    score = np.log1p(z.median()).replace([np.inf, -np.inf], np.nan).dropna()
-    if score.empty:
-        return None, "no finite value after the onset"
-    return score, None
+    b, p = base.to_numpy(dtype=float), post.to_numpy(dtype=float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
+        median = np.nanmedian(b, axis=0)
+        dev = np.abs(b - median)
+        mad = 1.4826 * np.nanmedian(dev, axis=0)
+        q25, q75 = np.nanpercentile(b, [25, 75], axis=0)
+        tail = np.nanpercentile(dev, 95, axis=0) / 1.96
+    own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
+    traffic = [i for i, c in enumerate(base.columns) if TRAFFIC.search(str(c))]
+    idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
+    if traffic and EVIDENCE_FROM_TRAFFIC is False:
+        own[traffic] = (
+            np.nan
+        )  # the load is the users', not the fault's: traffic tells idleness only
+    return _Stats([str(c) for c in base.columns], median, own, p, idle)
 
 
 def rank_root_causes(
@@ -111,83 +145,109 @@ def rank_root_causes(
     onset: pd.Timestamp,
     *,
     edges: list[tuple[str, str]] | None = None,
+    reference: dict[str, pd.DataFrame] | None = None,
+    active: set[str] | None = None,
     baseline_minutes: float = 60,
     after_minutes: float = 4,
-    propagate: bool = False,
-    damping: float = 0.5,
-    blend: float = 0.3,
+    propagate: bool = True,
+    abnormal: float = ABNORMAL,
+    idle_weight: float = IDLE_WEIGHT,
 ) -> list[Cause]:
     """Services ordered from most to least likely root cause of a fault starting at `onset`.
 
-    `edges` are call edges ``(caller, callee)``. Services without usable data rank last, each
-    with its reason.
+    `edges` are call edges ``(caller, callee)``; `reference` holds normal-period metrics per
+    service (added to the baseline); `active` the services seen in traces (others are idle).
+    `propagate=False` ignores the graph. Services without usable data rank last, each with its
+    reason.
     """
-    scored: dict[str, tuple[float, str]] = {}
-    unscored: list[Cause] = []
-    for service, frame in metrics.items():
-        dev, reason = deviations(
-            frame, onset, baseline_minutes=baseline_minutes, after_minutes=after_minutes
-        )
-        if dev is None:
-            unscored.append(Cause(service=service, score=0.0, reason=reason))
-        else:
-            scored[service] = (float(dev.max()), str(dev.idxmax()))
-    if not scored:
-        return unscored
-    deviation = {s: v for s, (v, _) in scored.items()}
-    final = dict(deviation)
-    if propagate and edges:
-        walk = downstream_pagerank(deviation, edges, damping=damping)
-        top_dev, top_walk = max(deviation.values()) or 1.0, max(walk.values()) or 1.0
-        final = {
-            s: (1 - blend) * deviation[s] / top_dev + blend * walk[s] / top_walk for s in deviation
-        }
-    causes = [
-        Cause(
-            service=s,
-            score=round(final[s], 6),
-            metric=scored[s][1],
-            deviation=round(deviation[s], 6),
-        )
-        for s in deviation
-    ]
-    return sorted(causes, key=lambda c: (-c.score, c.service)) + unscored
+    import warnings
 
-
-def downstream_pagerank(
-    scores: dict[str, float],
-    edges: list[tuple[str, str]],
-    *,
-    damping: float = 0.85,
-    iterations: int = 100,
-) -> dict[str, float]:
-    """Personalised PageRank that walks from callers to callees, weighted by the callee's deviation.
-
-    From a service the walker stays (weight: its own deviation) or moves to a callee (weight:
-    the callee's deviation); it restarts in proportion to the deviations. Mass piles up on
-    deviating services whose callees are calm: the likeliest origin of what callers see.
-
-    >>> r = downstream_pagerank({"fe": 2.0, "db": 2.0, "ok": 0.1}, [("fe", "db"), ("fe", "ok")])
-    >>> max(r, key=r.get)
-    'db'
-    """
     import numpy as np
 
-    names = sorted(scores)
-    index = {n: i for i, n in enumerate(names)}
-    weight = np.array([max(scores[n], 0.0) for n in names]) + 1e-9
-    n = len(names)
-    transition = np.diag(weight)
-    for caller, callee in edges:
-        if caller in index and callee in index and caller != callee:
-            transition[index[caller], index[callee]] = weight[index[callee]]
-    transition /= transition.sum(axis=1, keepdims=True)
-    restart = weight / weight.sum()
-    rank = np.full(n, 1.0 / n)
-    for _ in range(iterations):
-        new = damping * rank @ transition + (1 - damping) * restart
-        if np.abs(new - rank).sum() < 1e-12:
-            rank = new
-            break
-        rank = new
-    return {name: float(rank[index[name]]) for name in names}
+    stats: dict[str, _Stats] = {}
+    unscored: list[Cause] = []
+    for service, frame in metrics.items():
+        if frame is None or frame.empty:
+            unscored.append(Cause(service=service, score=0.0, reason="no metrics"))
+            continue
+        keep = [c for c in frame.columns if not str(c).startswith(HOST_PREFIXES)]
+        ref = (reference or {}).get(service)
+        base, post, reason = window(frame[keep], onset, baseline_minutes, after_minutes, ref)
+        if reason:
+            unscored.append(Cause(service=service, score=0.0, reason=reason))
+            continue
+        stats[service] = _stats(base, post)
+    # The family floor: the median own scale of a metric over the services (and replicas) that have it.
+    scales: dict[str, list[float]] = {}
+    for st in stats.values():
+        for column, scale in zip(st.columns, st.own_scale):
+            if np.isfinite(scale) and scale > 0:
+                scales.setdefault(family(column), []).append(float(scale))
+    floor = {f: float(np.median(v)) for f, v in scales.items()}
+    scored: dict[str, tuple[float, str]] = {}
+    lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
+    inherited: dict[str, tuple[float, str]] = {}
+    callees: dict[str, list[str]] = {}
+    for caller, callee in edges or []:
+        if caller != callee:
+            callees.setdefault(caller, []).append(callee)
+    for service, st in stats.items():
+        fam = np.array([floor.get(family(c), 0.0) for c in st.columns])
+        scale = np.fmax(st.own_scale, fam)
+        usable = np.isfinite(scale) & (scale > 0) & np.isfinite(st.median)
+        if not usable.any():
+            unscored.append(
+                Cause(
+                    service=service,
+                    score=0.0,
+                    reason="every metric was constant at zero before the onset",
+                )
+            )
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            z = np.abs(st.post[:, usable] - st.median[usable]) / scale[usable]
+            evidence = np.nanmedian(z, axis=0)
+        evidence = np.where(np.isfinite(evidence), evidence, np.nan)
+        if np.isnan(evidence).all():
+            unscored.append(
+                Cause(service=service, score=0.0, reason="no finite value after the onset")
+            )
+            continue
+        names = [c for c, u in zip(st.columns, usable) if u]
+        idle = st.idle or (bool(active) and service not in active)
+        weight = idle_weight if idle else 1.0
+        client = np.array([bool(CLIENT.search(c)) for c in names])
+        if propagate and callees.get(service) and client.any():
+            # What a caller measures of its calls is evidence about its callees too.
+            best = int(np.nanargmax(np.where(client, evidence, np.nan)))
+            lent[service] = (float(evidence[best]) * weight, f"{names[best]} of {service}")
+        best = int(np.nanargmax(evidence))
+        scored[service] = (float(evidence[best]) * weight, names[best])
+    for caller, (value, metric) in lent.items():
+        for callee in callees[caller]:
+            if callee in scored and value > scored[callee][0]:
+                inherited[callee] = max(inherited.get(callee, (0.0, "")), (value, metric))
+    if not scored:
+        return unscored
+    own = {s: v for s, (v, _) in scored.items()}
+    final = {s: max(own[s], inherited.get(s, (0.0, ""))[0]) for s in scored}
+    metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
+    # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
+    tier = {s: 0 for s in scored}
+    if propagate and edges:
+        bad = {s for s in scored if final[s] >= abnormal}
+        tier = {s: 0 if s in bad else 2 for s in scored}
+        for caller, callee in edges:
+            if caller in bad and callee in bad and caller != callee:
+                tier[caller] = 1
+    causes = [
+        Cause(service=s, score=round(float(np.log1p(final[s])), 6), metric=metric[s],
+              deviation=round(own[s], 6))
+        for s in scored
+    ]  # fmt: skip
+    # Siblings that inherit one caller's evidence are told apart by their own.
+    return (
+        sorted(causes, key=lambda c: (tier[c.service], -c.score, -own[c.service], c.service))
+        + unscored
+    )

@@ -129,3 +129,16 @@ def draw_svg(graph: dict[str, Any], highlight: dict[str, float] | None = None) -
     return graph_svg(
         [n["id"] for n in graph.get("nodes", [])], edge_list(graph), highlight=highlight
     )
+
+
+def span_services(spans: pd.DataFrame, *, service_of: Callable[[str], str] = str) -> set[str]:
+    """The services that served at least one traced request (a span of their own).
+
+    >>> import pandas as pd
+    >>> sorted(span_services(pd.DataFrame({"PodName": ["web-1-x", "db-2-y"]}), service_of=lambda p: p.split("-")[0]))
+    ['db', 'web']
+    """
+    column = _column(spans, "service")
+    if column is None:
+        raise ValueError(f"spans lack a service column (looked for {SPAN_COLUMNS['service']})")
+    return {service_of(str(v)) for v in spans[column].dropna().unique()}

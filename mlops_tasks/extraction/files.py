@@ -68,8 +68,10 @@ class FileReading:
         *,
         on_bad_lines: str = "error",
         column_types: dict[str, Any] | None = None,
+        delimiter: str | None = None,
     ):
         self.fs, self.path, self.uri, self.fmt = fs, path, uri, fmt
+        self.delimiter = delimiter or _default_delimiter(path)
         self.on_bad_lines = on_bad_lines
         self.column_types = dict(column_types or {})
         self.skipped_lines = 0
@@ -105,12 +107,11 @@ class FileReading:
     def _csv(self, fh: Any) -> Iterator[Any]:
         import pyarrow.csv as pacsv
 
-        delimiter = "\t" if self.path.lower().removesuffix(".gz").endswith(".tsv") else ","
         reader = pacsv.open_csv(
             fh,
             read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES),
             parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, invalid_row_handler=self._on_bad_line
+                delimiter=self.delimiter, invalid_row_handler=self._on_bad_line
             ),
             convert_options=pacsv.ConvertOptions(column_types=self.column_types),
         )
@@ -194,14 +195,17 @@ class FileReading:
         """The line where field `index` first holds `value` (error path only, as `_find_line`)."""
         import csv
 
-        delimiter = "\t" if self.path.lower().removesuffix(".gz").endswith(".tsv") else ","
         with self.fs.open(self.path, "rt", compression="infer", newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
+            reader = csv.reader(fh, delimiter=self.delimiter)
             next(reader, None)
             for row in reader:
                 if len(row) > index and row[index] == value:
                     return reader.line_num
         return None
+
+
+def _default_delimiter(path: str) -> str:
+    return "\t" if path.lower().removesuffix(".gz").endswith(".tsv") else ","
 
 
 def _widen_csv(current: Any, value: str) -> Any:
@@ -226,18 +230,30 @@ def _widen_csv(current: Any, value: str) -> Any:
 
 
 def read_file(
-    sink: Any, fs: Any, path: str, uri: str, fmt: str, *, on_bad_lines: str = "error"
+    sink: Any,
+    fs: Any,
+    path: str,
+    uri: str,
+    fmt: str,
+    *,
+    on_bad_lines: str = "error",
+    delimiter: str | None = None,
+    window: Any = None,
 ) -> int:
-    """Stream one file into `sink`, re-reading with widened types when needed; returns skipped lines."""
+    """Stream one file into `sink`, re-reading with widened types when needed; returns skipped lines.
+
+    With a `TimeWindow`, only the rows inside it reach the sink (filtered batch by batch).
+    """
     mark = sink.mark()
     column_types: dict[str, Any] = {}
     for _ in range(MAX_WIDENINGS):
         reading = FileReading(
-            fs, path, uri, fmt, on_bad_lines=on_bad_lines, column_types=column_types
-        )
+            fs, path, uri, fmt, on_bad_lines=on_bad_lines, column_types=column_types,
+            delimiter=delimiter,
+        )  # fmt: skip
         try:
             for batch in reading.batches():
-                sink.write(batch, origin=uri)
+                sink.write(batch if window is None else window.filter(batch, uri), origin=uri)
             return reading.skipped_lines
         except Widen as widen:
             sink.rollback(mark)

@@ -75,29 +75,42 @@ def decode_watermark(encoded: dict[str, Any]) -> Any:
 
 
 def statement_for(
-    conn: Any, table: str | None, query: str | None, watermark_column: str | None, after: Any
+    conn: Any,
+    table: str | None,
+    query: str | None,
+    watermark_column: str | None,
+    after: Any,
+    *,
+    window: Any = None,
 ) -> Any:
-    """The SELECT to run: the table or query, restricted to ``watermark_column > after`` if given."""
+    """The SELECT to run: the table or query, restricted to ``watermark_column > after`` if given,
+    and to a `TimeWindow` on its column (a WHERE the database evaluates)."""
     import sqlalchemy as sa
 
+    time_column = window.column if window is not None else None
     if table:
         schema, _, name = table.rpartition(".")
         reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
         statement = sa.select(reflected)
+        for role, wanted in (("watermark", watermark_column), ("time", time_column)):
+            if wanted and reflected.c.get(wanted) is None:
+                raise DataError(
+                    f"extract: {role} column {wanted!r} is not in table {table} (it has {list(reflected.c.keys())})"
+                )
         column = reflected.c.get(watermark_column) if watermark_column else None
-        if watermark_column and column is None:
-            raise DataError(
-                f"extract: watermark column {watermark_column!r} is not in table {table} (it has {list(reflected.c.keys())})"
-            )
+        time = reflected.c.get(time_column) if time_column else None
     else:
         assert query is not None
-        if not watermark_column:
+        if not watermark_column and window is None:
             return sa.text(query)
         inner = query.strip().rstrip(";")
         statement = sa.select(sa.text("*")).select_from(sa.text(f"({inner}) AS mlops_source"))
-        column = sa.column(watermark_column)
+        column = sa.column(watermark_column) if watermark_column else None
+        time = sa.column(time_column) if time_column else None
     if watermark_column and after is not None:
         statement = statement.where(column > sa.bindparam("watermark", after))
+    if window is not None:
+        statement = window.restrict(statement, time)
     return statement
 
 

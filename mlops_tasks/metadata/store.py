@@ -1,7 +1,8 @@
 """The metadata and lineage store: every execution, what it read, what it wrote.
 
 SQLite by default (WAL, busy timeout, one writer at a time), PostgreSQL by URL. The schema is
-created and upgraded by the Alembic migrations beside this file on first use.
+created and upgraded by the Alembic migrations beside this file on first use. Every value it
+writes passes through `mlops_tasks.secrets.mask`: no password reaches a row.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.errors import ArtifactNotFoundError, MetadataStoreError
 from mlops_tasks.identity import Identity
 from mlops_tasks.metadata.models import Artifact, Event, Execution, Metric, Param
+from mlops_tasks.secrets import mask, mask_text
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK_ID = 0x6D6C6F7073  # "mlops": serialises concurrent upgrades on PostgreSQL
@@ -92,7 +94,7 @@ class MetadataStore:
                 task_version=task_version,
                 stage=stage,
                 status="running",
-                config=config,
+                config=mask(config),
                 result=None,
                 fingerprint=fingerprint,
                 started_at=utcnow(),
@@ -102,7 +104,8 @@ class MetadataStore:
             session.flush()
             self._add_events(session, execution.id, inputs, "input")
             session.add_all(
-                Param(execution_id=execution.id, key=k, value=v) for k, v in params.items()
+                Param(execution_id=execution.id, key=k, value=mask_text(v))
+                for k, v in params.items()
             )
             return execution.id
 
@@ -125,12 +128,12 @@ class MetadataStore:
                     f"execution {execution_id} does not exist in {_safe_url(self.url)}"
                 )
             execution.status = status
-            execution.result = result
+            execution.result = mask(result)
             execution.ended_at = utcnow()
             execution.cached_from_id = cached_from_id
             if error is not None:
                 execution.error_type = type(error).__name__
-                execution.error_message = str(error)[:10_000]
+                execution.error_message = mask_text(str(error))[:10_000]
             self._add_events(session, execution_id, inputs or {}, "input")
             self._add_events(session, execution_id, outputs or {}, "output")
             session.add_all(
@@ -154,13 +157,14 @@ class MetadataStore:
 
     def _upsert_artifact(self, session: Session, ref: ArtifactRef) -> int:
         # The same bytes at the same URI are one artifact: ON CONFLICT lets concurrent writers race.
+        uri = mask_text(ref.uri)  # a source's URL may hold credentials; a store path never does
         values = dict(
-            uri=ref.uri,
+            uri=uri,
             sha256=ref.sha256,
             size=ref.size,
             kind=ref.kind,
             media_type=ref.media_type,
-            metadata=ref.metadata,
+            metadata=mask(ref.metadata),
             created_at=utcnow(),
         )
         dialect = session.get_bind().dialect.name
@@ -177,7 +181,7 @@ class MetadataStore:
                 f"metadata store dialect {dialect!r} is not supported (use SQLite or PostgreSQL)"
             )
         return session.scalar(
-            select(Artifact.id).where(Artifact.uri == ref.uri, Artifact.sha256 == ref.sha256)
+            select(Artifact.id).where(Artifact.uri == uri, Artifact.sha256 == ref.sha256)
         )
 
     # -- reading -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Load a model artifact: bytes verified against their sha256, format-safe deserialisation.
 
->>> # load(ctx, ref) -> LoadedModel(model, signature, meta); see `mlops_tasks.tasks.evaluate`.
+>>> # load(ctx.artifacts, ctx.metadata, ref) -> LoadedModel(model, signature, meta, ref)
+>>> # see `mlops_tasks.tasks.evaluate`.
 """
 
 from __future__ import annotations
@@ -8,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlops_tasks.models.serialization import format_of, load_model
+from mlops_tasks.models.provenance import produced_by_us
+from mlops_tasks.models.serialization import UntrustedModelError, format_of, load_model
 from mlops_tasks.models.signature import Signature
 
 if TYPE_CHECKING:
@@ -31,29 +33,25 @@ class LoadedModel:
 def load(artifacts: ArtifactStore, metadata: MetadataStore | None, ref: ArtifactRef) -> LoadedModel:
     """The model behind `ref`. A file whose bytes differ from ``ref.sha256`` is refused.
 
-    A joblib or pickle file, or a skops file holding tree structures, loads only if our stores
-    know its hash.
+    A joblib or pickle file, or a skops file holding tree structures, loads only if a succeeded
+    run of ours produced its bytes (`mlops_tasks.models.provenance`); the ref itself, which
+    anyone can write into a config, vouches for nothing.
     """
-    path = artifacts.local_path(ref)  # raises ArtifactIntegrityError on a hash mismatch
     fmt = format_of(ref.media_type)
-    vouched = ref.sha256 if _known(metadata, ref) else None
-    model = load_model(path, fmt, expected_sha256=vouched)
+    vouched = produced_by_us(metadata, ref.sha256, media_type=ref.media_type)
+    if fmt != "skops" and not vouched:
+        raise refuse_pickle(ref.uri, ref.sha256, fmt)
+    path = artifacts.local_path(ref)  # raises ArtifactIntegrityError on a hash mismatch
+    model = load_model(path, fmt, expected_sha256=ref.sha256 if vouched else None)
     signature = (
         Signature.model_validate(ref.metadata["signature"]) if "signature" in ref.metadata else None
     )
     return LoadedModel(model=model, signature=signature, meta=ref.metadata, ref=ref)
 
 
-def _known(metadata: MetadataStore | None, ref: ArtifactRef) -> bool:
-    """Whether our stores vouch for these bytes: a registered version, or a recorded task output."""
-    if metadata is None:
-        return False
-    from mlops_tasks.errors import ArtifactNotFoundError
-    from mlops_tasks.models.registry import ModelRegistry
-
-    if ModelRegistry(metadata).knows(ref.sha256):
-        return True
-    try:
-        return metadata.artifact(ref.sha256).sha256 == ref.sha256
-    except ArtifactNotFoundError:
-        return False
+def refuse_pickle(uri: str, sha256: str, fmt: str) -> UntrustedModelError:
+    return UntrustedModelError(
+        f"refusing to load {fmt} model {uri}: a {fmt} file runs code when loaded, and no "
+        f"succeeded train or import_model run of this store produced sha256 {sha256[:12]}...; "
+        "bring an outside model in with the import_model task (allow_pickle=True)"
+    )

@@ -208,7 +208,7 @@ class ModelRegistry:
                     select(ModelAudit.previous_version)
                     .where(ModelAudit.model_id == model.id, ModelAudit.alias == alias)
                     .where(
-                        ModelAudit.action.in_(("promote", "set_alias")),
+                        ModelAudit.action.in_(("promote", "force_promote", "set_alias")),
                         ModelAudit.version == current_version,
                     )
                     .order_by(ModelAudit.id.desc())

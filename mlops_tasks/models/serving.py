@@ -3,13 +3,20 @@
 ``mlops-tasks serve --model bikes@champion`` runs it under uvicorn. Endpoints:
 
 * ``POST /predict`` -- ``{"records": [{"temp": 0.3, ...}, ...]}``; each record is validated
-  against the model's signature (a missing or mistyped field is HTTP 422 naming it), answered
-  with ``{"predictions": [...], "model": {"name", "version"}}``.
+  against the model's signature, strictly (a missing or mistyped field, ``true`` or ``"0.3"`` for
+  a number, NaN, Infinity, 1e400, or an integer outside the column's dtype is HTTP 422 naming
+  the field), answered with ``{"predictions": [...], "model": {"name", "version"}}``. A
+  prediction that is not a finite number is a 422 naming its record: the answer is always JSON.
+  A body over `max_body_bytes` (10 MB by default) is HTTP 413, refused before it is read.
 * ``GET /health`` -- the model name, version and sha256 being served.
 * ``GET /metrics`` -- Prometheus text: requests by status, a latency histogram, the version.
 
 A thread polls the registry every `poll_seconds` (one indexed query) and swaps in a new
 champion once it has loaded, so promotion needs no restart and no request waits for a load.
+
+With a `token` (``--token-env NAME`` names the environment variable holding it), ``/predict``
+and ``/metrics`` need ``Authorization: Bearer <token>`` (401 otherwise); ``/health`` stays open
+for probes. The server binds 127.0.0.1 unless given another ``--host``.
 
 >>> # app = create_app("bikes@champion", settings); uvicorn.run(app)
 """
@@ -32,6 +39,8 @@ from mlops_tasks.settings import Settings
 log = logging.getLogger("mlops_tasks.serve")
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 ENV_MODEL, ENV_POLL = "MLOPS_TASKS_SERVE_MODEL", "MLOPS_TASKS_SERVE_POLL_SECONDS"
+ENV_TOKEN_NAME, ENV_MAX_BODY = "MLOPS_TASKS_SERVE_TOKEN_ENV", "MLOPS_TASKS_SERVE_MAX_BODY_BYTES"
+MAX_BODY_BYTES = 10 * 1024 * 1024
 _NUMPY_NUMERIC = frozenset(f"{k}{b}" for k in ("int", "uint", "float") for b in (8, 16, 32, 64)) - {
     "float8"
 }
@@ -104,13 +113,36 @@ def request_adapter(sig: Any) -> Any:
     fields: dict[str, Any] = {}
     for c in sig.inputs:
         typ: Any = datetime if c.kind == "datetime" else _PYTHON_TYPES[c.kind]
+        typ = _bounded(typ, c.dtype)
         fields[c.name] = typ | None if c.nullable else typ
     # A TypedDict validates straight to dicts (no model objects to unpack); extra keys are ignored.
-    record = with_config(ConfigDict(extra="ignore"))(TypedDict("Record", fields))  # type: ignore[operator]
+    # Strict: true is not 1 and "0.3" is not 0.3; NaN, Infinity and 1e400 are not numbers.
+    record = with_config(ConfigDict(extra="ignore", strict=True, allow_inf_nan=False))(
+        TypedDict("Record", fields)
+    )  # type: ignore[operator]
     body = with_config(ConfigDict(extra="forbid"))(
         TypedDict("PredictRequest", {"records": list[record]})
     )  # type: ignore[valid-type,operator]
     return TypeAdapter(body)
+
+
+def _bounded(typ: Any, dtype: str) -> Any:
+    """`typ` limited to what the column's numpy dtype holds: 2**63 in an int64 column would wrap."""
+    from typing import Annotated
+
+    from pydantic import Field
+
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        return typ
+    if typ is int and dt.kind in "iu":
+        info = np.iinfo(dt)
+        return Annotated[int, Field(ge=int(info.min), le=int(info.max))]
+    if typ is float and dt.kind == "f":
+        top = float(np.finfo(dt).max)
+        return Annotated[float, Field(ge=-top, le=top)]
+    return typ
 
 
 def _matrix_model(model: Any, sig: Any) -> tuple[Any, Any]:
@@ -245,8 +277,20 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
-def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: float = 5.0) -> Any:
-    """The FastAPI app serving `model_ref` (``name@alias``, ``name/3`` or ``name``)."""
+def create_app(
+    model_ref: str,
+    settings: Settings | None = None,
+    poll_seconds: float = 5.0,
+    *,
+    token: str | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Any:
+    """The FastAPI app serving `model_ref` (``name@alias``, ``name/3`` or ``name``).
+
+    `token`: require ``Authorization: Bearer <token>`` on /predict and /metrics.
+    `max_body_bytes`: larger request bodies are HTTP 413, refused before they are read.
+    """
+    import hmac
     from contextlib import asynccontextmanager
 
     from fastapi import FastAPI, Request
@@ -289,20 +333,65 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
 
     app = FastAPI(title=f"mlops-tasks: {model_ref}", lifespan=lifespan)
 
+    expected = f"Bearer {token}".encode() if token else None
+
+    def refused(request: Request) -> Response | None:
+        if expected is None:
+            return None
+        given = request.headers.get("authorization", "").encode()
+        if hmac.compare_digest(given, expected):
+            return None
+        return JSONResponse({"detail": "a bearer token is required"}, status_code=401,
+                            headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+
+    def problem(status: int, started: float, detail: Any) -> Response:
+        metrics.observe(status, time.perf_counter() - started, 0)
+        return JSONResponse({"detail": detail}, status_code=status)
+
+    async def read_body(request: Request) -> bytes | None:
+        """The body, or None once it is over the limit (by its Content-Length, before reading it)."""
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_body_bytes):
+            return None
+        chunks, size = [], 0
+        async for chunk in request.stream():  # a chunked body has no length: count as it comes
+            size += len(chunk)
+            if size > max_body_bytes:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     @app.post("/predict")
     async def predict(request: Request) -> Response:
         started = time.perf_counter()
+        if (denied := refused(request)) is not None:
+            metrics.observe(401, time.perf_counter() - started, 0)
+            return denied
         served: Served = state["served"]
-        body = await request.body()
+        body = await read_body(request)
+        if body is None:
+            return problem(413, started, f"request body over {max_body_bytes} bytes")
         try:
             records = served.adapter.validate_json(body)["records"]
         except ValidationError as exc:
             detail = [{"loc": list(e["loc"]), "field": ".".join(map(str, e["loc"])), "msg": e["msg"], "type": e["type"]}
                       for e in exc.errors(include_url=False, include_input=False)]  # fmt: skip
-            metrics.observe(422, time.perf_counter() - started, 0)
-            return JSONResponse({"detail": detail}, status_code=422)
-        predictions = np.asarray(_predict(served, records)).tolist() if records else []
-        payload = b'{"predictions":' + json.dumps(predictions).encode() + served.tail
+            return problem(422, started, detail)
+        try:
+            predictions = np.asarray(_predict(served, records)) if records else np.empty(0)
+        except Exception as exc:  # noqa: BLE001 - answered, logged; the connection stays up
+            log.warning("serve: predict failed: %s: %s", type(exc).__name__, exc)
+            return problem(500, started, f"the model could not predict: {type(exc).__name__}")
+        if predictions.dtype.kind in "fc" and not np.isfinite(predictions).all():
+            bad = np.flatnonzero(~np.isfinite(predictions.reshape(len(records), -1)).all(axis=1))
+            return problem(422, started, [{"loc": ["records", int(i)], "field": f"records.{int(i)}",
+                                           "msg": "the model's prediction for this record is not a finite number",
+                                           "type": "non_finite_prediction"} for i in bad[:100]])  # fmt: skip
+        payload = (
+            b'{"predictions":'
+            + json.dumps(predictions.tolist(), allow_nan=False).encode()
+            + served.tail
+        )
         metrics.observe(200, time.perf_counter() - started, len(records))
         return Response(payload, media_type="application/json")
 
@@ -318,7 +407,9 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
         }
 
     @app.get("/metrics")
-    async def prometheus() -> PlainTextResponse:
+    async def prometheus(request: Request) -> Response:
+        if (denied := refused(request)) is not None:
+            return denied
         return PlainTextResponse(
             metrics.render(state["served"], model_ref), media_type="text/plain; version=0.0.4"
         )
@@ -331,23 +422,43 @@ def create_app(model_ref: str, settings: Settings | None = None, poll_seconds: f
 def app_from_env() -> Any:
     """Factory for uvicorn workers (``--workers N`` needs an import string): config from the environment."""
     return create_app(
-        os.environ[ENV_MODEL], Settings.from_env(), float(os.environ.get(ENV_POLL, "5"))
-    )
+        os.environ[ENV_MODEL], Settings.from_env(), float(os.environ.get(ENV_POLL, "5")),
+        token=_token(os.environ.get(ENV_TOKEN_NAME)),
+        max_body_bytes=int(os.environ.get(ENV_MAX_BODY, MAX_BODY_BYTES)),
+    )  # fmt: skip
+
+
+def _token(env: str | None) -> str | None:
+    """The bearer token held by the environment variable `env` (its name is all a command line shows)."""
+    if not env:
+        return None
+    value = os.environ.get(env)
+    if not value:
+        from mlops_tasks.errors import ConfigError
+
+        raise ConfigError("serve", [f"token_env: environment variable {env} is not set"])
+    return value
 
 
 def serve(model_ref: str, settings: Settings, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          poll_seconds: float = 5.0, log_level: str = "warning") -> None:  # fmt: skip
+          poll_seconds: float = 5.0, log_level: str = "warning", token_env: str | None = None,
+          max_body_bytes: int = MAX_BODY_BYTES) -> None:  # fmt: skip
     """Run the app under uvicorn (uvloop and httptools when installed)."""
     import uvicorn
 
-    os.environ.update({ENV_MODEL: model_ref, ENV_POLL: str(poll_seconds),
+    token = _token(token_env)  # fail before binding when the variable is missing
+    os.environ.update({ENV_MODEL: model_ref, ENV_POLL: str(poll_seconds), ENV_MAX_BODY: str(max_body_bytes),
                        "MLOPS_TASKS_ARTIFACT_ROOT": settings.artifact_root, "MLOPS_TASKS_DB_URL": settings.database_url})  # fmt: skip
+    if token_env:
+        os.environ[ENV_TOKEN_NAME] = token_env
     if workers > 1:
         uvicorn.run("mlops_tasks.models.serving:app_from_env", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, access_log=False)  # fmt: skip
     else:
         uvicorn.run(
-            create_app(model_ref, settings, poll_seconds),
+            create_app(
+                model_ref, settings, poll_seconds, token=token, max_body_bytes=max_body_bytes
+            ),
             host=host,
             port=port,
             log_level=log_level,

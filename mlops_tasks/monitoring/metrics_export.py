@@ -64,6 +64,9 @@ def push(
     timeout: float = 10,
 ) -> int:
     """Send to a Pushgateway: PUT replaces the job's group, POST replaces only these metric names."""
+    from mlops_tasks.notifiers.base import require_scheme
+
+    require_scheme(gateway, "pushgateway", "pushgateway")
     path = f"/metrics/job/{urllib.parse.quote(job, safe='')}"
     for key, value in (grouping or {}).items():
         path += f"/{urllib.parse.quote(key, safe='')}/{urllib.parse.quote(value, safe='')}"

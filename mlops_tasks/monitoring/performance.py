@@ -67,7 +67,7 @@ def realised_performance(
         done = group.dropna(subset=[label_column])
         out.append(
             {
-                "window": str(start.date()) if window.endswith("D") else str(start),
+                "window": str(start.date()) if _whole_days(window) else str(start),
                 "predictions": len(group),
                 "labelled": len(done),
                 "label_coverage": len(done) / len(group),
@@ -106,3 +106,13 @@ def performance_drop(baseline: float, realised: float, metric: str) -> float:
     """
     drop = baseline - realised if HIGHER_IS_BETTER.get(metric, True) else realised - baseline
     return round(drop, 12)
+
+
+def _whole_days(window: str) -> bool:
+    """Whether windows start at midnight (days, weeks, months ...): label them by date."""
+    import pandas as pd
+
+    offset = pd.tseries.frequencies.to_offset(window)
+    if not isinstance(offset, pd.offsets.Tick):  # weeks, months, quarters, years
+        return True
+    return offset.nanos % (86_400 * 10**9) == 0

@@ -290,6 +290,8 @@ def _fit_numeric(
     col = ColumnReference(name=name, kind="numeric", count=len(x), nulls=nulls + nonfinite)
     if not len(x):
         return col  # drift against it reports "reference has no values" per column
+    if not sketch:
+        return _fit_binned(col, values, x, bins, few_as_categorical)
     # One sort serves the distinct count, the bin edges, the counts and the CDF sketch.
     s = np.sort(x)
     if few_as_categorical and np.count_nonzero(s[1:] != s[:-1]) + 1 <= MAX_UNIQUE_AS_CATEGORICAL:
@@ -317,6 +319,44 @@ def _fit_numeric(
     col.hist = np.diff(np.concatenate(([0], np.searchsorted(s, edges, side="right"), [len(s)])))
     col.mean, col.std, col.min, col.max = float(x.mean()), float(x.std()), lo, hi
     return col
+
+
+def _fit_binned(
+    col: ColumnReference, values: Any, x: np.ndarray, bins: int, few_as_categorical: bool
+) -> ColumnReference:
+    """The numeric fit without a CDF sketch, in linear passes: the same edges and counts as the sort.
+
+    The quantiles' order statistics come from one `np.partition` at their ranks (linear), the
+    counts from `bin_counts`; the few-distinct-values test looks at a head sample first and
+    checks the whole column against it, so only a column of few values pays for `np.unique`.
+    """
+    from mlops_tasks.monitoring.summary import bin_counts
+
+    lo, hi = float(x.min()), float(x.max())
+    if few_as_categorical and _few_distinct(x):
+        return _fit_categorical(col.name, values, bins, 0)
+    pos = np.linspace(0, 1, bins + 1)[1:-1] * (len(x) - 1)
+    below = np.floor(pos).astype(np.int64)
+    above = np.minimum(below + 1, len(x) - 1)
+    ranks = np.unique(np.concatenate((below, above)))
+    order = np.partition(x, ranks)
+    edges = np.unique(order[below] + (order[above] - order[below]) * (pos - below))
+    del order
+    if lo == hi:
+        edges = np.array([np.nextafter(lo, -np.inf), lo])
+    col.edges, col.hist = edges, bin_counts(x, edges)
+    col.mean, col.std, col.min, col.max = float(x.mean()), float(x.std()), lo, hi
+    return col
+
+
+def _few_distinct(x: np.ndarray) -> bool:
+    """Whether `x` holds at most `MAX_UNIQUE_AS_CATEGORICAL` distinct values (exact)."""
+    head = np.unique(x[:4096])
+    if len(head) > MAX_UNIQUE_AS_CATEGORICAL:
+        return False
+    if np.isin(x, head).all():
+        return True
+    return len(np.unique(x)) <= MAX_UNIQUE_AS_CATEGORICAL
 
 
 def _quantiles_sorted(s: np.ndarray, probs: np.ndarray) -> np.ndarray:

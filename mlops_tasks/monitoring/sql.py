@@ -49,13 +49,14 @@ def summarize_table(
     """
     import sqlalchemy as sa
 
+    from mlops_tasks.sql_tables import reflect_table
+
     engine = sa.create_engine(source) if isinstance(source, str) else source
     try:
         schema, _, name = table.rpartition(".")
         try:
-            present = {
-                c["name"] for c in sa.inspect(engine).get_columns(name, schema=schema or None)
-            }
+            with engine.connect() as conn:
+                present = {c.name for c in reflect_table(conn, table).columns}
         except sa.exc.NoSuchTableError:
             raise SourceNotFoundError(f"no table {table!r} for drift push-down") from None
         t = sa.table(name, *(sa.column(c) for c in present), schema=schema or None)

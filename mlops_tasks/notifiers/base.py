@@ -54,6 +54,25 @@ def mask_url(url: str) -> str:
     return f"{parts.scheme}://{host}{path}" + ("?***" if parts.query else "")
 
 
+def require_scheme(
+    url: str, who: str, field: str = "url", schemes: tuple[str, ...] = ("http", "https")
+) -> str:
+    """`url`, if its scheme is one of `schemes`: a webhook never reads ``file://`` or talks ``gopher://``.
+
+    >>> require_scheme("file:///etc/passwd", "webhook")
+    Traceback (most recent call last):
+    ...
+    mlops_tasks.errors.ConfigError: invalid config for task 'webhook': url: scheme 'file' is not allowed (use http, https)
+    """
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in schemes or not urllib.parse.urlsplit(url).hostname:
+        raise ConfigError(
+            who,
+            [f"{field}: scheme {scheme or '(none)'!r} is not allowed (use {', '.join(schemes)})"],
+        )
+    return url
+
+
 def secret(value: str | None, env: str | None, what: str, notifier: str) -> str:
     """A secret given directly or, better (configs are recorded), by the name of an environment variable."""
     if env:

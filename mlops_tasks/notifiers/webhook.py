@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from mlops_tasks.errors import SourceUnreachableError
-from mlops_tasks.notifiers.base import Message, Notifier, mask_url, secret
+from mlops_tasks.notifiers.base import Message, Notifier, mask_url, require_scheme, secret
 
 
 class WebhookNotifier(Notifier):
@@ -25,7 +25,7 @@ class WebhookNotifier(Notifier):
         headers: dict[str, str] | None = None,
         timeout: float = 10,
     ):
-        self.url = secret(url, url_env, "url", self.name)
+        self.url = require_scheme(secret(url, url_env, "url", self.name), self.name)
         self.headers = headers or {}
         self.timeout = timeout
 

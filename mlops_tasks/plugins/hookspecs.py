@@ -41,3 +41,10 @@ def mlops_tasks_register_notifiers() -> dict[str, Any]:
 @hookspec
 def mlops_tasks_register_stores() -> dict[str, Any]:
     """Artifact store factories by URL scheme, for stores fsspec does not cover."""
+
+
+@hookspec
+def mlops_tasks_register_trusted_types() -> list[str]:
+    """Exact, fully qualified type names a skops model or transformer file may name, beyond the
+    built-in allowlist (`mlops_tasks.models.serialization.TRUSTED_TYPES`): the classes of a
+    plugin's own estimators, say ``my_package.models.MyRegressor``. No wildcards."""

@@ -79,13 +79,13 @@ def time_split(
 ) -> np.ndarray:
     import pandas as pd
 
-    stamps = pd.Series(times)
+    stamps = _as_times(pd.Series(times), column)
     if stamps.isna().any():
         raise DataError(
             f"prepare: time column {column!r} has {int(stamps.isna().sum())} nulls: rows without a time cannot be split by time"
         )
     if cutoffs:
-        bounds = [_as_time(c, stamps) for c in cutoffs]
+        bounds = [_as_time(c, stamps, column) for c in cutoffs]
         if len(bounds) != 2 or not bounds[0] <= bounds[1]:
             raise DataError(
                 f"prepare: cutoffs must be [valid_from, test_from] in order, got {list(cutoffs)}"
@@ -132,13 +132,42 @@ def _key_text(value: Any) -> str:
     return str(value)
 
 
-def _as_time(value: Any, like: Any) -> Any:
+def _as_times(stamps: Any, column: str) -> Any:
+    """Dates (Arrow date32 arrives in pandas as `datetime.date` objects) as datetime64, so they
+    compare with the cutoffs; numbers and timestamps as they are."""
+    import datetime as dt
+
     import pandas as pd
 
-    if pd.api.types.is_datetime64_any_dtype(like):
-        stamp = pd.Timestamp(value)
-        tz = getattr(like.dt, "tz", None)
-        if tz is not None and stamp.tzinfo is None:
-            stamp = stamp.tz_localize(tz)
-        return stamp.to_datetime64() if tz is None else stamp
-    return type(like.iloc[0])(value) if len(like) else value
+    if stamps.dtype != object:
+        return stamps
+    first = stamps.dropna()
+    if len(first) and isinstance(first.iloc[0], (dt.date, str)):
+        try:
+            return pd.to_datetime(stamps)
+        except (ValueError, TypeError):
+            raise DataError(
+                f"prepare: time column {column!r} holds values that are not dates or times"
+            ) from None
+    return stamps
+
+
+def _as_time(value: Any, like: Any, column: str = "time") -> Any:
+    import datetime as dt
+
+    import pandas as pd
+
+    try:
+        if pd.api.types.is_datetime64_any_dtype(like):
+            # ISO only: pandas would read "June" as June of this year.
+            stamp = pd.Timestamp(dt.datetime.fromisoformat(str(value)))
+            tz = getattr(like.dt, "tz", None)
+            if tz is not None and stamp.tzinfo is None:
+                stamp = stamp.tz_localize(tz)
+            return stamp.to_datetime64() if tz is None else stamp
+        return type(like.iloc[0])(value) if len(like) else value
+    except (ValueError, TypeError):
+        kind = "a date or time" if pd.api.types.is_datetime64_any_dtype(like) else str(like.dtype)
+        raise DataError(
+            f"prepare: cutoff {value!r} is not comparable with time column {column!r} ({kind})"
+        ) from None

@@ -6,9 +6,10 @@ fitted `ColumnTransformer` is saved with `skops.io` (no pickle), so training and
 exactly the same transform.
 
 Loading is the dangerous half: a skops file names the types it rebuilds. `load_transformer`
-only opens an artifact the metadata store knows, reads it through the artifact store (which
-checks its sha256), and trusts the types it names only if every one is from scikit-learn,
-numpy or scipy; anything else is an `UntrustedArtifactError`.
+only opens a transformer a succeeded ``prepare`` run produced (`mlops_tasks.models.provenance`;
+a ref in a config vouches for nothing), reads it through the artifact store (which checks its
+sha256), and trusts the types it names only if each is on the models' exact allowlist
+(`mlops_tasks.models.serialization.trusted_types`); anything else is an `UntrustedArtifactError`.
 
 >>> import pandas as pd
 >>> frame = pd.DataFrame({"x": [1.0, None, 3.0], "c": ["a", "b", None]})
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from mlops_tasks.errors import ArtifactNotFoundError, DataError, MlopsTasksError
+from mlops_tasks.errors import DataError, UntrustedArtifactError
 
 if TYPE_CHECKING:
     from mlops_tasks.artifacts import ArtifactRef
@@ -29,18 +30,7 @@ if TYPE_CHECKING:
 
 MEDIA_TYPE = "application/x-skops"
 MISSING = "__missing__"
-# Types a transformer file may ask to rebuild: scikit-learn estimators and the numpy and scipy
-# containers they hold. Nothing that can run arbitrary code on load.
-TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.sparse.")
-TRUSTED_TYPES = frozenset(
-    {"builtins.slice", "builtins.bytes", "builtins.bytearray", "collections.OrderedDict"}
-)
-
-
-class UntrustedArtifactError(MlopsTasksError):
-    """A serialised object is unknown to the stores or asks for types outside the allowlist."""
-
-    retryable = False
+PRODUCED_BY = frozenset({("prepare", "transformer")})
 
 
 def infer_columns(
@@ -119,22 +109,21 @@ def save_transformer(ctx: TaskContext, transformer: Any, metadata: dict[str, Any
 
 
 def load_transformer(ctx: TaskContext, ref: ArtifactRef) -> Any:
-    """The fitted transformer of `ref`, after checking the stores know it and its types are allowed."""
+    """The fitted transformer of `ref`, once a prepare run is known to have made it and its types are allowed."""
     import skops.io as sio
 
-    try:
-        known = ctx.metadata.artifact(ref.sha256)
-    except ArtifactNotFoundError:
-        known = None
-    if known is None or known.sha256 != ref.sha256 or known.kind != "transformer":
+    from mlops_tasks.models.provenance import produced_by_us
+    from mlops_tasks.models.serialization import untrusted_types
+
+    if not produced_by_us(ctx.metadata, ref.sha256, PRODUCED_BY):
         raise UntrustedArtifactError(
-            f"refusing to load {ref.uri}: the metadata store has no transformer with sha256 {ref.sha256[:12]}..."
+            f"refusing to load {ref.uri}: no succeeded prepare run of this store produced a "
+            f"transformer with sha256 {ref.sha256[:12]}..."
         )
     path = ctx.artifacts.local_path(ref)  # verifies the sha256 of the bytes we are about to read
-    untrusted = sio.get_untrusted_types(file=path)
-    refused = [t for t in untrusted if not (t.startswith(TRUSTED_PREFIXES) or t in TRUSTED_TYPES)]
+    refused = untrusted_types(path, vouched=True)
     if refused:
         raise UntrustedArtifactError(
             f"refusing to load {ref.uri}: it asks for types outside the allowlist: {', '.join(refused)}"
         )
-    return sio.load(path, trusted=untrusted)
+    return sio.load(path, trusted=sio.get_untrusted_types(file=path))

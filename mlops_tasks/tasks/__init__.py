@@ -17,6 +17,7 @@ BUILTIN_TASKS = {
     "data_report": "mlops_tasks.tasks.report:data_report",
     # model
     "train": "mlops_tasks.tasks.train:train",
+    "import_model": "mlops_tasks.tasks.import_model:import_model",
     "evaluate": "mlops_tasks.tasks.evaluate:evaluate",
     "gate": "mlops_tasks.tasks.gate:gate",
     "register": "mlops_tasks.tasks.register:register",

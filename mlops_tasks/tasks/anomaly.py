@@ -58,7 +58,7 @@ class DetectAnomaliesConfig(SeriesInput):
 
 class DetectAnomaliesResult(TaskResult):
     scores: ArtifactRef | None = Field(
-        description="Parquet: timestamp, value, score, is_anomaly (None when nothing new)."
+        description="Parquet: timestamp, value, score, is_anomaly, suppressed (None when nothing new)."
     )
     state: ArtifactRef = Field(description="Detector state for the next run (JSON).")
     detector: str
@@ -182,7 +182,8 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
     The first run scores the whole series; a run given the previous `state` scores only the
     points after the last one it scored, with the same scores one long run would give.
     Scores are in [0, 1); a point is an anomaly at or above the detector's threshold (0.5 by
-    default), and after an alarm the next points are suppressed. Bad input (unparsable rows,
+    default), and after an alarm the next points of the same incident are suppressed: their
+    score drops below a tenth of the threshold and their `suppressed` column is true. Bad input (unparsable rows,
     duplicates, out-of-order or irregular timestamps, gaps, constant or short series) is fixed
     or tolerated and each fix is listed in `notes`.
     """
@@ -227,6 +228,7 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
 
     scores = detector.update(values, ts) if len(values) else np.zeros(0)
     flags = scores >= detector.threshold
+    suppressed = detector.last_suppressed if len(values) else np.zeros(0, dtype=bool)
     previous_last = (
         None if config.state is None else ctx.read_json(config.state).get("last_timestamp")
     )
@@ -243,7 +245,15 @@ def detect_anomalies(config: DetectAnomaliesConfig, ctx: TaskContext) -> DetectA
     )
     scores_ref = None
     if len(values):
-        out = pd.DataFrame({"timestamp": ts, "value": values, "score": scores, "is_anomaly": flags})
+        out = pd.DataFrame(
+            {
+                "timestamp": ts,
+                "value": values,
+                "score": scores,
+                "is_anomaly": flags,
+                "suppressed": suppressed,
+            }
+        )
         scores_ref = ctx.write_dataframe(
             out, kind="anomaly_scores", metadata={"anomalies": int(flags.sum())}
         )

@@ -27,7 +27,7 @@ class BatchPredictConfig(TaskConfig):
     )
     table: str | None = Field(None, description="Table to score (with source).")
     query: str | None = Field(None, description="SQL query to score (with source).")
-    chunk_rows: int = Field(250_000, gt=0, description="Rows scored at a time.")
+    chunk_rows: int = Field(250_000, gt=0, le=50_000_000, description="Rows scored at a time.")
     keep_columns: list[str] = Field(
         default_factory=list, description="Input columns copied to the output (ids)."
     )

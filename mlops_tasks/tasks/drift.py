@@ -25,7 +25,12 @@ class DriftConfig(TaskConfig):
         None, description="SQL filter on the table, e.g. a time window (with source)."
     )
     columns: list[str] | None = Field(
-        None, description="Columns to compare; all of the reference's when omitted."
+        None,
+        description="Columns to compare; when omitted, the reference's but the contract's time, id and ignore columns.",
+    )
+    contract: ArtifactRef | str | None = Field(
+        None,
+        description="Data contract (schema artifact, YAML path or URL) whose column roles say what not to compare.",
     )
     method: str = Field(
         "auto",
@@ -69,10 +74,22 @@ class DriftResult(TaskResult):
     missing_columns: list[str]
     statistics: dict[str, float | None]
     current_rows: int
+    excluded_columns: list[str] = Field(
+        default_factory=list, description="Left out by their role in the contract."
+    )
+
+
+def _contract_key(config: DriftConfig) -> str:
+    from mlops_tasks.validation.contracts import contract_cache_key
+
+    return contract_cache_key(config.contract)
 
 
 @task(
-    stage="monitoring", version="1", libraries=("numpy", "pandas", "pyarrow", "scipy", "sqlalchemy")
+    stage="monitoring",
+    version="1",
+    cache_key=_contract_key,
+    libraries=("numpy", "pandas", "pyarrow", "scipy", "sqlalchemy"),
 )
 def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
     """Data drift per column against the reference, and dataset drift by the share of drifted columns."""
@@ -80,9 +97,11 @@ def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
     from mlops_tasks.monitoring.reference import Reference
     from mlops_tasks.monitoring.report import current_shares
     from mlops_tasks.monitoring.summary import summarize
+    from mlops_tasks.validation.contracts import columns_not_monitored
 
     reference = Reference.from_dict(ctx.read_json(config.reference))
-    wanted = [c for c in (config.columns or reference.columns)]
+    excluded = [] if config.columns else columns_not_monitored(config.contract, ctx)
+    wanted = config.columns or [c for c in reference.columns if c not in excluded]
     unknown = [c for c in wanted if c not in reference.columns]
     if unknown:
         raise ConfigError("detect_drift", [f"columns: {unknown} are not in the reference"])
@@ -137,6 +156,7 @@ def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
         missing_columns=found.missing_columns,
         statistics={c.column: c.statistic for c in found.columns},
         current_rows=found.current_rows,
+        excluded_columns=[c for c in excluded if c in reference.columns],
     )
     if config.fail_on_drift and found.dataset_drift:
         raise CheckFailedError(

@@ -28,10 +28,10 @@ class EvaluateConfig(TaskConfig):
         default_factory=list, description="Columns whose values define slices."
     )
     max_slice_values: int = Field(
-        20, gt=0, description="Largest slices shown per column (numeric: quartiles)."
+        20, gt=0, le=1000, description="Largest slices shown per column (numeric: quartiles)."
     )
     bootstrap: int = Field(
-        1000, ge=0, description="Bootstrap replicates for the intervals (0: none)."
+        1000, ge=0, le=100_000, description="Bootstrap replicates for the intervals (0: none)."
     )
     confidence: float = Field(0.95, gt=0, lt=1, description="Interval level.")
     random_state: int = Field(0, description="Seed of the bootstrap.")

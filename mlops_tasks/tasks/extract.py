@@ -61,6 +61,23 @@ class ExtractConfig(TaskConfig):
         "error",
         description="CSV lines with the wrong number of fields: fail naming the line, or skip and count them.",
     )
+    sep: str | None = Field(
+        None,
+        min_length=1,
+        max_length=1,
+        description="CSV field delimiter; told from the first lines when omitted (tab for .tsv).",
+    )
+    time_column: str | None = Field(
+        None, description="Column that start, end and period select rows on (files and SQL)."
+    )
+    start: str | None = Field(
+        None, description="Keep rows with time_column >= this ISO date or time."
+    )
+    end: str | None = Field(None, description="Keep rows with time_column < this ISO date or time.")
+    period: str | None = Field(
+        None,
+        description="Keep rows of one year (2009), quarter (2009Q2), month (2009-06) or day (2009-06-01).",
+    )
 
     @model_validator(mode="after")
     def _one_kind_of_source(self) -> ExtractConfig:
@@ -75,7 +92,22 @@ class ExtractConfig(TaskConfig):
             )
         if self.watermark_column and not (self.query or self.table):
             raise ValueError("watermark_column needs a SQL source (query or table)")
+        if self.period is not None and (self.start is not None or self.end is not None):
+            raise ValueError("give either period or start/end, not both")
+        windowed = any(v is not None for v in (self.start, self.end, self.period))
+        if windowed and not self.time_column:
+            raise ValueError("start, end and period need time_column")
+        if windowed:
+            self.window()  # a malformed bound or period fails here, naming it
         return self
+
+    def window(self) -> Any:
+        """The `TimeWindow` of start/end/period on time_column, or None."""
+        from mlops_tasks.extraction.window import TimeWindow
+
+        if not self.time_column or all(v is None for v in (self.start, self.end, self.period)):
+            return None
+        return TimeWindow.of(self.time_column, start=self.start, end=self.end, period=self.period)
 
     @property
     def is_sql(self) -> bool:
@@ -102,6 +134,7 @@ class ExtractResult(TaskResult):
     rows: int
     columns: list[str]
     skipped_lines: int = 0
+    window: str | None = Field(None, description="The time window rows were selected by.")
     watermark: Watermark | None = None
 
 
@@ -138,10 +171,12 @@ def extract(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
 
 
 def _extract_files(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
+    from mlops_tasks.extraction.delimiter import sniff_file
     from mlops_tasks.extraction.files import read_file
     from mlops_tasks.extraction.sink import ParquetSink
 
     fs, paths = _list_files(config.source)
+    window = config.window()
     skipped = 0
     with ctx.artifacts.new_file(".parquet") as path, ParquetSink(str(path.parent)) as sink:
         for i, file in enumerate(paths):
@@ -150,14 +185,29 @@ def _extract_files(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
             ctx.record_input(
                 f"source[{i}]" if len(paths) > 1 else "source", _source_ref(fs, file, uri, fmt)
             )
-            skipped += read_file(sink, fs, file, uri, fmt, on_bad_lines=config.on_bad_lines)
+            delimiter = None
+            if fmt == "csv":
+                is_tsv = file.lower().removesuffix(".gz").endswith(".tsv")
+                delimiter = config.sep or ("\t" if is_tsv else sniff_file(fs, file, uri))
+                if delimiter != ",":
+                    ctx.log.info("extract: %s is %r-separated", uri, delimiter)
+            skipped += read_file(
+                sink, fs, file, uri, fmt, on_bad_lines=config.on_bad_lines,
+                delimiter=delimiter, window=window,
+            )  # fmt: skip
         schema, rows = sink.finish(str(path))
         if not rows:
             raise DataError(
-                f"extract: {config.source} holds no rows (empty files or only a header)"
+                f"extract: no rows of {config.source} in {window.describe()}"
+                if window
+                else f"extract: {config.source} holds no rows (empty files or only a header)"
             )
-        ref = _put_dataset(ctx, path, schema, rows, source=config.source)
-    return ExtractResult(dataset=ref, rows=rows, columns=schema.names, skipped_lines=skipped)
+        facts = {"window": window.describe()} if window else {}
+        ref = _put_dataset(ctx, path, schema, rows, source=config.source, **facts)
+    return ExtractResult(
+        dataset=ref, rows=rows, columns=schema.names, skipped_lines=skipped,
+        window=window.describe() if window else None,
+    )  # fmt: skip
 
 
 def _list_files(source: str) -> tuple[Any, list[str]]:
@@ -270,8 +320,9 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
             ParquetSink(str(path.parent), config.chunk_rows) as sink,
         ):
             statement = sql.statement_for(
-                conn, config.table, config.query, config.watermark_column, highest
-            )
+                conn, config.table, config.query, config.watermark_column, highest,
+                window=config.window(),
+            )  # fmt: skip
             result = conn.execution_options(
                 stream_results=True, yield_per=config.chunk_rows
             ).execute(statement)
@@ -294,7 +345,11 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
                 )
             schema, rows = sink.finish(str(path))
             if not rows and not config.watermark_column:
-                raise DataError(f"extract: {what} on {safe} returned no rows")
+                window = config.window()
+                raise DataError(
+                    f"extract: {what} on {safe} returned no rows"
+                    + (f" in {window.describe()}" if window else "")
+                )
             if not rows:  # incremental and nothing new: an empty dataset, the watermark stays
                 schema = pa.schema([pa.field(c, pa.null()) for c in columns])
                 pq.write_table(schema.empty_table(), str(path))
@@ -316,4 +371,8 @@ def _extract_sql(config: ExtractConfig, ctx: TaskContext) -> ExtractResult:
             key=key, column=config.watermark_column, value=value, previous=previous
         )
         ctx.log_metric("watermark_advanced", float(value != previous))
-    return ExtractResult(dataset=ref, rows=rows, columns=columns, watermark=watermark)
+    window = config.window()
+    return ExtractResult(
+        dataset=ref, rows=rows, columns=columns, watermark=watermark,
+        window=window.describe() if window else None,
+    )  # fmt: skip

@@ -38,7 +38,7 @@ class GateConfig(TaskConfig):
         False, description="Reject unless the candidate is significantly better."
     )
     alpha: float = Field(0.05, gt=0, lt=1, description="Significance level of the paired tests.")
-    bootstrap: int = Field(1000, ge=100, description="Paired bootstrap replicates.")
+    bootstrap: int = Field(1000, ge=100, le=100_000, description="Paired bootstrap replicates.")
     slices: list[str] = Field(
         default_factory=list, description="Columns whose slices must not regress."
     )

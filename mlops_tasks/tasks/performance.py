@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
@@ -21,7 +21,10 @@ class PerformanceConfig(TaskConfig):
     time_column: str = "timestamp"
     prediction_column: str = "prediction"
     label_column: str = "label"
-    window: str = Field("1D", description="pandas frequency of the time windows (1D, 1h, 7D ...).")
+    window: str = Field(
+        "1D",
+        description="Time windows: hour, day, week, month, quarter, year, or a pandas frequency (1D, 6h, 7D, MS ...).",
+    )
     problem: Literal["classification", "regression"] = "classification"
     metric: str = Field(
         "accuracy",
@@ -34,6 +37,32 @@ class PerformanceConfig(TaskConfig):
     reference: ArtifactRef | None = Field(
         None, description="Reference profile holding the prediction column, for prediction drift."
     )
+
+    @field_validator("window")
+    @classmethod
+    def _known_window(cls, value: str) -> str:
+        import pandas as pd
+
+        value = WINDOW_NAMES.get(value.strip().lower(), value.strip())
+        try:
+            pd.tseries.frequencies.to_offset(value)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not a window; accepted: {', '.join(WINDOW_NAMES)}, or a pandas "
+                "frequency such as 1D, 6h, 7D, W-MON, MS (month start), QS, YS"
+            ) from None
+        return value
+
+
+# Plain names for the usual windows; a month, quarter or year starts on its first day.
+WINDOW_NAMES = {
+    "hour": "1h",
+    "day": "1D",
+    "week": "W-MON",
+    "month": "MS",
+    "quarter": "QS",
+    "year": "YS",
+}
 
 
 class PerformanceResult(TaskResult):

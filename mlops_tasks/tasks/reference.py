@@ -12,7 +12,18 @@ from mlops_tasks.registry import TaskConfig, TaskResult, task
 
 class FitReferenceConfig(TaskConfig):
     dataset: ArtifactRef = Field(description="Training dataset (Parquet) to fit the reference on.")
-    columns: list[str] | None = Field(None, description="Columns to monitor; all when omitted.")
+    columns: list[str] | None = Field(
+        None,
+        description="Columns to monitor; when omitted, all but the contract's time, id and ignore columns.",
+    )
+    contract: ArtifactRef | str | None = Field(
+        None,
+        description="Data contract (schema artifact, YAML path or URL) whose column roles say what not to monitor.",
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Columns not to monitor when columns is omitted (time, leaks ...).",
+    )
     numeric: list[str] | None = Field(
         None, description="Columns to treat as numeric whatever their dtype."
     )
@@ -33,15 +44,35 @@ class FitReferenceResult(TaskResult):
     rows: int
     columns: list[str]
     skipped: list[str]
+    excluded: list[str] = Field(
+        default_factory=list, description="Left out by exclude or their role in the contract."
+    )
 
 
-@task(stage="monitoring", version="1", libraries=("numpy", "pandas", "pyarrow", "scipy"))
+def _contract_key(config: FitReferenceConfig) -> str:
+    from mlops_tasks.validation.contracts import contract_cache_key
+
+    return contract_cache_key(config.contract)
+
+
+@task(
+    stage="monitoring",
+    version="1",
+    cache_key=_contract_key,
+    libraries=("numpy", "pandas", "pyarrow", "scipy"),
+)
 def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceResult:
     """Fit the reference profile (bin edges, CDF sketch, category counts) monitoring compares against."""
     from mlops_tasks.monitoring.reference import fit_reference as fit
+    from mlops_tasks.validation.contracts import columns_not_monitored
 
     names = ctx.parquet_file(config.dataset).schema_arrow.names
-    wanted = config.columns or names
+    excluded = (
+        []
+        if config.columns
+        else list(dict.fromkeys([*config.exclude, *columns_not_monitored(config.contract, ctx)]))
+    )
+    wanted = config.columns or [c for c in names if c not in excluded]
     missing = [c for c in wanted if c not in names]
     if missing:
         raise DataError(
@@ -63,6 +94,9 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
     ctx.log.info(
         "fit_reference: %s rows, %s columns monitored -> %s", len(frame), len(monitored), ref.uri
     )
+    if excluded:
+        ctx.log.info("fit_reference: left out (exclude, contract roles): %s", excluded)
     return FitReferenceResult(
-        reference=ref, rows=len(frame), columns=monitored, skipped=sorted(reference.skipped)
-    )
+        reference=ref, rows=len(frame), columns=monitored, skipped=sorted(reference.skipped),
+        excluded=[c for c in excluded if c in names],
+    )  # fmt: skip

@@ -1,6 +1,11 @@
 """register and promote: add a model artifact to the registry as a new version; move an alias to it.
 
 Both write one transaction each, so a failure leaves nothing registered or promoted half-way.
+
+`promote` moves an alias only on a gate's passing ``decision``. A rejection is refused (the
+result says so, the alias stays); no decision at all is a `ConfigError`. ``force=True``
+promotes anyway, and the audit log records the move as ``force_promote`` with the decision
+it overrode.
 """
 
 from __future__ import annotations
@@ -46,6 +51,17 @@ def register(config: RegisterConfig, ctx: TaskContext) -> RegisterResult:
             "register",
             [f"model: artifact {config.model.uri} is a {config.model.kind!r}, not a model"],
         )
+    from mlops_tasks.models.loading import refuse_pickle
+    from mlops_tasks.models.provenance import produced_by_us
+    from mlops_tasks.models.serialization import format_of
+
+    fmt = format_of(config.model.media_type)
+    if fmt != "skops" and not produced_by_us(
+        ctx.metadata, config.model.sha256, media_type=config.model.media_type
+    ):
+        # A registered version is served and batch-scored: only bytes a train or import_model
+        # run made may enter the registry in a code-executing format.
+        raise refuse_pickle(config.model.uri, config.model.sha256, fmt)
     ctx.artifacts.local_path(config.model)  # refuses bytes that no longer match the sha256
     info = ModelRegistry(ctx.metadata).register(
         config.name,
@@ -76,7 +92,12 @@ class PromoteConfig(TaskConfig):
     version: int | None = Field(None, ge=1, description="Or promote this version number.")
     alias: str = Field("champion", description="Alias to move.")
     decision: Literal["promote", "reject"] | None = Field(
-        None, description="A gate's decision: reject skips the promotion."
+        None,
+        description="The gate's decision: only promote moves the alias (unless force).",
+    )
+    force: bool = Field(
+        False,
+        description="Promote without a passing decision (none, or reject); audited as force_promote.",
     )
     reason: str | None = Field(None, description="Why, for the audit log.")
 
@@ -91,8 +112,10 @@ class PromoteResult(TaskResult):
     name: str
     alias: str
     promoted: bool
-    version: int | None
+    version: int | None = Field(description="The version the alias points at after this run.")
     previous_version: int | None = None
+    forced: bool = False
+    refused: str | None = Field(None, description="Why the alias did not move.")
 
 
 @task(stage="model", version="1", libraries=("sqlalchemy",))
@@ -105,20 +128,26 @@ def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
         previous = registry.resolve(f"{config.name}@{config.alias}")[0]
     except ModelNotFoundError:
         previous = None
-    if config.decision == "reject":
-        ctx.log.info(
-            "promote: the gate rejected the candidate; %s@%s stays at %s",
-            config.name,
-            config.alias,
-            previous,
+    forced = config.decision != "promote"
+    if config.decision is None and not config.force:
+        from mlops_tasks.errors import ConfigError
+
+        raise ConfigError(
+            "promote",
+            [
+                "decision: no gate decision given; pass the gate's decision, or force=True to promote without one"
+            ],
         )
+    if forced and not config.force:
+        refused = "the gate rejected the candidate (force=True promotes anyway)"
+        ctx.log.warning(
+            "promote: refused: %s; %s@%s stays at %s", refused, config.name, config.alias, previous
+        )
+        ctx.log_metric("promoted", 0.0)
         return PromoteResult(
-            name=config.name,
-            alias=config.alias,
-            promoted=False,
-            version=previous,
-            previous_version=previous,
-        )
+            name=config.name, alias=config.alias, promoted=False, version=previous,
+            previous_version=previous, refused=refused,
+        )  # fmt: skip
     version = config.version
     if config.model is not None:
         found = registry.find(config.name, config.model.sha256)
@@ -129,17 +158,20 @@ def promote(config: PromoteConfig, ctx: TaskContext) -> PromoteResult:
                 f"promote: model {config.model.sha256[:12]} is not a registered version of {config.name!r}; register it first"
             )
         version = found.version
+    reason = config.reason
+    if forced:
+        overrode = f"gate decision {config.decision}" if config.decision else "no gate decision"
+        reason = f"forced over {overrode}" + (f": {reason}" if reason else "")
     info = registry.promote(
-        config.name, version, config.alias, reason=config.reason,
-        execution_id=ctx.execution_id,
+        config.name, version, config.alias, reason=reason, execution_id=ctx.execution_id,
+        action="force_promote" if forced else "promote",
     )  # fmt: skip
-    ctx.log.info(
-        "promote: %s@%s -> version %s (was %s)", config.name, config.alias, info.version, previous
-    )
+    ctx.log_metric("promoted", 1.0)
+    (ctx.log.warning if forced else ctx.log.info)(
+        "promote: %s@%s -> version %s (was %s)%s", config.name, config.alias, info.version,
+        previous, f" ({reason})" if forced else "",
+    )  # fmt: skip
     return PromoteResult(
-        name=config.name,
-        alias=config.alias,
-        promoted=True,
-        version=info.version,
-        previous_version=previous,
-    )
+        name=config.name, alias=config.alias, promoted=True, version=info.version,
+        previous_version=previous, forced=forced,
+    )  # fmt: skip

@@ -29,7 +29,16 @@ class RankRootCausesConfig(TaskConfig):
         None,
         description="Service graph artifact (map_topology); else edges found beside the metrics.",
     )
-    method: Literal["deviation", "deviation+graph", "baro"] = "deviation"
+    graph: str | None = Field(
+        None,
+        description="Call graph CSV (source,target[,calls], e.g. a Nezha dependency.csv); "
+        "read instead of parsing traces. `topology` wins over it.",
+    )
+    method: Literal["deviation", "deviation+graph", "baro"] = Field(
+        "deviation+graph",
+        description="deviation+graph: the deepest abnormal service first (the default); "
+        "deviation: ignore the graph; baro: the BARO baseline.",
+    )
     baseline_minutes: float = Field(60, gt=0)
     after_minutes: float = Field(4, gt=0)
     top_k: int = Field(5, ge=1)
@@ -45,7 +54,7 @@ class RankRootCausesResult(TaskResult):
     notes: list[str]
 
 
-@task(stage="aiops", version="1", libraries=("numpy", "pandas"))
+@task(stage="aiops", version="2", libraries=("numpy", "pandas"))
 def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRootCausesResult:
     """Rank the services most likely to have caused an incident (robust deviation after onset, optional graph walk)."""
     from pathlib import Path
@@ -59,12 +68,24 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
 
     if not Path(config.metrics).exists():
         raise SourceNotFoundError(f"rank_root_causes: no metrics at {config.metrics}")
+    if config.graph and not Path(config.graph).is_file():
+        raise SourceNotFoundError(f"rank_root_causes: graph: no file at {config.graph}")
     try:
-        metrics, edges, notes = read_metrics(config.metrics)
+        # A graph given elsewhere means the traces need not be parsed again for one.
+        metrics, edges, notes = read_metrics(
+            config.metrics, with_traces=not (config.topology or config.graph)
+        )
     except ValueError as exc:
         raise DataError(f"rank_root_causes: {exc}") from None
     if config.topology:
         edges = edge_list(ctx.read_json(config.topology))
+    elif config.graph:
+        from mlops_tasks.aiops.topology import edges_from_calls
+
+        try:
+            edges = sorted(edges_from_calls(pd.read_csv(config.graph)))
+        except ValueError as exc:
+            raise DataError(f"rank_root_causes: graph {config.graph}: {exc}") from None
     onset = config.onset
     if onset is None and config.incidents is not None:
         incidents = ctx.read_json(config.incidents)

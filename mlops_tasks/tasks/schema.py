@@ -29,6 +29,10 @@ class InferSchemaConfig(TaskConfig):
         "warn",
         description="What a column the contract does not list is: a failing rule of this severity, or ignored.",
     )
+    categories: Literal["closed", "open"] = Field(
+        "closed",
+        description="Small value sets: closed as `allowed` rules (unseen values fail), or open as `known` lists (they pass).",
+    )
 
     @model_validator(mode="after")
     def _one_input(self) -> InferSchemaConfig:
@@ -55,15 +59,15 @@ def infer_schema(config: InferSchemaConfig, ctx: TaskContext) -> InferSchemaResu
     from mlops_tasks.validation.schema import DatasetSchema
 
     if config.profile is not None:
-        schema = DatasetSchema.from_profile(ctx.read_json(config.profile))
+        schema = DatasetSchema.from_profile(ctx.read_json(config.profile), config.categories)
         source = config.profile
     else:
-        schema = DatasetSchema.infer(ctx.parquet_file(config.dataset).read())
+        schema = DatasetSchema.infer(ctx.parquet_file(config.dataset).read(), config.categories)
         source = config.dataset
     schema = schema.model_copy(update={"extra_columns": config.extra_columns})
     rules = len(schema.to_rules())
     ref = ctx.artifacts.put_bytes(
-        schema.to_yaml().encode(),
+        schema.to_yaml(config.categories).encode(),
         kind="schema",
         media_type=YAML,
         metadata={"columns": list(schema.columns), "rules": rules, "inferred_from": source.uri},

@@ -26,7 +26,7 @@ class SearchConfig(BaseModel):
     space: dict[str, list[Any]] = Field(
         description="Param name (``step__param`` in a Pipeline) -> values to try."
     )
-    n_iter: int = Field(10, gt=0, description="Candidates a random search draws.")
+    n_iter: int = Field(10, gt=0, le=10_000, description="Candidates a random search draws.")
 
 
 class TrainConfig(TaskConfig):
@@ -61,7 +61,10 @@ class TrainConfig(TaskConfig):
         True, description="One-hot encode text columns when no preprocessor is given."
     )
     cv: int | None = Field(
-        None, ge=2, description="Cross-validation folds to score the model (and the search)."
+        None,
+        ge=2,
+        le=100,
+        description="Cross-validation folds to score the model (and the search).",
     )
     search: SearchConfig | None = Field(
         None, description="Hyperparameter search; needs cv (default 5)."

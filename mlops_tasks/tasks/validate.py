@@ -38,10 +38,10 @@ class ValidateConfig(TaskConfig):
     table: str | None = Field(
         None, description="Table (or schema.table) to check with SQL push-down."
     )
-    contract: ArtifactRef | None = Field(
+    contract: ArtifactRef | str | None = Field(
         None,
         validation_alias=AliasChoices("contract", "schema"),
-        description="Schema (data contract) YAML artifact, from infer_schema or written by hand.",
+        description="Data contract: a schema YAML artifact (from infer_schema), or a YAML file path or URL.",
     )
     rules: Annotated[list[SerializeAsAny[Rule]], BeforeValidator(_parse_rules)] = Field(
         default_factory=list,
@@ -73,7 +73,18 @@ class ValidateResult(TaskResult):
     failing_rules: list[str]
 
 
-@task(stage="data", version="1", libraries=("numpy", "pandas", "pyarrow", "pyyaml", "sqlalchemy"))
+def _contract_key(config: ValidateConfig) -> str:
+    from mlops_tasks.validation.contracts import contract_cache_key
+
+    return contract_cache_key(config.contract)
+
+
+@task(
+    stage="data",
+    version="1",
+    cache_key=_contract_key,
+    libraries=("numpy", "pandas", "pyarrow", "pyyaml", "sqlalchemy"),
+)
 def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
     """Check a dataset or a database table against a contract and rules; fail on an error-severity failure.
 
@@ -169,11 +180,9 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
 def _rules(config: ValidateConfig, ctx: TaskContext) -> list[Rule]:
     rules: list[Rule] = []
     if config.contract is not None:
-        from mlops_tasks.validation.schema import DatasetSchema
+        from mlops_tasks.validation.contracts import read_contract
 
-        rules += DatasetSchema.from_yaml(
-            ctx.artifacts.read_bytes(config.contract), source=config.contract.uri
-        ).to_rules()
+        rules += read_contract(config.contract, ctx).to_rules()
     return rules + list(config.rules)
 
 

@@ -16,9 +16,9 @@ from mlops_tasks.tasks.train import MODEL_LIBRARIES
 class ValidateModelConfig(TaskConfig):
     model: ArtifactRef = Field(description="Model artifact to check.")
     dataset: ArtifactRef = Field(description="Dataset to take the sample rows from.")
-    sample_rows: int = Field(200, gt=0, description="Rows predicted in the check.")
+    sample_rows: int = Field(200, gt=0, le=1_000_000, description="Rows predicted in the check.")
     repeats: int = Field(
-        5, gt=0, description="Timed repetitions (median batch latency; per-row latency)."
+        5, gt=0, le=1000, description="Timed repetitions (median batch latency; per-row latency)."
     )
     max_batch_ms: float = Field(
         2000.0, gt=0, description="Largest acceptable median latency of one sample batch."
@@ -27,7 +27,7 @@ class ValidateModelConfig(TaskConfig):
         200.0, gt=0, description="Largest acceptable median latency of one row."
     )
     timeout_seconds: float = Field(
-        300.0, gt=0, description="Kill the probe process after this long."
+        300.0, gt=0, le=86_400, description="Kill the probe process after this long."
     )
 
 
@@ -51,10 +51,17 @@ def validate_model(config: ValidateModelConfig, ctx: TaskContext) -> ValidateMod
 
     from mlops_tasks.errors import CheckFailedError, DataError
     from mlops_tasks.models.data import model_meta
+    from mlops_tasks.models.loading import refuse_pickle
+    from mlops_tasks.models.provenance import produced_by_us
     from mlops_tasks.models.serialization import format_of
     from mlops_tasks.models.signature import Signature
 
     meta = model_meta(config.model)
+    fmt = format_of(config.model.media_type)
+    # The probe process trusts what this one vouches for: decide here, from provenance.
+    vouched = produced_by_us(ctx.metadata, config.model.sha256, media_type=config.model.media_type)
+    if fmt != "skops" and not vouched:
+        raise refuse_pickle(config.model.uri, config.model.sha256, fmt)
     signature = Signature.model_validate(meta["signature"])
     path = ctx.artifacts.local_path(config.model)  # bytes checked against the sha256 here
     pf = ctx.parquet_file(config.dataset)
@@ -68,8 +75,8 @@ def validate_model(config: ValidateModelConfig, ctx: TaskContext) -> ValidateMod
         X.to_parquet(sample_path, index=False)
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "mlops_tasks.models.probe", path, format_of(config.model.media_type),
-                 config.model.sha256, str(sample_path), str(config.repeats)],
+                [sys.executable, "-m", "mlops_tasks.models.probe", path, fmt,
+                 config.model.sha256 if vouched else "-", str(sample_path), str(config.repeats)],
                 capture_output=True, text=True, timeout=config.timeout_seconds, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired:

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 # Inference keeps an allowed set only for columns with at most this many distinct values.
 MAX_ALLOWED_VALUES = 20
+# What a column is for, beyond its rules: monitoring leaves time and id columns out of drift
+# (they change by design), and `ignore` marks columns never to use (e.g. a leak of the target).
+Role = Literal["feature", "target", "time", "id", "ignore"]
 
 
 class ColumnSpec(BaseModel):
@@ -49,12 +52,16 @@ class ColumnSpec(BaseModel):
     min: float | None = None
     max: float | None = None
     allowed: list[str | int | float | bool] | None = None
+    known: list[str | int | float | bool] | None = Field(
+        None, description="Values seen so far, not a rule: new values pass (open-world categories)."
+    )
     regex: str | None = None
     unique: bool = False
     finite: bool = False
     mean_between: tuple[float | None, float | None] | None = None
     max_age: timedelta | None = None
     severity: r.Severity = "error"
+    role: Role | None = None
     description: str | None = None
 
     @field_validator("max_age", mode="before")
@@ -116,6 +123,10 @@ class DatasetSchema(BaseModel):
     extra_columns: Literal["error", "warn", "ignore"] = "warn"
     columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     rules: list[r.Rule] = Field(default_factory=list)
+
+    def columns_with_roles(self, roles: tuple[str, ...]) -> list[str]:
+        """The columns whose role is one of `roles`, in contract order."""
+        return [name for name, spec in self.columns.items() if spec.role in roles]
 
     def to_rules(self) -> list[r.Rule]:
         out: list[r.Rule] = []
@@ -206,14 +217,28 @@ class DatasetSchema(BaseModel):
             ]
         return doc
 
-    def to_yaml(self) -> str:
+    def to_yaml(self, categories: str | None = None) -> str:
+        """The YAML form; `categories` (how inference treated value sets) adds a comment saying so."""
         import yaml
 
         header = (
             "# Data contract: the columns a dataset must have and the rules each must pass.\n"
-            "# Column keys: dtype, nullable, max_null_fraction, min, max, finite, allowed, regex,\n"
-            "# unique, mean_between, max_age, severity (error|warn). Dataset rules go under `rules:`.\n"
+            "# Column keys: dtype, nullable, max_null_fraction, min, max, finite, allowed, known,\n"
+            "# regex, unique, mean_between, max_age, severity (error|warn), role\n"
+            "# (feature|target|time|id|ignore: drift leaves time and id columns out).\n"
+            "# Dataset rules go under `rules:`.\n"
         )
+        if categories == "closed" and any(s.allowed for s in self.columns.values()):
+            header += (
+                "# Categories are closed: `allowed` lists only the values the sample showed, so a\n"
+                "# value it lacked (a month, a new product) fails. Infer with categories: open for\n"
+                "# `known` lists that new values pass, or edit `allowed` to say what may occur.\n"
+            )
+        elif categories == "open":
+            header += (
+                "# Categories are open: `known` lists the values the sample showed, and new values\n"
+                "# pass. Rename `known` to `allowed` where only those values may ever occur.\n"
+            )
         return header + yaml.safe_dump(
             self.to_dict(), sort_keys=False, default_flow_style=None, width=100, allow_unicode=True
         )
@@ -221,7 +246,7 @@ class DatasetSchema(BaseModel):
     # -- inference -------------------------------------------------------------------------------
 
     @classmethod
-    def infer(cls, data: pd.DataFrame | Any) -> DatasetSchema:
+    def infer(cls, data: pd.DataFrame | Any, categories: str = "closed") -> DatasetSchema:
         """A starting contract from a dataset (a DataFrame or an Arrow table).
 
         It records the types, nulls, observed ranges, small value sets and unique keys; edit it
@@ -233,21 +258,31 @@ class DatasetSchema(BaseModel):
             data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
         )
         stats = {name: column_stats(table.column(name)) for name in table.column_names}
-        return cls.from_profile({"rows": table.num_rows, "columns": stats})
+        return cls.from_profile({"rows": table.num_rows, "columns": stats}, categories)
 
     @classmethod
-    def from_profile(cls, profile: dict[str, Any]) -> DatasetSchema:
-        """A starting contract from a profile artifact's JSON (the `profile` task's output)."""
+    def from_profile(cls, profile: dict[str, Any], categories: str = "closed") -> DatasetSchema:
+        """A starting contract from a profile artifact's JSON (the `profile` task's output).
+
+        ``categories="closed"`` keeps a small value set as an ``allowed`` rule; ``"open"`` as
+        ``known`` values that new ones pass (a month missing from a sample is no error later).
+        Datetime columns get ``role: time`` and unique integer or text keys ``role: id``.
+        """
         try:
             rows, columns = int(profile["rows"]), profile["columns"]
         except (KeyError, TypeError, ValueError):
             raise SchemaError(
                 "profile: not a profile document (needs 'rows' and 'columns')"
             ) from None
-        return cls(
-            rows=RowBounds(min=1),
-            columns={name: _spec_from_stats(s, rows) for name, s in columns.items()},
-        )
+        specs = {name: _spec_from_stats(s, rows) for name, s in columns.items()}
+        if categories == "open":
+            specs = {
+                name: spec.model_copy(update={"known": spec.allowed, "allowed": None})
+                if spec.allowed is not None
+                else spec
+                for name, spec in specs.items()
+            }
+        return cls(rows=RowBounds(min=1), columns=specs)
 
 
 def column_stats(column: Any) -> dict[str, Any]:
@@ -332,6 +367,12 @@ def _spec_from_stats(stats: dict[str, Any], rows: int) -> ColumnSpec:
     count = stats.get("count", rows - nulls)
     if dtype in ("int", "string") and rows > 1 and nulls == 0 and distinct == count == rows:
         spec["unique"] = True
+        spec["role"] = "id"
+        # New ids lie outside the sample's range by design: an id keeps no min/max.
+        spec.pop("min", None)
+        spec.pop("max", None)
+    if dtype == "datetime":
+        spec["role"] = "time"
     return ColumnSpec(**spec)
 
 

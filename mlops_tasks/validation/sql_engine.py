@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlops_tasks.errors import ConfigError, SourceNotFoundError, SourceUnreachableError
+from mlops_tasks.sql_tables import reflect_table
 from mlops_tasks.validation import rules as r
 from mlops_tasks.validation.pandas_engine import python_pattern, values_for_kind
 from mlops_tasks.validation.verdicts import Measure, jsonable, judge, wrong_kind
@@ -62,9 +63,8 @@ def validate_table(
         sa.event.listen(engine, "connect", _register_regexp)
     try:
         with engine.connect() as conn:
-            schema, _, name = table.rpartition(".")
             try:
-                reflected = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
+                reflected = reflect_table(conn, table)
             except NoSuchTableError:
                 raise SourceNotFoundError(
                     f"validate: no table {table!r} in {safe_url(url)}"

@@ -23,6 +23,8 @@ SPECS = [
     {"detector": "jump"},
     {"detector": "seasonal"},
     {"detector": "entropy"},
+    {"detector": "moving", "stat": "std", "span": 24},
+    {"detector": "moving", "stat": "mean", "span": 12},
     DEFAULT_DETECTOR,
     {
         "detector": "ensemble",
@@ -115,10 +117,14 @@ def test_alarm_suppression_keeps_one_alarm_per_burst_and_order_below_threshold()
     x = rng.normal(0, 1, 1500)
     x[1200:1210] = 50 + np.arange(10)
     loud = make_detector({"detector": "level", "suppress": 0}).update(x)
-    quiet = make_detector({"detector": "level", "suppress": 100}).update(x)
+    detector = make_detector({"detector": "level", "suppress": 100})
+    quiet = detector.update(x)
     assert (loud[1200:1210] >= 0.5).sum() > 1
     assert np.flatnonzero(quiet >= 0.5).tolist() == [1200]
-    assert np.all(np.diff(quiet[1201:1210]) > 0)  # still ranked, just below the threshold
+    assert np.all(np.diff(quiet[1201:1210]) > 0)  # still ranked, below the threshold
+    # ... and far below it: a reader's threshold a little under 0.5 does not revive them.
+    assert quiet[1201:1210].max() < 0.05
+    assert np.flatnonzero(detector.last_suppressed).tolist() == list(range(1201, 1210))
 
 
 def test_an_incident_lasts_while_its_points_stay_hot_and_resumes_exactly():

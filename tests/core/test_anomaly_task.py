@@ -29,13 +29,16 @@ def test_scores_artifact_state_and_result(settings, tmp_path):
     frame.to_csv(tmp_path / "m.csv", index=False)
     result = run_task("detect_anomalies", {"source": str(tmp_path / "m.csv")}, settings=settings)
     scores = scores_of(settings, result)
-    assert list(scores.columns) == ["timestamp", "value", "score", "is_anomaly"]
+    assert list(scores.columns) == ["timestamp", "value", "score", "is_anomaly", "suppressed"]
     assert result.points_scored == len(scores) == 2500
     assert str(frame.timestamp[2000]) in result.anomaly_timestamps
     assert (
         result.anomalies == int(scores.is_anomaly.sum()) and result.state.kind == "detector_state"
     )
     assert scores.score.between(0, 1).all()
+    # The spike's neighbours that still score high belong to its incident: flagged, not alarms.
+    assert not (scores.suppressed & scores.is_anomaly).any()
+    assert (scores.score[scores.suppressed] < 0.05).all()
 
 
 def test_a_second_run_scores_only_new_points_like_one_long_run(settings, tmp_path):

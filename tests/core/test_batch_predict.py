@@ -16,7 +16,7 @@ def champion(settings, bike_csv):
     dataset = bike_dataset(settings, bike_csv)
     trained = train_model(settings, dataset)
     run_task("register", {"name": "bikes", "model": trained.model}, settings=settings)
-    run_task("promote", {"name": "bikes", "model": trained.model}, settings=settings)
+    run_task("promote", {"name": "bikes", "model": trained.model, "force": True}, settings=settings)
     return dataset, trained
 
 

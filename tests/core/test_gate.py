@@ -69,7 +69,7 @@ def test_gate_task_against_the_champion(settings, bike_csv):
     first = run_task("gate", {"model": weak, **common}, settings=settings)
     assert first.champion_version is None
     run_task("register", {"name": "bikes", "model": weak}, settings=settings)
-    run_task("promote", {"name": "bikes", "model": weak}, settings=settings)
+    run_task("promote", {"name": "bikes", "model": weak, "force": True}, settings=settings)
 
     strong = train_model(settings, dataset, query="yr == 0").model
     better = run_task("gate", {"model": strong, **common, "slices": ["season"]}, settings=settings)

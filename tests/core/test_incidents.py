@@ -104,3 +104,29 @@ def test_correlate_alerts_task_records_problems_and_incidents(settings, tmp_path
     assert any("no start time" in p for p in result.problems) and any(
         "no alert name" in p for p in result.problems
     )
+
+
+def test_gaps_grow_with_the_rules_evaluation_interval():
+    """Rules on 5-minute aggregates re-send every 5 minutes: their next alerts are not a new problem."""
+    edges = [("site", "search"), ("search", "db")]
+
+    def every_5_min(name, service, first, count):
+        start = T + timedelta(minutes=first)
+        return Alert(
+            {"alertname": name, "service": service},
+            start,
+            last_seen=start + timedelta(minutes=5 * (count - 1)),
+            count=count,
+        )
+
+    alerts = [
+        every_5_min("Latency", "search", 0, 4),
+        every_5_min("Latency", "site", 5, 3),  # a caller, one evaluation later
+        every_5_min("Errors", "db", 10, 2),  # a callee of search, two evaluations later
+        every_5_min("Latency", "search", 120, 2),  # two hours later: a new problem
+    ]
+    incidents = correlate(alerts, edges=edges)
+    assert [sorted(i.services) for i in incidents] == [["db", "search", "site"], ["search"]]
+    # Without the repeats there is no interval to learn from: the 1-minute defaults split them.
+    single = [Alert(a.labels, a.starts_at) for a in alerts]
+    assert len(correlate(single, edges=edges)) == 4

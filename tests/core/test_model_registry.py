@@ -93,10 +93,15 @@ def test_model_file_with_a_wrong_hash_refuses_to_load(settings, tmp_path):
     path = tmp_path / "m.joblib"
     dump_model(Ridge().fit([[0], [1]], [0, 1]), path, "joblib")
     good = artifacts.put_file(path, kind="model", media_type=MEDIA_TYPES["joblib"])
-    # A pickle nobody registered is not loaded at all ...
-    with pytest.raises(UntrustedModelError, match="sha256 must be one the model registry recorded"):
-        load(artifacts, metadata, good)
+    # A pickle no train run made is not loaded at all, registered or not ...
     ModelRegistry(metadata).register("pickled", good)
+    with pytest.raises(UntrustedModelError, match="no succeeded train or import_model run"):
+        load(artifacts, metadata, good)
+    from mlops_tasks.identity import Identity
+
+    made = metadata.start_execution(task="train", task_version="1", stage="model", config={},
+                                    fingerprint="x", identity=Identity(), inputs={}, params={})  # fmt: skip
+    metadata.finish_execution(made, status="succeeded", outputs={"model": good})
     assert type(load(artifacts, metadata, good).model).__name__ == "Ridge"
     # ... and a file whose bytes changed since is refused.
     file = good.uri.removeprefix("file://")

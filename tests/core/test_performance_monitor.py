@@ -83,3 +83,24 @@ def test_monitor_performance_task_reports_the_drop_and_prediction_drift(settings
     assert result.performance_drop == pytest.approx(0.95 - result.latest["accuracy"])
     assert result.performance_drop > 0.2
     assert result.prediction_drifted is True  # training predicted only 0s
+
+
+def test_window_names_and_a_wrong_window_lists_the_accepted_ones(settings, tmp_path):
+    from mlops_tasks.errors import ConfigError
+
+    preds, labels = _logged()
+    refs = {}
+    for name, frame in (("preds", preds), ("labels", labels)):
+        path = tmp_path / f"{name}.parquet"
+        frame.to_parquet(path)
+        refs[name] = run_task("extract", {"source": str(path)}, settings=settings).dataset
+    config = {"predictions": refs["preds"], "labels": refs["labels"]}
+    monthly = run_task("monitor_performance", {**config, "window": "month"}, settings=settings)
+    assert monthly.windows == 1 and monthly.labelled == 250
+    weekly = run_task("monitor_performance", {**config, "window": "week"}, settings=settings)
+    assert weekly.labelled == 250
+    with pytest.raises(
+        ConfigError,
+        match=r"window: .*'fortnight' is not a window; accepted: hour, day, week, month",
+    ):
+        run_task("monitor_performance", {**config, "window": "fortnight"}, settings=settings)

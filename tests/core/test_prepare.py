@@ -71,6 +71,34 @@ def test_time_split_by_cutoffs_and_by_fractions(settings):
     assert result.valid is None and parts["train"]["at"].max() < parts["test"]["at"].min()
 
 
+def test_time_split_by_date_cutoffs_on_a_date_column_from_csv(settings, tmp_path):
+    # A CSV date column is read as Arrow date32 (pandas: datetime.date objects); the cutoffs
+    # are the strings the schema describes. This raised a TypeError from splits._as_time.
+    days = pd.date_range("2009-01-01", "2009-12-31", freq="D")
+    path = tmp_path / "calls.csv"
+    pd.DataFrame({"day": days.strftime("%Y-%m-%d"), "x": range(len(days)), "churn": 0}).to_csv(
+        path, index=False
+    )
+    extracted = run_task("extract", {"source": str(path)}, settings=settings)
+    assert extracted.dataset.metadata["schema"]["day"] == "date32[day]"
+    result = run_task(
+        "prepare",
+        {"dataset": extracted.dataset, "target": "churn", "split": "time", "time_column": "day",
+         "cutoffs": ["2009-06-01", "2009-09-01"]},
+        settings=settings,
+    )  # fmt: skip
+    assert result.rows == {"train": 151, "valid": 92, "test": 122}
+    test = TaskContext(settings).read_dataframe(result.test)
+    assert str(min(test["day"])) == "2009-09-01"
+    with pytest.raises(DataError, match=r"cutoff 'June' is not comparable with time column 'day'"):
+        run_task(
+            "prepare",
+            {"dataset": extracted.dataset, "target": "churn", "split": "time",
+             "time_column": "day", "cutoffs": ["June", "2009-09-01"]},
+            settings=settings,
+        )  # fmt: skip
+
+
 def test_hash_split_keeps_an_id_in_its_split_as_data_grows(settings):
     data = frame()
     _, result, parts = prepared(settings, data, split="hash", key_column="user_id")
@@ -135,13 +163,13 @@ def test_loading_refuses_unknown_hashes_and_untrusted_types(settings, tmp_path):
     rogue = ctx.artifacts.put_bytes(
         sio.dumps({"a": 1}), kind="transformer", media_type="application/x-skops"
     )
-    with pytest.raises(UntrustedArtifactError, match="has no transformer"):
+    with pytest.raises(UntrustedArtifactError, match="no succeeded prepare run"):
         load_transformer(ctx, rogue)
     # Known to the stores but asking for a type outside the allowlist.
     from collections import Counter
 
     ctx.metadata.finish_execution(
-        ctx.metadata.start_execution(task="t", task_version="1", stage="s", config={}, fingerprint="x",
+        ctx.metadata.start_execution(task="prepare", task_version="1", stage="s", config={}, fingerprint="x",
                                      identity=__import__("mlops_tasks.identity").identity.Identity(), inputs={}, params={}),
         status="succeeded", outputs={"transformer": (odd := ctx.artifacts.put_bytes(sio.dumps(Counter(a=1)), kind="transformer"))},
     )  # fmt: skip

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from mlops_tasks.aiops.baro import baro_rank
-from mlops_tasks.aiops.rootcause import downstream_pagerank, rank_root_causes
+from mlops_tasks.aiops.rootcause import rank_root_causes
 
 IDX = pd.date_range("2024-01-01", periods=90, freq="min", tz="UTC")
 ONSET = IDX[70]
@@ -39,7 +39,7 @@ def test_bad_input_is_ranked_last_with_a_reason():
     frames = services()
     frames["empty"] = pd.DataFrame()
     frames["zeros"] = pd.DataFrame({"x": np.zeros(90)}, index=IDX)
-    frames["late"] = frames["fe"].iloc[68:]  # no baseline
+    frames["late"] = frames["fe"].iloc[69:]  # one sample before the onset: no baseline
     shuffled = frames["cart"].sample(frac=1, random_state=0)
     frames["cart"] = pd.concat([shuffled, shuffled.iloc[:5]])  # unordered, duplicated
     causes = rank_root_causes(frames, ONSET)
@@ -50,9 +50,41 @@ def test_bad_input_is_ranked_last_with_a_reason():
     assert [c.service for c in baro_rank(frames, ONSET)][-1] in reasons
 
 
-def test_pagerank_moves_mass_to_the_deviating_callee():
-    ranks = downstream_pagerank({"fe": 3.0, "cart": 0.1, "db": 3.0}, [("fe", "cart"), ("fe", "db")])
-    assert ranks["db"] > ranks["fe"] > ranks["cart"]
+def test_the_deepest_abnormal_service_wins_over_its_louder_caller():
+    frames = services()
+    frames["fe"].loc[IDX[70:75], "latency"] += 5.0  # the caller deviates more than its sick callee
+    edges = [("fe", "cart"), ("fe", "db")]  # cart is calm: only db explains fe
+    assert rank_root_causes(frames, ONSET, propagate=False)[0].service == "fe"
+    assert [c.service for c in rank_root_causes(frames, ONSET, edges=edges)][:2] == ["db", "fe"]
+
+
+def test_scales_do_not_collapse_on_a_flat_series_that_spikes():
+    """A latency flat at 5 ms that spiked in normal operation: a spike after the onset is no evidence."""
+    frames = services()
+    flat = np.full(90, 0.005)
+    flat[[5, 17, 29, 41, 53, 64]] = 30.0  # normal operation has spikes
+    flat[[70, 71, 72]] = 30.0  # and three after the onset
+    frames["idle"] = pd.DataFrame({"latency": flat}, index=IDX)
+    top = rank_root_causes(frames, ONSET)
+    assert top[0].service == "db"
+    assert next(c for c in top if c.service == "idle").deviation < 10
+
+
+def test_an_idle_service_is_a_weak_candidate():
+    frames = services()
+    quiet = pd.DataFrame(
+        {"requests": np.zeros(90), "latency": np.r_[np.full(70, 1.0), np.full(20, 1.4)]}, index=IDX
+    )
+    frames["quiet"] = quiet  # its latency moves as much as db's cpu, but it served nothing
+    frames["db"].loc[IDX[70:75], "cpu"] -= 30  # db's fault is smaller now
+    causes = {c.service: c for c in rank_root_causes(frames, ONSET)}
+    busy = {c.service: c for c in rank_root_causes({**frames, "quiet": quiet + 1.0}, ONSET)}
+    assert causes["quiet"].deviation == pytest.approx(busy["quiet"].deviation * 0.5)
+    assert busy["quiet"].deviation > causes["db"].deviation > causes["quiet"].deviation
+    traced = rank_root_causes(services(), ONSET, active={"fe", "cart"})
+    assert {c.service: c.deviation for c in traced}["db"] == pytest.approx(
+        {c.service: c.deviation for c in rank_root_causes(services(), ONSET)}["db"] * 0.5
+    )
 
 
 def test_one_real_fault_case(tmp_path):

@@ -21,7 +21,7 @@ def served(settings, bike_csv):
     dataset = bike_dataset(settings, bike_csv)
     first = train_model(settings, dataset, query="yr == 0")
     run_task("register", {"name": "bikes", "model": first.model}, settings=settings)
-    run_task("promote", {"name": "bikes", "model": first.model}, settings=settings)
+    run_task("promote", {"name": "bikes", "model": first.model, "force": True}, settings=settings)
     app = create_app("bikes@champion", settings, poll_seconds=0.05)
     with TestClient(app) as client:
         yield client, dataset
@@ -65,7 +65,7 @@ def test_a_new_champion_is_served_without_restart(served, settings):
     client, dataset = served
     second = train_model(settings, dataset, params={"alpha": 10.0})
     run_task("register", {"name": "bikes", "model": second.model}, settings=settings)
-    run_task("promote", {"name": "bikes", "model": second.model}, settings=settings)
+    run_task("promote", {"name": "bikes", "model": second.model, "force": True}, settings=settings)
     deadline = time.monotonic() + 30
     while client.get("/health").json()["version"] != 2 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -99,7 +99,7 @@ def test_batch_predictions_equal_the_models_on_a_dataframe(settings, bike_csv, t
         overrides = {"spec": str(tmp_path / "model.yaml"), "estimator": None, "params": {}}
     trained = train_model(settings, dataset, **overrides).model
     run_task("register", {"name": "bikes", "model": trained}, settings=settings)
-    run_task("promote", {"name": "bikes", "model": trained}, settings=settings)
+    run_task("promote", {"name": "bikes", "model": trained, "force": True}, settings=settings)
     rows = _rows(bike_csv)
     expected = load(*open_stores(settings), trained).model.predict(rows)
     app = create_app("bikes@champion", settings, poll_seconds=60)

@@ -7,7 +7,7 @@ A plugin adds one with the ``mlops_tasks_register_detectors`` hook::
         return {"my_detector": MyDetector}     # a subclass of Detector
 
 >>> sorted(BUILTIN)
-['ensemble', 'entropy', 'jump', 'level', 'seasonal', 'stl']
+['ensemble', 'entropy', 'jump', 'level', 'moving', 'seasonal', 'stl']
 >>> make_detector({"detector": "level", "window": 500}).window
 500
 """
@@ -21,6 +21,7 @@ from mlops_tasks.aiops.detectors.ensemble import EnsembleDetector
 from mlops_tasks.aiops.detectors.entropy import RelativeEntropyDetector
 from mlops_tasks.aiops.detectors.jump import JumpDetector
 from mlops_tasks.aiops.detectors.level import LevelDetector
+from mlops_tasks.aiops.detectors.moving import MovingDetector
 from mlops_tasks.aiops.detectors.seasonal import SeasonalDetector
 from mlops_tasks.aiops.detectors.stl import StlDetector
 
@@ -29,6 +30,7 @@ BUILTIN: dict[str, type[Detector]] = {
     for cls in (
         LevelDetector,
         JumpDetector,
+        MovingDetector,
         SeasonalDetector,
         StlDetector,
         RelativeEntropyDetector,

@@ -30,6 +30,10 @@ import numpy as np
 # never reached, so scores keep their order however extreme (no clipping).
 SURPRISE_AT_HALF = 3.6
 DEFAULT_THRESHOLD = 0.5
+# A suppressed point keeps its rank but drops to below a tenth of the threshold: a reader of the
+# scores who picks a threshold a little (or a lot) below the detector's does not turn the rest of
+# an incident back into alarms, and rounding the scores cannot either.
+SUPPRESSED_SCALE = 0.1
 
 
 def surprise_to_score(surprise: np.ndarray) -> np.ndarray:
@@ -48,9 +52,10 @@ class Detector:
     suppress : int
         One incident, one alarm: a point at or above the threshold within ``suppress`` points
         of the previous such point (an alarm or an already suppressed one) belongs to the same
-        incident and cannot alarm again; its score is scaled by ``threshold`` (order kept, all
-        below the threshold). An incident thus lasts as long as its points keep scoring high,
-        and a new alarm needs ``suppress`` quiet points first.
+        incident and cannot alarm again; its score is scaled by ``SUPPRESSED_SCALE * threshold``
+        (order kept, all below a tenth of the threshold, far from it), and ``last_suppressed``
+        marks it. An incident thus lasts as long as its points keep scoring high, and a new
+        alarm needs ``suppress`` quiet points first.
     """
 
     name: ClassVar[str] = "base"
@@ -65,6 +70,9 @@ class Detector:
         self.last_alarm: int | None = None  # global index of the last alarm
         self.last_hot: int | None = None  # global index of the last point at or above the threshold
         self._buffer = np.zeros(0)
+        # Which points of the last ``update`` call were suppressed: the separate fact that a
+        # scores table records next to the score (not part of the state: it is per call).
+        self.last_suppressed = np.zeros(0, dtype=bool)
 
     # -- what a subclass provides -----------------------------------------------------------------
 
@@ -99,7 +107,9 @@ class Detector:
     def update(self, values: Any, timestamps: Any = None) -> np.ndarray:
         """Scores in [0, 1) of the new values, with alarm suppression; advances the detector."""
         start = self.seen
-        return self._suppress(surprise_to_score(self.surprise(values, timestamps)), start)
+        scores = surprise_to_score(self.surprise(values, timestamps))
+        self.last_suppressed = np.zeros(len(scores), dtype=bool)
+        return self._suppress(scores, start)
 
     fit = update  # scikit-learn habit: the first call is the fit
 
@@ -115,7 +125,8 @@ class Detector:
         previous = np.r_[self.last_hot if self.last_hot is not None else -np.inf, g[:-1]]
         alarm = g - previous > self.suppress
         out = scores.copy()
-        out[hot[~alarm]] *= self.threshold
+        out[hot[~alarm]] *= SUPPRESSED_SCALE * self.threshold
+        self.last_suppressed[hot[~alarm]] = True
         if alarm.any():
             self.last_alarm = int(g[alarm][-1])
         self.last_hot = int(g[-1])
