@@ -29,7 +29,7 @@ class WaitTimeoutError(MlopsTasksError, TimeoutError):
 def _flow_run_start() -> str | None:
     from prefect.runtime import flow_run
 
-    start = flow_run.start_time if flow_run.id else None
+    start = flow_run.scheduled_start_time if flow_run.id else None
     return start.isoformat() if start else None
 
 
