@@ -1,8 +1,22 @@
 # Airflow 3 with the mlops-tasks provider. Build from the repository root:
 #   docker build -f docker/airflow.Dockerfile -t mlops-tasks-airflow .
-ARG AIRFLOW_VERSION=3.3.2
-FROM apache/airflow:${AIRFLOW_VERSION}-python3.11
-COPY --chown=airflow:root . /opt/mlops-tasks
-# The same lock file CI tests against (it pins the Airflow this image ships).
-RUN pip install --no-cache-dir "/opt/mlops-tasks[postgres]" -c /opt/mlops-tasks/constraints/airflow.txt
-COPY --chown=airflow:root dags/ /opt/airflow/dags/
+# BASE_IMAGE: any image with Python 3.11 and pip, e.g. Airflow's official image
+# (apache/airflow:3.3.2-python3.11), your own, or a base built from Debian packages where no
+# registry is reachable (tests/deploy/test_docker.py).
+ARG BASE_IMAGE=apache/airflow:3.3.2-python3.11
+FROM ${BASE_IMAGE}
+# Airflow's own constraints file for that Airflow and Python (the one Airflow's docs install with);
+# the build copies it in, as no constraints URL may be reachable from the build.
+ARG AIRFLOW_CONSTRAINTS=constraints/airflow.txt
+COPY pyproject.toml README.md /opt/mlops-tasks/
+COPY ${AIRFLOW_CONSTRAINTS} /opt/mlops-tasks/constraints.txt
+COPY mlops_tasks/ /opt/mlops-tasks/mlops_tasks/
+COPY airflow_provider/ /opt/mlops-tasks/airflow_provider/
+COPY prefect_blocks/ /opt/mlops-tasks/prefect_blocks/
+# The extras a Celery deployment on PostgreSQL with an S3 artifact root needs; Airflow itself is
+# pinned by the constraints (the image's own Airflow when the base image has one).
+RUN pip install --no-cache-dir "/opt/mlops-tasks[airflow,postgres,celery,s3,aiops]" \
+      -c /opt/mlops-tasks/constraints.txt
+COPY dags/ /opt/airflow/dags/
+ENV AIRFLOW_HOME=/opt/airflow
+WORKDIR /opt/airflow

@@ -1,7 +1,16 @@
-# A Prefect 3 worker image with mlops-tasks. Build from the repository root:
+# A Prefect 3 server or worker image with mlops-tasks. Build from the repository root:
 #   docker build -f docker/prefect.Dockerfile -t mlops-tasks-prefect .
-FROM prefecthq/prefect:3.8.8-python3.11
-COPY . /opt/mlops-tasks
-RUN pip install --no-cache-dir "/opt/mlops-tasks[postgres]" -c /opt/mlops-tasks/constraints/prefect.txt
-COPY dags/ /opt/prefect/flows/
-WORKDIR /opt/prefect/flows
+# BASE_IMAGE: any image with Python 3.11 and pip (Prefect's official image by default).
+ARG BASE_IMAGE=prefecthq/prefect:3.8.8-python3.11
+FROM ${BASE_IMAGE}
+COPY pyproject.toml README.md prefect.yaml /opt/mlops-tasks/
+COPY constraints/prefect.txt /opt/mlops-tasks/constraints/prefect.txt
+COPY mlops_tasks/ /opt/mlops-tasks/mlops_tasks/
+COPY airflow_provider/ /opt/mlops-tasks/airflow_provider/
+COPY prefect_blocks/ /opt/mlops-tasks/prefect_blocks/
+COPY dags/ /opt/mlops-tasks/dags/
+RUN pip install --no-cache-dir "/opt/mlops-tasks[prefect,postgres,s3,prefect-dask,aiops]" \
+      -c /opt/mlops-tasks/constraints/prefect.txt
+# prefect.yaml's pull step runs the flows from here.
+ENV MLOPS_TASKS_PROJECT_DIR=/opt/mlops-tasks
+WORKDIR /opt/mlops-tasks

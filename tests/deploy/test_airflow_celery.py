@@ -168,7 +168,6 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",  # the daily monitoring: by hand only
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW_CONN_MLOPS_TASKS_DEFAULT": json.dumps(
@@ -221,6 +220,10 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
         ),
         timeout=180,
     )
+
+    # The daily monitoring schedule (a cron timetable) would next fire at midnight UTC: the only
+    # monitoring run is the one triggered below. Nothing is paused (DAGS_ARE_PAUSED_AT_CREATION).
+    assert not any(api.get(f"/dags/{d}")["is_paused"] for d in (MONITORING, TRAINING, WAIT_DAG))
 
     # A deferred wait for the new champion first: the triggerer holds it while the loop runs.
     waiting = api.send("POST", f"/dags/{WAIT_DAG}/dagRuns", {"logical_date": None})
