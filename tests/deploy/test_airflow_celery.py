@@ -131,7 +131,8 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
     dags.mkdir(parents=True)
     for name in ("example_airflow_monitoring.py", "example_airflow_training.py"):
         shutil.copy(REPO / "dags" / name, dags / name)
-    shutil.copytree(REPO / "dags" / "contracts", dags / "contracts")
+    for folder in ("contracts", "configs"):  # the pipeline config and the contract it names
+        shutil.copytree(REPO / "dags" / folder, dags / folder)
     (dags / "mlops_tasks_deploy_wait.py").write_text(WAIT_DAG_FILE)
     hooks = tmp_path / "hooks"
     hooks.mkdir()
