@@ -8,6 +8,7 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import CheckFailedError, ConfigError, DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
+from mlops_tasks.validation.contracts import config_contract_key
 
 
 class DriftConfig(TaskConfig):
@@ -79,16 +80,10 @@ class DriftResult(TaskResult):
     )
 
 
-def _contract_key(config: DriftConfig) -> str:
-    from mlops_tasks.validation.contracts import contract_cache_key
-
-    return contract_cache_key(config.contract)
-
-
 @task(
     stage="monitoring",
     version="1",
-    cache_key=_contract_key,
+    cache_key=config_contract_key,
     libraries=("numpy", "pandas", "pyarrow", "scipy", "sqlalchemy"),
 )
 def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:

@@ -16,6 +16,7 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import CheckFailedError, DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
+from mlops_tasks.validation.contracts import config_contract_key
 from mlops_tasks.validation.rules import Rule, parse_rule
 
 
@@ -73,16 +74,10 @@ class ValidateResult(TaskResult):
     failing_rules: list[str]
 
 
-def _contract_key(config: ValidateConfig) -> str:
-    from mlops_tasks.validation.contracts import contract_cache_key
-
-    return contract_cache_key(config.contract)
-
-
 @task(
     stage="data",
     version="1",
-    cache_key=_contract_key,
+    cache_key=config_contract_key,
     libraries=("numpy", "pandas", "pyarrow", "pyyaml", "sqlalchemy"),
 )
 def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:

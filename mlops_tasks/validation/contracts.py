@@ -87,3 +87,8 @@ def contract_cache_key(contract: ArtifactRef | str | None) -> str:
     if isinstance(contract, str):
         return hashlib.sha256(contract_bytes(contract)[0]).hexdigest()
     return ""
+
+
+def config_contract_key(config: Any) -> str:
+    """The run-cache key of a task whose config names a ``contract`` (validate, fit_reference, drift)."""
+    return contract_cache_key(config.contract)
