@@ -7,6 +7,15 @@
 Traceback (most recent call last):
 ...
 mlops_tasks.errors.ConfigError: invalid config for task 'train': estimator: module sklearn.linear_model has no attribute 'Nope'
+
+Importing a module runs its code, so a config may only name estimators from the packages in
+`ESTIMATOR_PACKAGES`, or the exact class names a plugin trusts
+(``mlops_tasks_register_trusted_types``, the same list that lets their model files load):
+
+>>> build_estimator("os.system", {})
+Traceback (most recent call last):
+...
+mlops_tasks.errors.ConfigError: invalid config for task 'train': estimator: 'os.system' is not from an estimator package (sklearn, xgboost, lightgbm, catboost, imblearn) nor a type a plugin trusts
 """
 
 from __future__ import annotations
@@ -17,6 +26,9 @@ from typing import Any
 
 from mlops_tasks.errors import ConfigError, DataError
 
+# Packages whose modules only define estimators: importing one of them runs no code a config chose.
+ESTIMATOR_PACKAGES = ("sklearn", "xgboost", "lightgbm", "catboost", "imblearn")
+
 
 def import_object(path: str, field: str = "estimator") -> Any:
     """``package.module.Name`` -> the object; an error names the field and what was missing."""
@@ -24,6 +36,14 @@ def import_object(path: str, field: str = "estimator") -> Any:
     if not module_name:
         raise ConfigError(
             "train", [f"{field}: {path!r} is not an import path like sklearn.linear_model.Ridge"]
+        )
+    if not _allowed(path):
+        raise ConfigError(
+            "train",
+            [
+                f"{field}: {path!r} is not from an estimator package "
+                f"({', '.join(ESTIMATOR_PACKAGES)}) nor a type a plugin trusts"
+            ],
         )
     try:
         module = importlib.import_module(module_name)
@@ -37,6 +57,14 @@ def import_object(path: str, field: str = "estimator") -> Any:
         raise ConfigError(
             "train", [f"{field}: module {module_name} has no attribute {attr!r}"]
         ) from None
+
+
+def _allowed(path: str) -> bool:
+    if path.split(".", 1)[0] in ESTIMATOR_PACKAGES:
+        return True
+    from mlops_tasks.models.serialization import trusted_types
+
+    return path in trusted_types()
 
 
 def build_estimator(path: str, params: dict[str, Any], field: str = "estimator") -> Any:

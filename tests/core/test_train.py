@@ -86,7 +86,10 @@ def test_text_columns_are_one_hot_encoded_without_a_preprocessor(settings, datas
             ConfigError,
             "estimator: module sklearn.linear_model has no attribute 'NoSuchModel'",
         ),
-        ({"estimator": "nosuchpackage.Model"}, ConfigError, "cannot import module 'nosuchpackage'"),
+        ({"estimator": "nosuchpackage.Model"}, ConfigError, "'nosuchpackage.Model' is not from"),
+        # Importing a module runs its code: a config cannot choose which.
+        ({"estimator": "subprocess.Popen"}, ConfigError, "is not from an estimator package"),
+        ({"estimator": "sklearn.nosuchmodule.X"}, ConfigError, "cannot import module"),
         ({"params": {"alpha": -3}}, ConfigError, "The 'alpha' parameter of Ridge must be"),
         ({"params": {"depth": 3}}, ConfigError, "Ridge rejects ['depth']"),
         ({"target": "rentals"}, DataError, "target column 'rentals' is not in the dataset"),
