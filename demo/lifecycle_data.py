@@ -1,9 +1,10 @@
-"""The demo's data: the bike-sharing days of 2011 to train on, 2012 with drift as the later
-window that monitoring sees, and both together as the newest data a retraining trains on.
+"""The demo's data: the bike-sharing days of 2011 to train on, 2012 as it was (``current``) and
+with drift (``drifted``) as the later window that monitoring sees, and 2011 followed by the
+drifted 2012 as the newest data a retraining trains on.
 
 The drift keeps to the data contract (`dags/contracts/bike_sharing.yaml`: weather in [0, 1],
 known weather codes), so the retraining it triggers passes `validate`: drift is a change in the
-world, not broken data. The same construction as the tests' `tests/monitoring_loop_data.py`.
+world, not broken data. The monitoring-loop tests of both engines use these files too.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 
 def write(bike_csv: Path, directory: Path) -> dict[str, Path]:
-    """``train``, ``drifted`` and ``newest`` CSVs in ``directory``; their paths by name."""
+    """``train``, ``current``, ``drifted`` and ``newest`` CSVs in ``directory``; paths by name."""
     import pandas as pd
 
     day = pd.read_csv(bike_csv)
@@ -30,6 +31,7 @@ def write(bike_csv: Path, directory: Path) -> dict[str, Path]:
     paths = {}
     for name, frame in (
         ("train", train),
+        ("current", later),
         ("drifted", drifted),
         ("newest", pd.concat([train, drifted])),
     ):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from chromium import stop_group
 
 from mlops_tasks.aiops.pipeline_health import (
     MIN_HISTORY,
@@ -116,17 +116,7 @@ def api_server(airflow_db, tmp_path_factory):
     try:
         yield wait
     finally:
-        # A short grace for a clean exit, then the whole group (uvicorn's worker too).
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                continue
-        proc.wait(timeout=10)
+        stop_group(proc)  # the whole group: uvicorn's worker too
         log.close()
 
 
