@@ -17,8 +17,11 @@ optimised threshold (comparable with NAB's scoreboard, on the same corpus) and w
 default threshold (what users get), for the corpus and per category (each normalised by its own
 windows; a category without windows reports its false-positive rows). ``--half even|odd`` keeps
 every other file of each category (in name order), to choose settings on one half and report
-the other. The throughput of the detector is measured on one core. The last line printed is one
-JSON object with every figure.
+the other. ``--peer NAME=DIR`` scores a peer's published outputs (NAB's layout,
+``DIR/<category>/<NAME>_<file>.csv[.gz]``, e.g. the shared data's ``reference_results/ARTime``)
+on the same files, beside ours: NAB's optimised threshold per profile, and per category at the
+peer's corpus-optimised standard threshold. The throughput of the detector is measured on one
+core. The last line printed is one JSON object with every figure.
 """
 
 from __future__ import annotations
@@ -43,6 +46,29 @@ def run_detector(spec: dict, values, timestamps):
     from mlops_tasks.aiops.detectors import make_detector
 
     return make_detector(spec).update(values, timestamps)
+
+
+def score_peer(name: str, root: Path, data_dir: Path, files: list[Path], windows: dict) -> dict:
+    """A peer's published outputs for ``files``, scored like ours."""
+    import pandas as pd
+
+    results = {}
+    for path in files:
+        rel = path.relative_to(data_dir).as_posix()
+        found = sorted((root / path.parent.name).glob(f"{name}_{path.name}*"))
+        if not found:
+            raise SystemExit(f"peer {name}: no output for {rel} under {root}")
+        frame = pd.read_csv(found[0])
+        results[rel] = (pd.to_datetime(frame["timestamp"]), frame["anomaly_score"].to_numpy())
+    optimised = score_corpus(results, windows)
+    at = optimised["standard"]["threshold"]
+    by_category = {}
+    for category in sorted({rel.split("/")[0] for rel in results}):
+        part = {k: v for k, v in results.items() if k.split("/")[0] == category}
+        scored = score_corpus(part, windows, threshold=at)["standard"]
+        if scored["windows"]:
+            by_category[category] = scored["score"]
+    return {"optimised": optimised, "by_category": by_category}
 
 
 def select_half(files: list[Path], half: str) -> list[Path]:
@@ -80,6 +106,13 @@ def main(argv: list[str] | None = None, echo=print) -> dict:
         choices=("all", "even", "odd"),
         default="all",
         help="every other file of each category, in name order (a development split)",
+    )
+    ap.add_argument(
+        "--peer",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="a peer's published outputs in NAB's layout, scored on the same files",
     )
     args = ap.parse_args(argv)
     spec = json.loads(args.detector) if args.detector else DEFAULT_DETECTOR
@@ -147,6 +180,17 @@ def main(argv: list[str] | None = None, echo=print) -> dict:
     scored = [d["standard"]["score"] for d in by_category.values() if d["standard"]["windows"]]
     if scored:
         echo(f"  standard across categories with windows: {min(scored):.2f} - {max(scored):.2f}")
+    peers = {}
+    for item in args.peer:
+        name, _, root = item.partition("=")
+        peers[name] = score_peer(name, Path(root), data_dir, files, windows)
+        o, cats = peers[name]["optimised"], peers[name]["by_category"]
+        echo(
+            f"peer {name}: optimised "
+            + ", ".join(f"{p.removeprefix('reward_low_')} {o[p]['score']:.2f}" for p in o)
+            + " | standard per category "
+            + ", ".join(f"{c} {v:.1f}" for c, v in cats.items())
+        )
     pps = points / seconds if seconds else float("inf")
     echo(
         "targets at the shipped threshold: "
@@ -172,6 +216,7 @@ def main(argv: list[str] | None = None, echo=print) -> dict:
         "throughput_points_per_s": round(pps),
         "throughput_target": THROUGHPUT_TARGET,
         "results_dir": os.fspath(out_dir),
+        "peers": peers,
     }
     echo(json.dumps(figures, sort_keys=False))
     return figures

@@ -86,3 +86,25 @@ def test_artime_reference_outputs_score_the_known_answers():
         assert (got["score"], got["raw"]) == (score, raw), profile
         assert got["threshold"] == pytest.approx(0.317486, abs=1e-6)
         assert (got["windows_detected"], got["windows"], got["fp_rows"]) == (59, 69, 126)
+
+
+@pytest.mark.skipif(not (NAB / "reference_results").exists(), reason="NAB shared data missing")
+def test_the_bench_scores_a_peer_on_the_same_files_with_its_known_answer():
+    from bench.nab import score_peer, select_half
+
+    data = NAB / "data"
+    windows = load_windows(str(NAB / "labels" / "combined_windows.json"))
+    root = NAB / "reference_results" / "ARTime"
+    files = sorted(data.glob("*/*.csv"))
+    peer = score_peer("ARTime", root, data, files, windows)
+    assert peer["optimised"]["standard"]["score"] == 69.08
+    assert set(peer["by_category"]) == {
+        "artificialWithAnomaly",
+        "realAWSCloudwatch",
+        "realAdExchange",
+        "realKnownCause",
+    }
+    half = score_peer("ARTime", root, data, select_half(files, "even"), windows)
+    assert half["optimised"]["standard"]["windows"] < 69  # scored on the chosen files only
+    with pytest.raises(SystemExit, match="no output"):
+        score_peer("ARTime", root / "missing", data, files[:1], windows)
