@@ -8,7 +8,7 @@ metric (robust z beyond ``THRESHOLD`` against the trailing hour, or against the 
 metrics where a layout has them: PetShop's ``noissue``) evaluated every sample, each firing
 evaluation a notification (Alertmanager repeats firing alerts), plus noise (a share ``--noise``
 of all notifications: spurious alerts at random times on random services, some without a
-service label, each re-sent every minute for 1-10 minutes). One stream per Nezha day or PetShop
+service label, each re-sent every evaluation 1-10 times). One stream per Nezha day or PetShop
 scenario; it is de-duplicated and correlated with the shipped defaults and the call graph.
 
 * compression = 1 - incidents out / notifications in
@@ -87,7 +87,8 @@ def threshold_alerts(metrics: dict, reference: dict | None = None) -> list[Alert
 
 
 def noise_alerts(metrics: dict, count: int, rng: random.Random) -> list[Alert]:
-    """`count` noise notifications in episodes: a spurious alert re-sent each minute for 1-10 minutes."""
+    """`count` noise notifications in episodes: a spurious alert re-sent every evaluation (the
+    metrics' sampling step: one Prometheus evaluates all its rules at one interval) 1-10 times."""
     services = sorted(metrics)
     times = [
         t
@@ -96,6 +97,7 @@ def noise_alerts(metrics: dict, count: int, rng: random.Random) -> list[Alert]:
         for t in (frame.index.min(), frame.index.max())
     ]
     start, end = min(times), max(times)
+    step = _step(metrics)
     alerts: list[Alert] = []
     while len(alerts) < count:
         when = (start + (end - start) * rng.random()).floor("s").to_pydatetime()
@@ -105,9 +107,7 @@ def noise_alerts(metrics: dict, count: int, rng: random.Random) -> list[Alert]:
         if rng.random() < 0.8:  # some noise has no service label at all
             labels["service"] = rng.choice(services)
         for minute in range(min(rng.randint(1, 10), count - len(alerts))):
-            alerts.append(
-                Alert(labels=labels, starts_at=when + timedelta(minutes=minute), source="noise")
-            )
+            alerts.append(Alert(labels=labels, starts_at=when + minute * step, source="noise"))
     return alerts
 
 

@@ -1,12 +1,15 @@
 """Alerts into incidents: by time window, shared labels and the service topology.
 
-An alert joins an incident in which some alert *started* within `gap` before it (an alert that
-merely keeps firing does not hold the door open for unrelated later trouble) and that it is
-related to: the same service, a service at most `hops` calls away in the topology, or (for an
-alert naming no service) a shared grouping label. Alerts that start *together* (within
-`together` of the incident's newest alert: the same rule evaluation) may come from anywhere in
-the same connected part of the topology: simultaneous onset is itself evidence of a common
-cause. When the stream shows how often its rules re-send (`evaluation_interval`), `gap`,
+An alert joins an open incident it is related to: the same service or a service at most `hops`
+calls away in the topology, or (for an alert naming no service) a shared grouping label, within
+`gap` of the incident's clock; failing that, any service in the same connected part of the
+topology within `gap` (a fault spreads along calls; the topology's connected component, as
+Alertmanager's `group_by` groups by one label set). Only the first kind keeps the incident open:
+the clock is the newest start of an alert next to the incident's services (an alert that merely
+keeps firing does not hold the door open either), so stray alerts reached through the wider
+topology or by time alone join but cannot chain one fault's incident into the next. Alerts that
+start *together* (within `together` of the incident's newest alert: the same rule evaluation)
+may also join from anywhere in the connected part: simultaneous onset is evidence of one cause. When the stream shows how often its rules re-send (`evaluation_interval`), `gap`,
 `together` and `max_span` grow with it (1.5, 0.5 and 5 intervals): 5-minute aggregates fire
 5 minutes apart. Otherwise an alert
 opens a new incident. An incident
@@ -51,6 +54,8 @@ class Incident:
     alerts: list[Alert] = field(default_factory=list)
     status: str = "open"
     resolved_at: datetime | None = None
+    # The newest start of an alert that keeps the incident open (see `correlate`).
+    held_open_at: datetime | None = None
 
     @property
     def started_at(self) -> datetime:
@@ -63,6 +68,11 @@ class Incident:
     @property
     def latest_start(self) -> datetime:
         return max(a.starts_at for a in self.alerts)
+
+    @property
+    def clock(self) -> datetime:
+        """When the incident last showed that its problem goes on: the quiet period runs from here."""
+        return self.held_open_at or self.latest_start
 
     @property
     def services(self) -> set[str]:
@@ -88,6 +98,7 @@ class Incident:
             "started_at": self.started_at.isoformat(),
             "last_seen": self.last_seen.isoformat(),
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
+            "held_open_at": self.held_open_at.isoformat() if self.held_open_at else None,
             "services": sorted(self.services),
             "notifications": self.notifications,
             "alerts": [a.to_json() for a in self.alerts],
@@ -102,6 +113,7 @@ class Incident:
             alerts=[Alert.from_json(a) for a in data["alerts"]],
             status=data.get("status", "open"),
             resolved_at=parse_time(data["resolved_at"]) if data.get("resolved_at") else None,
+            held_open_at=parse_time(data["held_open_at"]) if data.get("held_open_at") else None,
         )
 
 
@@ -158,8 +170,15 @@ def correlate(
     for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
         if (alert.fingerprint, alert.starts_at) in known:
             continue
-        home = _best_incident(alert, incidents, near, gap, max_span) or _best_incident(
-            alert, incidents, further, together, max_span
+        home = _best_incident(alert, incidents, near, gap, max_span)
+        # Only an alert on a service next to the incident's own keeps it open: one reached through
+        # the wider topology, or placed by time alone, joins but does not extend the quiet period,
+        # so stray alerts cannot chain one fault's incident into the next.
+        holds_open = home is not None and bool(alert.service and home.services)
+        home = (
+            home
+            or _best_incident(alert, incidents, further, gap, max_span)
+            or _best_incident(alert, incidents, further, together, max_span)
         )
         if home is None:
             digest = hashlib.sha256(
@@ -167,7 +186,10 @@ def correlate(
             ).hexdigest()
             home = Incident(key=digest[:16])
             incidents.append(home)
+            holds_open = True
         home.alerts.append(alert)
+        if holds_open:
+            home.held_open_at = max(home.held_open_at or alert.starts_at, alert.starts_at)
     now = now or max((i.last_seen for i in incidents), default=None)
     for incident in incidents:
         _update_status(incident, now, resolve_after)
@@ -206,7 +228,7 @@ def _best_incident(
         if incident.status == "resolved":
             continue
         if (
-            alert.starts_at > incident.latest_start + gap
+            alert.starts_at > incident.clock + gap
             or alert.starts_at > incident.started_at + max_span
         ):
             continue

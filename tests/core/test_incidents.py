@@ -42,21 +42,31 @@ def test_a_rule_firing_a_little_late_keeps_its_incident():
     assert [len(i.alerts) for i in correlate(alerts, gap=timedelta(seconds=60))] == [1, 1, 1, 1]
 
 
-def test_alerts_starting_together_may_be_one_hop_further():
-    edges = [("frontend", "cart"), ("cart", "redis")]
-    at = {"frontend": 0, "redis": 5}  # seconds: the same evaluation, two calls apart
+def test_alerts_in_one_connected_part_join_but_only_neighbours_keep_it_open():
+    edges = [("frontend", "cart"), ("cart", "redis"), ("db", "disk")]
+    at = {"frontend": 0, "redis": 40, "db": 50}  # seconds; redis is two calls away, db unconnected
     alerts = [
         Alert({"alertname": "Latency", "service": s}, T + timedelta(seconds=t))
         for s, t in at.items()
     ]
-    assert [sorted(i.services) for i in correlate(alerts, edges=edges)] == [["frontend", "redis"]]
-    # Forty seconds apart is within the gap, but only for services one call apart.
-    later = [
-        alerts[0],
-        Alert({"alertname": "Latency", "service": "redis"}, T + timedelta(seconds=40)),
+    grouped = [sorted(i.services) for i in correlate(alerts, edges=edges)]
+    assert grouped == [["frontend", "redis"], ["db"]]
+    # redis joined through the wider topology: it does not move the clock, so cart 160 s after
+    # the incident's last neighbouring alert opens its own incident instead of chaining on.
+    chained = alerts[:1] + [
+        Alert({"alertname": "Latency", "service": "redis"}, T + timedelta(seconds=80)),
+        Alert({"alertname": "Latency", "service": "cart"}, T + timedelta(seconds=160)),
     ]
-    assert len(correlate(later, edges=edges)) == 2
-    assert len(correlate(alerts, edges=edges, together=timedelta(0))) == 2
+    assert [sorted(i.services) for i in correlate(chained, edges=edges)] == [
+        ["frontend", "redis"],
+        ["cart"],
+    ]
+    # A neighbour does keep it open: cart at 80 s, then redis (next to cart) at 160 s.
+    held = alerts[:1] + [
+        Alert({"alertname": "Latency", "service": "cart"}, T + timedelta(seconds=80)),
+        Alert({"alertname": "Latency", "service": "redis"}, T + timedelta(seconds=160)),
+    ]
+    assert len(correlate(held, edges=edges)) == 1
 
 
 def test_alerts_without_service_use_grouping_labels():
