@@ -14,6 +14,7 @@ Rows with an unparsable time are dropped and counted; duplicates keep the last v
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,12 +61,25 @@ def metrics_from_frame(frame: pd.DataFrame) -> tuple[dict[str, pd.DataFrame], li
     return out, notes
 
 
-def read_metrics(
-    source: str, *, with_traces: bool = True
-) -> tuple[dict[str, pd.DataFrame], list[tuple[str, str]], list[str]]:
-    """Metrics, call edges found beside them (a Nezha ``dependency.csv``, else its traces) and notes.
+@dataclass
+class MetricsInput:
+    """What a ranker reads beside a case's metrics: call edges and the traced services (`active`).
 
-    `with_traces=False` skips parsing a day folder's traces (when the graph comes from elsewhere).
+    `active` is empty when there were no traces: no service is then taken for idle.
+    """
+
+    metrics: dict[str, pd.DataFrame]
+    edges: list[tuple[str, str]] = field(default_factory=list)
+    active: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_metrics_input(source: str, *, with_traces: bool = True) -> MetricsInput:
+    """Metrics, call edges found beside them (a Nezha ``dependency.csv``, else its traces), the
+    services seen in those traces, and notes.
+
+    `with_traces=False` skips parsing a day folder's traces (when graph and traced services come
+    from elsewhere).
     """
     import pandas as pd
 
@@ -76,7 +90,15 @@ def read_metrics(
         day = load_day(path, with_traces=with_traces)
         if not day.metrics:
             raise FileNotFoundError(f"no <pod>_metric.csv files under {path}/metric")
-        return day.metrics, day.edges, []
+        return MetricsInput(day.metrics, day.edges, day.active)
     frame = pd.read_parquet(path) if path.suffix in (".parquet", ".pq") else pd.read_csv(path)
     metrics, notes = metrics_from_frame(frame)
-    return metrics, [], notes
+    return MetricsInput(metrics, notes=notes)
+
+
+def read_metrics(
+    source: str, *, with_traces: bool = True
+) -> tuple[dict[str, pd.DataFrame], list[tuple[str, str]], list[str]]:
+    """Metrics, call edges found beside them and notes (`read_metrics_input` without the traced services)."""
+    read = read_metrics_input(source, with_traces=with_traces)
+    return read.metrics, read.edges, read.notes

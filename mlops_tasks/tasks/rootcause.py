@@ -27,12 +27,13 @@ class RankRootCausesConfig(TaskConfig):
     )
     topology: ArtifactRef | None = Field(
         None,
-        description="Service graph artifact (map_topology); else edges found beside the metrics.",
+        description="Service graph artifact (map_topology); else edges found beside the metrics. "
+        "One mapped from traces also names the traced services.",
     )
     graph: str | None = Field(
         None,
-        description="Call graph CSV (source,target[,calls], e.g. a Nezha dependency.csv); "
-        "read instead of parsing traces. `topology` wins over it.",
+        description="Call graph CSV (source,target[,calls], e.g. a Nezha dependency.csv) for the "
+        "edges; traces beside the metrics still tell the traced services. `topology` wins over it.",
     )
     method: Literal["deviation", "deviation+graph", "baro"] = Field(
         "deviation+graph",
@@ -54,7 +55,7 @@ class RankRootCausesResult(TaskResult):
     notes: list[str]
 
 
-@task(stage="aiops", version="2", libraries=("numpy", "pandas"))
+@task(stage="aiops", version="3", libraries=("numpy", "pandas"))
 def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRootCausesResult:
     """Rank the services most likely to have caused an incident (robust deviation after onset, optional graph walk)."""
     from pathlib import Path
@@ -62,7 +63,7 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
     import pandas as pd
 
     from mlops_tasks.aiops.baro import baro_rank
-    from mlops_tasks.aiops.metrics_input import read_metrics
+    from mlops_tasks.aiops.metrics_input import read_metrics_input
     from mlops_tasks.aiops.rootcause import rank_root_causes as rank
     from mlops_tasks.aiops.topology import edge_list
 
@@ -70,15 +71,22 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
         raise SourceNotFoundError(f"rank_root_causes: no metrics at {config.metrics}")
     if config.graph and not Path(config.graph).is_file():
         raise SourceNotFoundError(f"rank_root_causes: graph: no file at {config.graph}")
+    graph = ctx.read_json(config.topology) if config.topology else None
+    # A graph mapped from traces names the traced services (its nodes): the traces beside the
+    # metrics need not be parsed again. Otherwise they are, for the services they saw, as the
+    # bench gives the ranker (an untraced service is a weak candidate).
+    from_traces = graph is not None and any(
+        e.get("evidence") == "traces" for e in graph.get("edges", [])
+    )
     try:
-        # A graph given elsewhere means the traces need not be parsed again for one.
-        metrics, edges, notes = read_metrics(
-            config.metrics, with_traces=not (config.topology or config.graph)
-        )
+        read = read_metrics_input(config.metrics, with_traces=not from_traces)
     except ValueError as exc:
         raise DataError(f"rank_root_causes: {exc}") from None
-    if config.topology:
-        edges = edge_list(ctx.read_json(config.topology))
+    metrics, edges, active, notes = read.metrics, read.edges, read.active, read.notes
+    if from_traces:
+        active = {n["id"] for n in graph.get("nodes", [])} & set(metrics)
+    if graph is not None:
+        edges = edge_list(graph)
     elif config.graph:
         from mlops_tasks.aiops.topology import edges_from_calls
 
@@ -110,9 +118,11 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
         )
     else:
         causes = rank(
-            metrics, t0, edges=edges, propagate=config.method == "deviation+graph",
+            metrics, t0, edges=edges, active=active, propagate=config.method == "deviation+graph",
             baseline_minutes=config.baseline_minutes, after_minutes=config.after_minutes,
         )  # fmt: skip
+        if active and set(metrics) - active:
+            notes.append(f"untraced (weak candidates): {', '.join(sorted(set(metrics) - active))}")
     notes += [f"{c.service}: {c.reason}" for c in causes if c.reason]
     doc = {
         "onset": t0.isoformat(),

@@ -127,3 +127,60 @@ def test_replicas_of_a_service_keep_their_own_columns(tmp_path):
     assert list(day.metrics["cart"]) == ["CpuUsage(m)@cart-5f-aaaaa", "CpuUsage(m)@cart-5f-bbbbb"]
     assert day.metrics["cart"].notna().all().all()  # both replicas on one clock, nothing dropped
     assert rank_root_causes(day.metrics, times[60])[0].service == "cart"
+
+
+def _traced_day(folder):
+    """A Nezha-layout day: fe -> cart -> db traced, `quiet` never traced; db's cpu fault at 11:00,
+    `quiet` deviates more (so it ranks first unless its absence from the traces counts)."""
+    times = pd.date_range("2024-01-01 10:00", periods=90, freq="60s", tz="UTC")
+    (folder / "metric").mkdir(parents=True)
+    (folder / "trace").mkdir()
+    rng = np.random.default_rng(1)
+    for pod, jump in (("fe-5f-aaaaa", 0), ("cart-5f-bbbbb", 0), ("db-5f-ccccc", 12), ("quiet-5f-ddddd", 18)):  # fmt: skip
+        cpu = rng.normal(10, 1, len(times))
+        cpu[60:] += jump
+        clock = times.strftime("%Y-%m-%d %H:%M:%S.000000 +0000 UTC m=+1.0")
+        pd.DataFrame({"Time": clock, "PodName": pod, "CpuUsage(m)": cpu}).to_csv(
+            folder / "metric" / f"{pod}_metric.csv.gz", index=False
+        )
+    spans = pd.DataFrame(
+        {
+            "TraceID": ["t1"] * 3,
+            "SpanID": ["a", "b", "c"],
+            "ParentID": ["root", "a", "b"],
+            "PodName": ["fe-5f-aaaaa", "cart-5f-bbbbb", "db-5f-ccccc"],
+        }
+    )
+    spans.to_csv(folder / "trace" / "10_00_trace.csv", index=False)
+    return times[60]
+
+
+def test_the_task_ranks_as_the_library_does_with_the_traced_services(tmp_path, settings):
+    """The task passes the services seen in traces to the ranker, whatever gives it the graph."""
+    from mlops_tasks.aiops.cases import load_day
+    from mlops_tasks.runtime import run_task
+
+    onset = _traced_day(tmp_path / "2024-01-01")
+    day = load_day(tmp_path / "2024-01-01")
+    assert day.active == {"fe", "cart", "db"} and ("cart", "db") in day.edges
+    untraced = rank_root_causes(day.metrics, onset, edges=day.edges)
+    assert untraced[0].service == "quiet"  # without the traced services, the idle one wins
+    expected = [
+        c.service
+        for c in rank_root_causes(day.metrics, onset, edges=day.edges, active=day.active)
+        if c.reason is None
+    ]
+    assert expected[0] == "db"
+    base = {"metrics": str(tmp_path / "2024-01-01"), "onset": onset.isoformat(), "top_k": 10}
+    graph_csv = tmp_path / "dependency.csv"
+    pd.DataFrame({"source": [s for s, _ in day.edges], "target": [t for _, t in day.edges]}).to_csv(
+        graph_csv, index=False
+    )
+    topology = run_task(
+        "map_topology", {"traces": [str(tmp_path / "2024-01-01" / "trace" / "10_00_trace.csv")]},
+        settings=settings,
+    ).graph  # fmt: skip
+    for extra in ({}, {"graph": str(graph_csv)}, {"topology": topology.model_dump()}):
+        result = run_task("rank_root_causes", {**base, **extra}, settings=settings)
+        assert result.top == expected, extra
+        assert any(n.startswith("untraced (weak candidates): quiet") for n in result.notes)
