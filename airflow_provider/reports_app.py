@@ -31,14 +31,14 @@ CSP = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 def settings() -> Any:
     """The stores the api-server sees: the connection, else the environment."""
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.models.connection import Connection
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
 
     from airflow_provider.hooks import settings_from_connection
     from mlops_tasks.settings import Settings
 
     try:
-        conn = Connection.get_connection_from_secrets(CONN_ID)
+        conn = BaseHook.get_connection(CONN_ID)
     except AirflowNotFoundException:
         return Settings.from_env()
     return settings_from_connection(conn, CONN_ID)
