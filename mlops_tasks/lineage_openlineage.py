@@ -71,7 +71,7 @@ def dataset_name(uri: str, table: str | None = None) -> tuple[str, str]:
         return "file", parts.path
     if table is not None or scheme in ("postgresql", "mysql", "sqlite", "duckdb", "mssql"):
         if scheme in ("sqlite", "duckdb"):
-            return f"{scheme}://{parts.path}", table or ""
+            return f"{scheme}:///{parts.path.lstrip('/')}", table or ""
         # hostname/port only: the userinfo (and its password) never reaches a lineage event.
         host = parts.hostname or "localhost"
         where = f"{host}:{parts.port}" if parts.port else host
