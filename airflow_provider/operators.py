@@ -46,6 +46,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider.links import ReportLink
+from airflow_provider.openlineage import OpenLineageMixin
 from mlops_tasks.errors import ConfigError, MlopsTasksError
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ EVENTS_FIELD = "events"  # a result field listing the Asset names to emit an eve
 OWN_ARGUMENTS = frozenset({"task_name", "config", "cache", "mlops_conn_id"})
 
 
-class MlopsTaskOperator(BaseOperator):
+class MlopsTaskOperator(OpenLineageMixin, BaseOperator):
     """Run an mlops-tasks task, recording its execution and lineage in the mlops-tasks stores.
 
     :param task_name: registered task to run; implied by the generated subclasses.
@@ -159,6 +160,7 @@ class MlopsTaskOperator(BaseOperator):
                 raise
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
         self.set_report_url(result, settings)
+        self.remember_for_lineage(self.spec.validate_config(config), result, settings)
         self.emit_events(result, context)
         return result.model_dump(mode="json")
 

@@ -4,7 +4,7 @@ It serves the HTML reports of the mlops-tasks artifact store by content hash, on
 as the Airflow UI and behind its auth, so the *Report* button opens them whatever the artifact
 root is (a local path that no browser may open from a web page, or ``s3://`` ...)::
 
-    GET /mlops-tasks/dags/{dag_id}/reports/{sha256}   the report (`links.report_path`), for users who may read that DAG's task instances
+    GET /mlops-tasks/dags/{dag_id}/reports/{sha256}   the report (`links.report_path`), for users who may read that DAG's task instances, if that DAG wrote it
     GET /mlops-tasks/models                           registered models, aliases, recent drift and incident verdicts
 
 The stores are those of the ``mlops_tasks_default`` connection (read by the api-server from its
@@ -57,27 +57,43 @@ def _can_read_dags() -> Any:
     return requires_access_dag("GET")
 
 
+def producing_dags(store: Any, sha256: str) -> set[str]:
+    """The DAGs whose executions wrote (or served from cache) the artifact."""
+    upstream = store.lineage(sha256, depth=1)["upstream"]
+    return {step["execution"]["dag_id"] for step in upstream if step["execution"]["dag_id"]}
+
+
+def load_report(stores: Any, dag_id: str, sha256: str) -> bytes:
+    """The bytes of DAG `dag_id`'s HTML report `sha256` from the stores of the settings `stores`, else 404."""
+    from mlops_tasks.context import open_stores
+    from mlops_tasks.errors import MlopsTasksError
+
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise HTTPException(404, "a report is named by the full sha256 of its bytes")
+    artifacts, store = open_stores(stores)
+    try:
+        ref = store.artifact(sha256)
+    except MlopsTasksError:
+        raise HTTPException(404, f"no artifact {sha256} in the metadata store") from None
+    if ref.media_type != REPORT_MEDIA_TYPE:
+        raise HTTPException(404, f"artifact {sha256[:12]} is a {ref.kind}, not an HTML report")
+    # Airflow checked that the user may read `dag_id`'s task instances; the report must be
+    # that DAG's too, or a hash seen elsewhere would open another DAG's report.
+    if dag_id not in producing_dags(store, sha256):
+        raise HTTPException(404, f"no report {sha256[:12]} in DAG {dag_id!r}")
+    try:
+        body = artifacts.read_bytes(ref)
+    except MlopsTasksError as exc:  # missing, corrupt, outside the store
+        raise HTTPException(404, f"report {sha256[:12]}: {exc}") from None
+    return body
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="mlops-tasks reports", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/dags/{dag_id}/reports/{sha256}", dependencies=[Depends(_can_read_task_instances())])
     def report(dag_id: str, sha256: str) -> Response:
-        from mlops_tasks.context import open_stores
-        from mlops_tasks.errors import MlopsTasksError
-
-        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-            raise HTTPException(404, "a report is named by the full sha256 of its bytes")
-        artifacts, store = open_stores(settings())
-        try:
-            ref = store.artifact(sha256)
-        except MlopsTasksError:
-            raise HTTPException(404, f"no artifact {sha256} in the metadata store") from None
-        if ref.media_type != REPORT_MEDIA_TYPE:
-            raise HTTPException(404, f"artifact {sha256[:12]} is a {ref.kind}, not an HTML report")
-        try:
-            body = artifacts.read_bytes(ref)
-        except MlopsTasksError as exc:  # missing, corrupt, outside the store
-            raise HTTPException(404, f"report {sha256[:12]}: {exc}") from None
+        body = load_report(settings(), dag_id, sha256)
         return Response(
             body,
             media_type="text/html; charset=utf-8",

@@ -47,6 +47,7 @@ from prefect.cache_policies import NO_CACHE as _NO_CACHE
 from mlops_tasks.identity import Identity as _Identity
 from mlops_tasks.registry import TaskSpec as _TaskSpec
 from mlops_tasks.registry import get_registry as _get_registry
+from prefect_blocks import openlineage as _openlineage
 from prefect_blocks.events import emit_result_events as _emit_result_events
 
 if _TYPE_CHECKING:
@@ -249,7 +250,29 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
         artifact,
         logger,
     )
+    if _openlineage.enabled():
+        _publisher().submit(
+            _contextvars.copy_context().run,
+            _lineage_or_warn,
+            spec,
+            config,
+            result,
+            settings,
+            identity,
+            flow_run.flow_name or "flow",
+            logger,
+        )
     return result
+
+
+def _lineage_or_warn(*args: _Any) -> None:
+    spec, logger = args[0], args[-1]
+    try:
+        _openlineage.emit_lineage(*args[:-1])
+    except Exception as exc:  # noqa: BLE001 - lineage is a side channel: it never fails a run
+        logger.warning(
+            "%s: could not emit the OpenLineage event: %s: %s", spec.name, type(exc).__name__, exc
+        )
 
 
 def flush(timeout: float | None = 60) -> None:

@@ -1,0 +1,51 @@
+"""OpenLineage dataset naming and facets from a task's config and result (no engine)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("openlineage.client")
+
+from mlops_tasks.artifacts import ArtifactRef  # noqa: E402
+from mlops_tasks.lineage_openlineage import dataset_name, task_lineage  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("uri", "table", "expected"),
+    [
+        ("s3://bucket/a/b.parquet", None, ("s3://bucket", "a/b.parquet")),
+        ("/data/day.csv", None, ("file", "/data/day.csv")),
+        ("file:///data/day.csv", None, ("file", "/data/day.csv")),
+        (
+            "postgresql+psycopg://u:hunter2@db.example:5432/shop",
+            "public.orders",
+            ("postgresql://db.example:5432", "shop.public.orders"),
+        ),
+        ("sqlite:////tmp/x.db", "events", ("sqlite:///tmp/x.db", "events")),
+    ],
+)
+def test_dataset_names_follow_the_openlineage_spec_without_credentials(uri, table, expected):
+    assert dataset_name(uri, table) == expected
+    assert "hunter2" not in "".join(dataset_name(uri, table))
+
+
+def test_model_version_facet_and_output_schema_from_the_result():
+    from mlops_tasks.tasks.extract import ExtractConfig, ExtractResult
+    from mlops_tasks.tasks.register import RegisterResult
+
+    ref = ArtifactRef(
+        uri="s3://art/ab/cd.parquet", sha256="0" * 64, size=1, kind="dataset",
+        metadata={"schema": {"cnt": "int64", "dteday": "string"}},
+    )  # fmt: skip
+    result = ExtractResult(dataset=ref, rows=1, columns=["cnt", "dteday"])
+    lineage = task_lineage("extract", ExtractConfig(source="s3://raw/day.csv"), result)
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [("s3://raw", "day.csv")]
+    [out] = lineage.outputs
+    assert (out.namespace, out.name) == ("s3://art", "ab/cd.parquet")
+    assert [(f.name, f.type) for f in out.facets["schema"].fields] == [
+        ("cnt", "int64"),
+        ("dteday", "string"),
+    ]
+    registered = RegisterResult(name="bikes", version=3, model_uri="models:/bikes/3")
+    facet = task_lineage("register", None, registered).run_facets["mlopsTasks_model"]
+    assert (facet.name, facet.version) == ("bikes", 3)
