@@ -159,3 +159,21 @@ def test_validate_on_the_cluster_equals_in_memory(client, events):
     # The keys repeat across partitions, not only within them: the shuffle is what finds them.
     assert failing["unique:id"] > 0 and failing["unique:user,day"] > 0
     assert {"allowed:code", "range:amount", "not_null:id", "row_count"} <= set(failing)
+
+
+def test_the_validate_task_dispatches_to_the_cluster(client, events, settings):
+    from mlops_tasks.errors import CheckFailedError
+    from mlops_tasks.runtime import run_task
+
+    folder, frame = events
+    rules = [
+        {"rule": "unique", "column": "id", "severity": "warn"},
+        {"rule": "allowed", "column": "code", "values": ["ok", "retry", "fail"]},
+        {"rule": "row_count", "min": 1},
+    ]
+    config = {"parquet": str(folder), "dask_address": client.scheduler.address, "rules": rules}
+    with pytest.raises(CheckFailedError) as info:
+        run_task("validate", config, settings=settings)
+    result = info.value.result
+    assert result.rows == len(frame) and result.failing_rules == ["unique:id", "allowed:code"]
+    assert result.errors == 1 and result.warnings == 1
