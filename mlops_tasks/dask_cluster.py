@@ -1,4 +1,4 @@
-"""Profile and drift over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
+"""Profile, drift and validation over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
 
 A dataset is a folder (every ``*.parquet`` under it), a glob, or one file, local or on any
 fsspec filesystem (``s3://bucket/events/*.parquet`` with ``s3fs``). Each partition is read
@@ -11,7 +11,10 @@ ran what:
   the in-memory path gives on the concatenated data;
 * profile: two passes as in `mlops_tasks.profiling.profile_column`: each partition's
   `ColumnPartial` per column (seeded by the column and the partition's position), merged, the
-  histogram edges from the merged partial, then each partition's `Tallies` on those edges.
+  histogram edges from the merged partial, then each partition's `Tallies` on those edges;
+* validate: each partition's rule outcomes, merged by `mlops_tasks.validation.partials`;
+  `unique` rules' distinct keys go by hash bucket from the partition tasks to one task per
+  bucket (worker to worker), which finds the keys an earlier partition holds: exact.
 
 Without a cluster (``address=None`` and no ``client``) the same per-partition functions run in
 this process, in order: the single-process path the cluster path is compared with.
