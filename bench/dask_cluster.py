@@ -1,4 +1,4 @@
-"""Dask bench: drift summaries (and optionally the profile) over a partitioned Parquet dataset, single process vs a two-worker LocalCluster.
+"""Dask bench: drift summaries, validation (and optionally the profile) over a partitioned Parquet dataset, single process vs a two-worker LocalCluster.
 
 The dataset (default 200M rows x 12 float columns + 1 category, 40 partitions of 5M rows:
 about 20 GB as pandas frames, more than this machine's memory holds) is written once to
@@ -9,15 +9,19 @@ about 20 GB as pandas frames, more than this machine's memory holds) is written 
 * ``cluster``: the same on a `LocalCluster` of 2 worker processes x 1 thread (peak RSS of each
   worker, read on the workers);
 * rows/s of each, the cluster's speed-up over the single process, and whether both give the
-  same drift verdicts (PSI on a reference fitted on the first partition).
+  same drift verdicts (PSI on a reference fitted on the first partition);
+* ``--validate``: `validate_parquet` with 8 rules (a `unique` id whose repeats lie in other
+  partitions, ranges, not-null, allowed codes, a mean) single process vs the cluster (a fresh
+  one, so its workers' peak RSS is validation's), and whether the outcomes are identical.
 
-Usage: nice -n 10 python bench/dask_cluster.py [--rows 200000000] [--part-rows 5000000] [--profile]
+Usage: nice -n 10 python bench/dask_cluster.py [--rows 200000000] [--part-rows 5000000] [--profile] [--validate]
 Prints figures, then one JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import resource
 import sys
@@ -42,6 +46,10 @@ def write_part(index: int, rows: int, total_parts: int, folder: str) -> str:
     columns = {c: rng.normal(shift * (i % 2), 1.0, rows) for i, c in enumerate(FLOATS)}
     codes = rng.integers(0, 20 if not shift else 24, rows).astype(np.int8)
     columns["cat"] = pa.DictionaryArray.from_arrays(codes, pa.array([f"k{i}" for i in range(24)]))
+    ids = np.arange(index * rows, (index + 1) * rows, dtype=np.int64)
+    if index == total_parts - 1:
+        ids[:3] = [0, 1, rows]  # repeats of the first partitions' ids: only a shuffle finds them
+    columns["id"] = ids
     tmp = path.with_suffix(".partial")
     pq.write_table(pa.table(columns), tmp)
     tmp.rename(path)  # atomic: a killed run leaves no half-written part
@@ -76,6 +84,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000_000)
     parser.add_argument("--part-rows", type=int, default=5_000_000)
     parser.add_argument("--profile", action="store_true", help="also time profile_parquet")
+    parser.add_argument("--validate", action="store_true", help="also time validate_parquet")
     args = parser.parse_args()
     import pyarrow.parquet as pq
     from distributed import Client, LocalCluster
@@ -98,7 +107,7 @@ def main() -> None:
     write_s = time.perf_counter() - start
     rows = parts * args.part_rows
     first = pq.read_table(folder / "part-0000.parquet").slice(0, 1_000_000).to_pandas()
-    reference = fit_reference(first, sketch=0)
+    reference = fit_reference(first.drop(columns="id"), sketch=0)  # ids drift by design
     del first
 
     results = {}
@@ -123,6 +132,8 @@ def main() -> None:
                 results["cluster"]["profile_s"] = time.perf_counter() - start
                 results["profile_same"] = same_profile(cluster_profile, single_profile)
             results["cluster"]["peak_mb"] = sorted(client.run(peak_mb).values())
+    if args.validate:
+        results["validate"] = bench_validate(folder)
     verdict = {
         name: sorted(detect_drift(reference, s, method="psi").drifted_columns)
         for name, s in (("single", single), ("cluster", clustered))
@@ -132,7 +143,7 @@ def main() -> None:
         f"{rows:,} rows x {len(FLOATS) + 1} columns in {parts} Parquet partitions (written in {write_s:.0f} s)"
     )
     for name, r in results.items():
-        if isinstance(r, dict):
+        if name in ("single", "cluster"):
             extra = f", profile {r['profile_s']:.1f} s" if "profile_s" in r else ""
             print(f"  {name:8s} drift summaries {r['wall_s']:8.1f} s = {rows / r['wall_s'] / 1e6:6.1f} M rows/s; "
                   f"peak RSS per process {', '.join(f'{m:.0f}' for m in r['peak_mb'])} MB{extra}")  # fmt: skip
@@ -142,9 +153,51 @@ def main() -> None:
     )
     if args.profile:
         print(f"  same profile: {results['profile_same']}")
+    if args.validate:
+        v = results["validate"]
+        for name in ("single", "cluster"):
+            print(f"  validate {name:8s} {v[name]['wall_s']:8.1f} s = {rows / v[name]['wall_s'] / 1e6:6.1f} M rows/s; "
+                  f"peak RSS per process {', '.join(f'{m:.0f}' for m in v[name]['peak_mb'])} MB")  # fmt: skip
+        print(f"  validate cluster speed-up: {v['single']['wall_s'] / v['cluster']['wall_s']:.2f}x; "
+              f"same outcomes: {v['same']}; failing {v['failing']}")  # fmt: skip
     print(json.dumps({"bench": "dask_cluster", "rows": rows, "parts": parts, "speedup": round(ratio, 3),
                       "same_verdicts": same, "drifted": verdict["cluster"], **{k: v for k, v in results.items()}},
                      default=str))  # fmt: skip
+
+
+def bench_validate(folder: Path) -> dict:
+    """validate_parquet single process, then on a fresh two-worker cluster; outcomes compared."""
+    from distributed import Client, LocalCluster
+
+    from mlops_tasks.dask_cluster import validate_parquet
+    from mlops_tasks.validation.rules import parse_rule
+
+    rules = [parse_rule(rule) for rule in (
+        {"rule": "unique", "column": "id"},
+        {"rule": "not_null", "column": "f0"},
+        {"rule": "range", "column": "f1", "min": -6, "max": 6},
+        {"rule": "range", "column": "f2", "min": -3, "max": 3},
+        {"rule": "allowed", "column": "cat", "values": [f"k{i}" for i in range(20)]},
+        {"rule": "mean_between", "column": "f3", "min": -0.1, "max": 0.1},
+        {"rule": "finite", "column": "f4"},
+        {"rule": "dtype", "column": "id", "dtype": "int"},
+    )]  # fmt: skip
+    out: dict = {}
+    start = time.perf_counter()
+    _, single = validate_parquet(str(folder), rules)
+    out["single"] = {"wall_s": time.perf_counter() - start, "peak_mb": [peak_mb()]}
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            # Imports warmed, as in this process: the timing is the checks, not a first import.
+            client.run(importlib.import_module, "mlops_tasks.validation.partials")
+            client.run(importlib.import_module, "mlops_tasks.validation.pandas_engine")
+            start = time.perf_counter()
+            _, clustered = validate_parquet(str(folder), rules, client=client)
+            out["cluster"] = {"wall_s": time.perf_counter() - start}
+            out["cluster"]["peak_mb"] = sorted(client.run(peak_mb).values())
+    out["same"] = [o.model_dump() for o in single] == [o.model_dump() for o in clustered]
+    out["failing"] = {o.id: o.failing_rows for o in clustered if not o.passed}
+    return out
 
 
 if __name__ == "__main__":

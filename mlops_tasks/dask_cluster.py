@@ -1,4 +1,4 @@
-"""Profile and drift over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
+"""Profile, drift and validation over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
 
 A dataset is a folder (every ``*.parquet`` under it), a glob, or one file, local or on any
 fsspec filesystem (``s3://bucket/events/*.parquet`` with ``s3fs``). Each partition is read
@@ -11,7 +11,10 @@ ran what:
   the in-memory path gives on the concatenated data;
 * profile: two passes as in `mlops_tasks.profiling.profile_column`: each partition's
   `ColumnPartial` per column (seeded by the column and the partition's position), merged, the
-  histogram edges from the merged partial, then each partition's `Tallies` on those edges.
+  histogram edges from the merged partial, then each partition's `Tallies` on those edges;
+* validate: each partition's rule outcomes, merged by `mlops_tasks.validation.partials`;
+  `unique` rules' distinct keys go by hash bucket from the partition tasks to one task per
+  bucket (worker to worker), which finds the keys an earlier partition holds: exact.
 
 Without a cluster (``address=None`` and no ``client``) the same per-partition functions run in
 this process, in order: the single-process path the cluster path is compared with.
@@ -183,3 +186,114 @@ def profile_parquet(
         )
         for n in names
     }
+
+
+# -- validate ---------------------------------------------------------------------------------
+
+
+def _check_part(
+    part: str, *, rules: Any, sample_rows: int, references: Any, buckets: int, options: Any
+) -> Any:
+    from mlops_tasks.validation.partials import check_partition
+
+    frame = _read(part, None, options).to_pandas()
+    return check_partition(
+        frame, rules, sample_rows=sample_rows, load_reference=references, buckets=buckets
+    )
+
+
+def _head(checks: Any) -> Any:
+    """A partition's checks without its key pieces: what travels back to the client."""
+    from dataclasses import replace
+
+    return replace(checks, keys={})
+
+
+def _piece(checks: Any, rule: int, bucket: int) -> Any:
+    return checks.keys[rule][bucket]
+
+
+class PreloadedReferences:
+    """`load_reference` for workers: the referenced columns, read once on the client and shipped."""
+
+    def __init__(self, columns: dict[tuple[str, str], Any]):
+        self.columns = columns
+
+    def __call__(self, ref: Any, column: str) -> Any:
+        return self.columns[(ref.uri, column)]
+
+
+def validate_parquet(
+    path: str,
+    rules: list[Any],
+    *,
+    address: str | None = None,
+    client: Any = None,
+    sample_rows: int = 5,
+    load_reference: Any = None,
+    storage_options: dict[str, Any] | None = None,
+    buckets: int | None = None,
+) -> tuple[int, list[Any]]:
+    """(rows, outcomes) of `rules` over a partitioned Parquet dataset: the verdicts `validate_frame` gives on all of it.
+
+    Each partition is checked where it lies; `unique` rules' keys are shuffled between the
+    workers by hash bucket (see `mlops_tasks.validation.partials`), never through this process.
+    """
+    from mlops_tasks.validation.partials import bucket_repeats, merge_checks, row_offsets
+    from mlops_tasks.validation.rules import References, Unique
+
+    parts = parquet_parts(path, storage_options)
+    buckets = buckets or min(len(parts), 32)
+    references = PreloadedReferences(
+        {
+            (rule.dataset.uri, col): load_reference(rule.dataset, col)
+            for rule in rules
+            if isinstance(rule, References) and load_reference is not None
+            for col in [rule.dataset_column or rule.column]
+        }
+    )
+    unique = [i for i, rule in enumerate(rules) if isinstance(rule, Unique)]
+    kwargs = dict(
+        rules=rules, sample_rows=sample_rows, buckets=buckets, options=storage_options,
+        references=references if load_reference is not None else None,
+    )  # fmt: skip
+    own = None
+    if client is None and address is not None:
+        from distributed import Client
+
+        client = own = Client(address)
+    try:
+        if client is None:  # the single process: partitions one after another
+            checks = [_check_part(p, **kwargs) for p in parts]
+            offsets = row_offsets(checks)
+            unique = [i for i in unique if all(i in c.keys for c in checks)]
+            cross = {
+                i: [
+                    bucket_repeats([c.keys[i][b] for c in checks], offsets, rules[i].columns, sample_rows)
+                    for b in range(buckets)
+                ]
+                for i in unique
+            }  # fmt: skip
+            checks = [_head(c) for c in checks]
+        else:
+            futures = client.map(_check_part, parts, pure=False, **kwargs)
+            checks = client.gather(client.map(_head, futures, pure=False))
+            offsets = row_offsets(checks)
+            unique = [i for i in unique if not any(i in c.problems for c in checks)]
+            pending = {
+                i: [
+                    client.submit(
+                        bucket_repeats,
+                        [client.submit(_piece, f, i, b, pure=False) for f in futures],
+                        offsets, rules[i].columns, sample_rows, pure=False,
+                    )
+                    for b in range(buckets)
+                ]
+                for i in unique
+            }  # fmt: skip
+            cross = {i: client.gather(fs) for i, fs in pending.items()}
+            del futures
+    finally:
+        if own is not None:
+            own.close()
+    return merge_checks(rules, checks, cross, sample_rows=sample_rows)

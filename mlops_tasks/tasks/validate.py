@@ -39,6 +39,14 @@ class ValidateConfig(TaskConfig):
     table: str | None = Field(
         None, description="Table (or schema.table) to check with SQL push-down."
     )
+    parquet: str | None = Field(
+        None,
+        description="Partitioned Parquet dataset (folder, glob, s3:// URL) checked partition by partition.",
+    )
+    dask_address: str | None = Field(
+        None,
+        description="dask.distributed scheduler that checks `parquet`'s partitions where they lie.",
+    )
     contract: ArtifactRef | str | None = Field(
         None,
         validation_alias=AliasChoices("contract", "schema"),
@@ -54,8 +62,10 @@ class ValidateConfig(TaskConfig):
 
     @model_validator(mode="after")
     def _what_and_against_what(self) -> ValidateConfig:
-        if (self.dataset is None) == (self.source is None):
-            raise ValueError("give either dataset or source (with table)")
+        if sum(x is not None for x in (self.dataset, self.source, self.parquet)) != 1:
+            raise ValueError("give either dataset or source (with table), or parquet")
+        if self.dask_address is not None and self.parquet is None:
+            raise ValueError("dask_address goes with parquet")
         if (self.source is None) != (self.table is None):
             raise ValueError("source and table go together")
         if self.contract is None and not self.rules:
@@ -99,6 +109,16 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
         )
         target: dict[str, Any] = {"dataset": config.dataset.model_dump(mode="json")}
         engine = "pandas"
+    elif config.parquet is not None:
+        from mlops_tasks.dask_cluster import validate_parquet
+
+        ctx.record_input("parquet", _parquet_ref(config.parquet))
+        rows, outcomes = validate_parquet(
+            config.parquet, rules, address=config.dask_address,
+            sample_rows=config.sample_rows, load_reference=load_reference,
+        )  # fmt: skip
+        target = {"parquet": config.parquet}
+        engine = "dask" if config.dask_address else "partitions"
     else:
         from mlops_tasks.validation.sql_engine import safe_url, validate_table
 
@@ -203,3 +223,11 @@ def _table_ref(safe_url: str, table: str) -> ArtifactRef:
         media_type="application/sql",
         metadata={"table": table},
     )
+
+
+def _parquet_ref(path: str) -> ArtifactRef:
+    # Like a table, a partitioned dataset outside the store is identified by where it lies.
+    return ArtifactRef(
+        uri=path, sha256=hashlib.sha256(path.encode()).hexdigest(), size=0, kind="source",
+        media_type="application/vnd.apache.parquet", metadata={"partitioned": True},
+    )  # fmt: skip
