@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 ENDPOINT = "/api/v1/lineage"
 
@@ -44,3 +45,26 @@ def completes(events: list[dict]) -> dict[str, dict]:
     return {
         e["job"]["name"].rsplit(".", 1)[-1]: e for e in events if e.get("eventType") == "COMPLETE"
     }
+
+
+def assert_training_lineage(got: dict[str, dict], source: Path, artifact_root: Path) -> dict:
+    """What both engines' training pipelines must report: the source CSV read by extract, its
+    dataset with the contract's schema, validate's assertions on it, and the registered model.
+    Returns extract's event for the engine's own checks."""
+    extract = got["extract"]
+    [read] = extract["inputs"]
+    assert read["namespace"] == "file" and read["name"] == str(source)
+    [dataset] = extract["outputs"]
+    assert dataset["namespace"] == "file" and dataset["name"].startswith(str(artifact_root))
+    fields = {f["name"] for f in dataset["facets"]["schema"]["fields"]}
+    assert {"cnt", "dteday"} <= fields
+
+    [checked] = got["validate"]["inputs"]
+    assert checked["name"] == dataset["name"]
+    assertions = checked["inputFacets"]["dataQualityAssertions"]["assertions"]
+    assert len(assertions) > 40 and all(a["success"] for a in assertions)
+    assert {"unique:dteday", "not_null:cnt"} <= {a["name"] for a in assertions}
+
+    model = got["register"]["run"]["facets"]["mlopsTasks_model"]
+    assert model["name"] == "bike_demand" and model["version"] == 1
+    return extract

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from lineage_collector import collector, completes
+from lineage_collector import assert_training_lineage, collector, completes
 
 pytest.importorskip("airflow.providers.openlineage")
 
@@ -51,21 +51,4 @@ def test_training_dag_emits_openlineage_events(airflow_db, stores, bike_csv):
     got = completes(events)
     assert {"extract", "validate", "train", "register"} <= set(got), sorted(got)
 
-    extract = got["extract"]
-    [source] = extract["inputs"]
-    assert source["namespace"] == "file" and source["name"] == str(bike_csv)
-    [dataset] = extract["outputs"]
-    root = Path(stores.artifact_root)
-    assert dataset["namespace"] == "file" and dataset["name"].startswith(str(root))
-    fields = {f["name"]: f.get("type") for f in dataset["facets"]["schema"]["fields"]}
-    assert "cnt" in fields and "dteday" in fields
-
-    validate = got["validate"]
-    [checked] = validate["inputs"]
-    assert checked["name"] == dataset["name"]
-    assertions = checked["inputFacets"]["dataQualityAssertions"]["assertions"]
-    assert len(assertions) > 40 and all(a["success"] for a in assertions)
-    assert {"unique:dteday", "not_null:cnt"} <= {a["name"] for a in assertions}
-
-    model = got["register"]["run"]["facets"]["mlopsTasks_model"]
-    assert model["name"] == "bike_demand" and model["version"] == 1
+    assert_training_lineage(got, bike_csv, Path(stores.artifact_root))

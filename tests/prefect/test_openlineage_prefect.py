@@ -9,7 +9,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from lineage_collector import collector, completes
+from lineage_collector import assert_training_lineage, collector, completes
 
 pytest.importorskip("prefect")
 pytest.importorskip("openlineage.client")
@@ -36,21 +36,6 @@ def test_training_flow_emits_openlineage_events(env_home, bike_csv, monkeypatch)
     assert {"extract", "validate", "train", "register"} <= set(got), sorted(got)
     assert all(e["job"]["namespace"] == "mlops-tasks-test" for e in got.values())
 
-    extract = got["extract"]
-    [source] = extract["inputs"]
-    assert source["namespace"] == "file" and source["name"] == str(bike_csv)
-    [dataset] = extract["outputs"]
-    assert dataset["namespace"] == "file" and dataset["name"].startswith(str(env_home))
-    fields = {f["name"] for f in dataset["facets"]["schema"]["fields"]}
-    assert {"cnt", "dteday"} <= fields
+    extract = assert_training_lineage(got, bike_csv, Path(env_home))
     parent = extract["run"]["facets"]["parent"]
     assert parent["run"]["runId"] == str(state.state_details.flow_run_id)
-
-    [checked] = got["validate"]["inputs"]
-    assert checked["name"] == dataset["name"]
-    assertions = checked["inputFacets"]["dataQualityAssertions"]["assertions"]
-    assert len(assertions) > 40 and all(a["success"] for a in assertions)
-    assert {"unique:dteday", "not_null:cnt"} <= {a["name"] for a in assertions}
-
-    model = got["register"]["run"]["facets"]["mlopsTasks_model"]
-    assert model["name"] == "bike_demand" and model["version"] == 1
