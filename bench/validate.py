@@ -284,7 +284,9 @@ def worker(tool: str, rows: int, runs: int, warmup_rows: int | None) -> dict:
         failing = run(frame)
         times.append(time.perf_counter() - start)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    per_rule = rule_times(frame, runs) if tool == "ours" else None
     return {
+        "per_rule_s": per_rule,
         "tool": tool,
         "rows": rows,
         "wall_s": statistics.median(times),
@@ -295,6 +297,29 @@ def worker(tool: str, rows: int, runs: int, warmup_rows: int | None) -> dict:
         "peak_reset": reset,
         "failing": failing,
     }
+
+
+def rule_times(frame, runs: int) -> dict[str, float]:
+    """Each rule of ours alone, on one thread, min of `runs`: where the suite's time goes.
+
+    Run after the peak RSS is read, so it does not move the memory figure; the per-rule times do
+    not add up to the suite's wall (the suite shares column statistics and uses two threads).
+    """
+    from validate_data import SUITE
+
+    from mlops_tasks.validation.pandas_engine import validate_frame
+    from mlops_tasks.validation.rules import parse_rule
+
+    times = {}
+    for rule_id, kind, col, params in SUITE:
+        rule = parse_rule({"rule": kind, **({"column": col} if col else {}), **params})
+        best = float("inf")
+        for _ in range(runs):
+            start = time.perf_counter()
+            validate_frame(frame, [rule], threads=1)
+            best = min(best, time.perf_counter() - start)
+        times[rule_id] = round(best, 4)
+    return times
 
 
 def measure(tool: str, rows: int, runs: int, warmup_rows: int | None) -> dict:
@@ -340,6 +365,12 @@ def run_frame_bench(args: argparse.Namespace) -> dict:
                 f"{extra}  frame {res['frame_bytes'] / 1e9:.2f} GB  {agree}",
                 flush=True,
             )
+            if res.get("per_rule_s"):
+                slowest = sorted(res["per_rule_s"].items(), key=lambda kv: -kv[1])
+                print(
+                    "  per rule (alone, 1 thread, min): "
+                    + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in slowest)
+                )
         else:
             print(f"{tool:12s} {res}", flush=True)
     summary = {"rows": args.rows, "expected_failing": EXPECTED_FAILING, "results": results}

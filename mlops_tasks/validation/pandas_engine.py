@@ -400,9 +400,7 @@ class _Checker:
         if len(rule.columns) == 1:
             col = self.column(rule.columns[0])
             if col.kind == "string" and not col.categorical:
-                failing, first = strings.count_duplicates(
-                    col.arrow(), threads=self.threads, sample=self.sample_rows
-                )
+                failing, first = strings.count_duplicates(col.arrow(), sample=self.sample_rows)
                 return Measure(failing=failing, samples=self.samples(first, tuple(rule.columns)))
             if col.kind in ("int", "float", "datetime", "bool") and not col.categorical:
                 values, valid = col.valid_values()
