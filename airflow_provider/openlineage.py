@@ -17,7 +17,10 @@ class OpenLineageMixin:
     _lineage_run: tuple[Any, Any, Any] | None = None
 
     def remember_for_lineage(self, config: Any, result: Any, settings: Any) -> None:
-        """Keep what the lineage is built from: the validated config, the result, the stores."""
+        """Keep what the lineage is built from: the rendered config, the result, the stores.
+
+        The config is validated again only if the OpenLineage provider asks for the lineage.
+        """
         self._lineage_run = (config, result, settings)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
@@ -30,7 +33,7 @@ class OpenLineageMixin:
             return OperatorLineage()
         config, result, settings = self._lineage_run
         artifacts, _ = open_stores(settings)
-        lineage = task_lineage(self.task_name, config, result, artifacts)
+        lineage = task_lineage(self.task_name, self.spec.validate_config(config), result, artifacts)
         return OperatorLineage(
             inputs=lineage.inputs, outputs=lineage.outputs, run_facets=lineage.run_facets
         )

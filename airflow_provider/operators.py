@@ -160,7 +160,7 @@ class MlopsTaskOperator(OpenLineageMixin, BaseOperator):
                 raise
             raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
         self.set_report_url(result, settings)
-        self.remember_for_lineage(self.spec.validate_config(config), result, settings)
+        self.remember_for_lineage(config, result, settings)
         self.emit_events(result, context)
         return result.model_dump(mode="json")
 

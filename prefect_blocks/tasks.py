@@ -265,10 +265,17 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     return result
 
 
-def _lineage_or_warn(*args: _Any) -> None:
-    spec, logger = args[0], args[-1]
+def _lineage_or_warn(
+    spec: _TaskSpec,
+    config: dict[str, _Any],
+    result: TaskResult,
+    settings: _Any,
+    identity: _Identity,
+    flow: str,
+    logger: _Any,
+) -> None:
     try:
-        _openlineage.emit_lineage(*args[:-1])
+        _openlineage.emit_lineage(spec, config, result, settings, identity, flow)
     except Exception as exc:  # noqa: BLE001 - lineage is a side channel: it never fails a run
         logger.warning(
             "%s: could not emit the OpenLineage event: %s: %s", spec.name, type(exc).__name__, exc
