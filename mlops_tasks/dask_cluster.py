@@ -33,6 +33,8 @@ this process, in order: the single-process path the cluster path is compared wit
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import reduce
 from typing import Any
 
@@ -65,21 +67,27 @@ def _read(part: str, columns: list[str] | None, storage_options: dict[str, Any] 
         return pq.read_table(fh, columns=columns)
 
 
+@contextmanager
+def _connected(address: str | None, client: Any) -> Iterator[Any]:
+    """The given client, or one connected to `address` for the block (closed after), or None."""
+    if client is not None or address is None:
+        yield client
+        return
+    from distributed import Client
+
+    own = Client(address)
+    try:
+        yield own
+    finally:
+        own.close()
+
+
 def _run(fn: Any, items: list[Any], address: str | None, client: Any, **kwargs: Any) -> list[Any]:
     """``[fn(item, **kwargs) for item in items]`` on the cluster (results in order), or here."""
-    if client is None and address is None:
-        return [fn(item, **kwargs) for item in items]
-    own = None
-    if client is None:
-        from distributed import Client
-
-        client = own = Client(address)
-    try:
-        futures = client.map(fn, items, pure=False, **kwargs)
-        return client.gather(futures)
-    finally:
-        if own is not None:
-            own.close()
+    with _connected(address, client) as client:
+        if client is None:
+            return [fn(item, **kwargs) for item in items]
+        return client.gather(client.map(fn, items, pure=False, **kwargs))
 
 
 # -- drift ------------------------------------------------------------------------------------
@@ -257,12 +265,7 @@ def validate_parquet(
         rules=rules, sample_rows=sample_rows, buckets=buckets, options=storage_options,
         references=references if load_reference is not None else None,
     )  # fmt: skip
-    own = None
-    if client is None and address is not None:
-        from distributed import Client
-
-        client = own = Client(address)
-    try:
+    with _connected(address, client) as client:
         if client is None:  # the single process: partitions one after another
             checks = [_check_part(p, **kwargs) for p in parts]
             offsets = row_offsets(checks)
@@ -293,7 +296,4 @@ def validate_parquet(
             }  # fmt: skip
             cross = {i: client.gather(fs) for i, fs in pending.items()}
             del futures
-    finally:
-        if own is not None:
-            own.close()
     return merge_checks(rules, checks, cross, sample_rows=sample_rows)
