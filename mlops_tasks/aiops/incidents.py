@@ -3,17 +3,14 @@
 An alert joins an open incident it is related to: the same service or a service at most `hops`
 calls away in the topology, or (for an alert naming no service) a shared grouping label, within
 `gap` of the incident's clock; failing that, any service in the same connected part of the
-topology within `gap` (a fault spreads along calls; the topology's connected component, as
-Alertmanager's `group_by` groups by one label set). Only the first kind keeps the incident open:
+topology within the larger of `gap` and `together` (a fault spreads along calls; the
+topology's connected component, as Alertmanager's `group_by` groups by one label set). Only the first kind keeps the incident open:
 the clock is the newest start of an alert next to the incident's services (an alert that merely
 keeps firing does not hold the door open either), so stray alerts reached through the wider
-topology or by time alone join but cannot chain one fault's incident into the next. Alerts that
-start *together* (within `together` of the incident's newest alert: the same rule evaluation)
-may also join from anywhere in the connected part: simultaneous onset is evidence of one cause. When the stream shows how often its rules re-send (`evaluation_interval`), `gap`,
-`together` and `max_span` grow with it (1.5, 0.5 and 5 intervals): 5-minute aggregates fire
-5 minutes apart. Otherwise an alert
-opens a new incident. An incident
-is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
+topology or by time alone join but cannot chain one fault's incident into the next. When the
+stream shows how often its rules re-send (`evaluation_interval`), `gap`, `together` and
+`max_span` grow with it (1.5, 0.5 and 5 intervals): 5-minute aggregates fire 5 minutes apart.
+Otherwise an alert opens a new incident. An incident is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
 
 >>> from datetime import datetime, timezone, timedelta
 >>> from mlops_tasks.aiops.alerts import Alert
@@ -159,7 +156,7 @@ def correlate(
     which incidents are stale enough to resolve.
     """
     edges = list(edges)
-    # Simultaneous onset is evidence of one cause anywhere in the same connected application.
+    # A fault spreads along calls: anywhere in the same connected application may be its alert.
     near, further = neighbours(edges, hops), neighbours(edges, len(edges) + 1)
     interval = evaluation_interval(alerts)
     if interval is not None:  # rules evaluated every 5 minutes need a 7.5-minute gap
@@ -175,11 +172,7 @@ def correlate(
         # the wider topology, or placed by time alone, joins but does not extend the quiet period,
         # so stray alerts cannot chain one fault's incident into the next.
         holds_open = home is not None and bool(alert.service and home.services)
-        home = (
-            home
-            or _best_incident(alert, incidents, further, gap, max_span)
-            or _best_incident(alert, incidents, further, together, max_span)
-        )
+        home = home or _best_incident(alert, incidents, further, max(gap, together), max_span)
         if home is None:
             digest = hashlib.sha256(
                 f"{alert.fingerprint}|{alert.starts_at.isoformat()}".encode()
