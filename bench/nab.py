@@ -17,10 +17,11 @@ optimised threshold (comparable with NAB's scoreboard, on the same corpus) and w
 default threshold (what users get), for the corpus and per category (each normalised by its own
 windows; a category without windows reports its false-positive rows). ``--half even|odd`` keeps
 every other file of each category (in name order), to choose settings on one half and report
-the other. ``--peer NAME=DIR`` scores a peer's published outputs (NAB's layout,
-``DIR/<category>/<NAME>_<file>.csv[.gz]``, e.g. the shared data's ``reference_results/ARTime``)
-on the same files, beside ours: NAB's optimised threshold per profile, and per category at the
-peer's corpus-optimised standard threshold. The throughput of the detector is measured on one
+the other; a whole-corpus run prints both halves too. ``--peer NAME=DIR`` scores a peer's
+published outputs (NAB's layout, ``DIR/<category>/<NAME>_<file>.csv[.gz]``, e.g. the shared
+data's ``reference_results/ARTime``) on the same files, beside ours: NAB's optimised threshold
+per profile (for the corpus and for each half), and per category at the peer's corpus-optimised
+standard threshold. The throughput of the detector is measured on one
 core. The last line printed is one JSON object with every figure.
 """
 
@@ -180,16 +181,44 @@ def main(argv: list[str] | None = None, echo=print) -> dict:
     scored = [d["standard"]["score"] for d in by_category.values() if d["standard"]["windows"]]
     if scored:
         echo(f"  standard across categories with windows: {min(scored):.2f} - {max(scored):.2f}")
+    # A whole-corpus run also scores each half of the files: settings are chosen on the even half
+    # and reported on the odd one, so both spreads come from the same run.
+    halves = {}
+    if args.half == "all":
+        for h in ("even", "odd"):
+            part = {p.relative_to(data_dir).as_posix() for p in select_half(files, h)}
+            halves[h] = score_corpus(
+                {k: v for k, v in results.items() if k in part}, windows, threshold=threshold
+            )
+        echo(
+            "  halves by file, default: "
+            + " | ".join(
+                f"{h} "
+                + ", ".join(f"{p.removeprefix('reward_low_')} {d[p]['score']:.2f}" for p in d)
+                for h, d in halves.items()
+            )
+        )
     peers = {}
     for item in args.peer:
         name, _, root = item.partition("=")
         peers[name] = score_peer(name, Path(root), data_dir, files, windows)
         o, cats = peers[name]["optimised"], peers[name]["by_category"]
+        if halves:
+            peers[name]["halves"] = {
+                h: score_peer(name, Path(root), data_dir, select_half(files, h), windows)[
+                    "optimised"
+                ]
+                for h in halves
+            }
         echo(
             f"peer {name}: optimised "
             + ", ".join(f"{p.removeprefix('reward_low_')} {o[p]['score']:.2f}" for p in o)
             + " | standard per category "
             + ", ".join(f"{c} {v:.1f}" for c, v in cats.items())
+            + "".join(
+                f" | {h} half {d['standard']['score']:.2f}"
+                for h, d in peers[name].get("halves", {}).items()
+            )
         )
     pps = points / seconds if seconds else float("inf")
     echo(
@@ -210,6 +239,7 @@ def main(argv: list[str] | None = None, echo=print) -> dict:
         "default_threshold": threshold,
         "default": default,
         "default_by_category": by_category,
+        "default_by_half": halves,
         "standard_optimised": optimised["standard"]["score"],
         "standard_default": default["standard"]["score"],
         "targets": TARGETS,

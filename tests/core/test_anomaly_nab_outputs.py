@@ -68,6 +68,19 @@ def test_scoring_the_written_files_gives_the_printed_figures(bench_run):
         part = {k: v for k, v in written.items() if k.startswith(category + "/")}
         assert score_corpus(part, windows, threshold=threshold) == got
     assert any(line.strip().startswith("realAdExchange") for line in printed)
+    # Both halves of the files, from the same run: each the score of its own files.
+    halves = figures["default_by_half"]
+    assert set(halves) == {"even", "odd"}
+    for h, got in halves.items():
+        part = [
+            p.relative_to(out).as_posix() for p in nab.select_half(sorted(out.glob("*/*.csv")), h)
+        ]
+        assert (
+            part
+            and score_corpus({k: written[k] for k in part}, windows, threshold=threshold) == got
+        )
+    assert halves["even"] != halves["odd"]
+    assert any(line.strip().startswith("halves by file") for line in printed)
     # Something to score: alarms inside windows and the files' FP rows both show up.
     assert figures["default"]["standard"]["windows_detected"] > 0
 
