@@ -38,7 +38,7 @@ from contextlib import contextmanager
 from functools import reduce
 from typing import Any
 
-from mlops_tasks.errors import SourceNotFoundError
+from mlops_tasks.errors import DataError, SourceNotFoundError
 
 
 def parquet_parts(path: str, storage_options: dict[str, Any] | None = None) -> list[str]:
@@ -65,6 +65,14 @@ def _read(part: str, columns: list[str] | None, storage_options: dict[str, Any] 
 
     with fsspec.open(part, "rb", **(storage_options or {})) as fh:
         return pq.read_table(fh, columns=columns)
+
+
+def _read_schema(part: str, storage_options: dict[str, Any] | None) -> Any:
+    import fsspec
+    import pyarrow.parquet as pq
+
+    with fsspec.open(part, "rb", **(storage_options or {})) as fh:
+        return pq.read_schema(fh)
 
 
 @contextmanager
@@ -127,6 +135,182 @@ def summarize_parquet(
         for name, summary in piece.items():
             totals[name] = totals[name].add(summary) if name in totals else summary
     return totals
+
+
+# -- reference --------------------------------------------------------------------------------
+
+
+def _frame(part: str, columns: list[str], options: Any) -> Any:
+    return _read(part, columns, options).to_pandas()
+
+
+def _fit_part(
+    part: str, *, kinds: dict[str, str], numeric: set[str], sketch: int, options: Any
+) -> Any:
+    from mlops_tasks.monitoring.reference_partials import ColumnFit
+
+    frame = _frame(part, list(kinds), options)
+    fits = {
+        name: ColumnFit.of(frame[name], kind, sketch=sketch, few_as_categorical=name not in numeric)
+        for name, kind in kinds.items()
+    }
+    return len(frame), fits
+
+
+def _ranks_part(part: str, *, queries: dict[str, Any], options: Any) -> dict[str, Any]:
+    from mlops_tasks.monitoring.ranks import float_keys, tally
+    from mlops_tasks.monitoring.reference import finite_values
+
+    frame = _frame(part, list(queries), options)
+    return {
+        name: tally(float_keys(finite_values(frame[name])[0]), q) for name, q in queries.items()
+    }
+
+
+def _chunks_part(
+    index_part: tuple[int, str],
+    *,
+    reference: Any,
+    offsets: list[int],
+    bounds: list[int],
+    options: Any,
+) -> list[tuple[int, Any]]:
+    """The partition's slices of each calibration chunk, summarised: [(chunk, summaries)]."""
+    from mlops_tasks.monitoring.summary import summarize
+
+    index, part = index_part
+    frame = _frame(part, list(reference.columns), options)
+    start, stop = offsets[index], offsets[index] + len(frame)
+    out = []
+    for chunk, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if a < stop and b > start:
+            piece = frame.iloc[max(a, start) - start : min(b, stop) - start]
+            out.append((chunk, summarize(reference, piece, threads=1)))
+    return out
+
+
+def fit_reference_parquet(
+    path: str,
+    *,
+    address: str | None = None,
+    client: Any = None,
+    columns: list[str] | None = None,
+    numeric: list[str] | None = None,
+    categorical: list[str] | None = None,
+    bins: int = 10,
+    sketch: int = 1000,
+    calibration_chunks: int = 0,
+    storage_options: dict[str, Any] | None = None,
+) -> Any:
+    """`fit_reference` of a partitioned Parquet dataset: the same edges, counts and sketch, partitions summarised where they lie.
+
+    Pass 1 summarises each partition (`mlops_tasks.monitoring.reference_partials`); the values
+    at the bin edges' and sketch points' ranks come from a radix select over the partitions
+    (`mlops_tasks.monitoring.ranks`: counts travel, not values; 2-4 rounds); calibration
+    chunks (consecutive rows, as in memory) are summarised per partition and added up.
+    """
+
+    from mlops_tasks.monitoring.ranks import RankSelect
+    from mlops_tasks.monitoring.reference import Reference, column_kind
+    from mlops_tasks.monitoring.reference_partials import finish, fit_column, wanted_ranks
+
+    if bins < 2:
+        raise ValueError("bins must be at least 2")
+    parts = parquet_parts(path, storage_options)
+    empty = _read_schema(parts[0], storage_options).empty_table().to_pandas()
+    names = list(columns) if columns is not None else list(empty.columns)
+    missing = [c for c in names if c not in empty.columns]
+    if missing:
+        raise DataError(f"columns {missing} are not in {parts[0]} (it has {list(empty.columns)})")
+    numeric_set, categorical_set = set(numeric or ()), set(categorical or ())
+    kinds, skipped = {}, {}
+    for name in names:  # as `fit_reference` decides, from the dtype the rows are read with
+        kind = (
+            "categorical"
+            if name in categorical_set
+            else "numeric"
+            if name in numeric_set
+            else column_kind(empty[name], exact=False)
+        )
+        if kind is None:
+            skipped[name] = f"dtype {empty[name].dtype} is neither numeric nor categorical"
+        else:
+            kinds[name] = kind
+    with _connected(address, client) as client:
+        first = _run(
+            _fit_part,
+            parts,
+            None,
+            client,
+            kinds=kinds,
+            numeric=numeric_set,
+            sketch=sketch,
+            options=storage_options,
+        )
+        sizes = [rows for rows, _ in first]
+        fits = {n: reduce(lambda a, b: a.merge(b), (f[n] for _, f in first)) for n in kinds}
+        del first
+        fitted = {
+            n: fit_column(
+                n, fits[n], bins=bins, sketch=sketch, few_as_categorical=n not in numeric_set
+            )
+            for n in kinds
+        }
+        selects = {
+            n: RankSelect(wanted_ranks(fits[n], bins=bins, sketch=sketch), fits[n].count)
+            for n, col in fitted.items()
+            if col is None
+        }
+        while any(not s.done for s in selects.values()):
+            queries = {n: s.query() for n, s in selects.items() if not s.done}
+            answers = _run(
+                _ranks_part, parts, None, client, queries=queries, options=storage_options
+            )
+            for n in queries:
+                selects[n].advance([a[n] for a in answers])
+        for n, select in selects.items():
+            fitted[n] = finish(
+                n,
+                fits[n],
+                select.ranks,
+                select.values(),
+                select.le,
+                select.lt,
+                bins=bins,
+                sketch=sketch,
+            )
+        reference = Reference(
+            columns={n: fitted[n] for n in names if n in fitted}, rows=sum(sizes), bins=bins,
+            sketch=sketch, skipped=skipped,
+        )  # fmt: skip
+        if calibration_chunks:
+            _calibrate(reference, parts, sizes, calibration_chunks, client, storage_options)
+    return reference
+
+
+def _calibrate(
+    reference: Any, parts: list[str], sizes: list[int], chunks: int, client: Any, options: Any
+) -> None:
+    """`calibrate` on the partitions: each chunk's summary added up from the partitions' slices of it."""
+    import numpy as np
+
+    from mlops_tasks.monitoring.drift.calibrated import record_chunks
+
+    if chunks < 2:
+        raise ValueError("calibration needs at least 2 chunks")
+    bounds = np.linspace(0, sum(sizes), chunks + 1).astype(int).tolist()
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(int).tolist()
+    pieces = _run(
+        _chunks_part, list(enumerate(parts)), None, client,
+        reference=reference, offsets=offsets, bounds=bounds, options=options,
+    )  # fmt: skip
+    totals: list[dict[str, Any]] = [{} for _ in range(chunks)]
+    for piece in pieces:  # partition order
+        for chunk, summaries in piece:
+            for name, summary in summaries.items():
+                mine = totals[chunk]
+                mine[name] = mine[name].add(summary) if name in mine else summary
+    record_chunks(reference, totals, chunks)
 
 
 # -- profile ----------------------------------------------------------------------------------
