@@ -1,4 +1,4 @@
-"""Profile, drift and validation over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
+"""Profile, validation, reference fitting and drift over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
 
 A dataset is a folder (every ``*.parquet`` under it), a glob, or one file, local or on any
 fsspec filesystem (``s3://bucket/events/*.parquet`` with ``s3fs``). Each partition is read
@@ -12,6 +12,11 @@ ran what:
 * profile: two passes as in `mlops_tasks.profiling.profile_column`: each partition's
   `ColumnPartial` per column (seeded by the column and the partition's position), merged, the
   histogram edges from the merged partial, then each partition's `Tallies` on those edges;
+* fit_reference: each partition's pass-1 partial per column (`monitoring.reference_partials`),
+  then the values at the bin edges' and sketch points' ranks by a radix select over the
+  partitions (`monitoring.ranks`: counts travel, not values), then, for calibration, each
+  partition's summaries of its slices of the reference chunks: the same edges, counts, sketch
+  and category counts as `fit_reference` on the whole frame;
 * validate: each partition's rule outcomes, merged by `mlops_tasks.validation.partials`;
   `unique` rules' distinct keys go by hash bucket from the partition tasks to one task per
   bucket (worker to worker), which finds the keys an earlier partition holds: exact.
@@ -59,19 +64,39 @@ def parquet_parts(path: str, storage_options: dict[str, Any] | None = None) -> l
     return parts
 
 
-def _read(part: str, columns: list[str] | None, storage_options: dict[str, Any] | None) -> Any:
+def _read(
+    part: str,
+    columns: list[str] | None,
+    storage_options: dict[str, Any] | None,
+    text_as_codes: bool = False,
+) -> Any:
+    """A partition's table; `text_as_codes`: string columns as dictionaries, as the profile task reads them."""
     import fsspec
     import pyarrow.parquet as pq
 
     with fsspec.open(part, "rb", **(storage_options or {})) as fh:
-        return pq.read_table(fh, columns=columns)
+        if not text_as_codes:
+            return pq.read_table(fh, columns=columns)
+        from mlops_tasks.profiling.partials import kind_of
+
+        schema = pq.read_schema(fh)
+        text = [
+            f.name
+            for f in schema
+            if kind_of(f.type) == "categorical" and (columns is None or f.name in columns)
+        ]
+        fh.seek(0)
+        return pq.read_table(fh, columns=columns, read_dictionary=text)
 
 
-def _read_schema(part: str, storage_options: dict[str, Any] | None) -> Any:
+def parquet_schema(path: str, storage_options: dict[str, Any] | None = None) -> Any:
+    """The Arrow schema of the dataset's first partition."""
     import fsspec
     import pyarrow.parquet as pq
 
-    with fsspec.open(part, "rb", **(storage_options or {})) as fh:
+    with fsspec.open(
+        parquet_parts(path, storage_options)[0], "rb", **(storage_options or {})
+    ) as fh:
         return pq.read_schema(fh)
 
 
@@ -207,7 +232,8 @@ def fit_reference_parquet(
     Pass 1 summarises each partition (`mlops_tasks.monitoring.reference_partials`); the values
     at the bin edges' and sketch points' ranks come from a radix select over the partitions
     (`mlops_tasks.monitoring.ranks`: counts travel, not values; 2-4 rounds); calibration
-    chunks (consecutive rows, as in memory) are summarised per partition and added up.
+    chunks (consecutive rows, as in memory) are summarised per partition and added up; with
+    fewer than 2 rows per chunk there is no calibration, as in the `fit_reference` task.
     """
 
     from mlops_tasks.monitoring.ranks import RankSelect
@@ -217,7 +243,7 @@ def fit_reference_parquet(
     if bins < 2:
         raise ValueError("bins must be at least 2")
     parts = parquet_parts(path, storage_options)
-    empty = _read_schema(parts[0], storage_options).empty_table().to_pandas()
+    empty = parquet_schema(parts[0], storage_options).empty_table().to_pandas()
     names = list(columns) if columns is not None else list(empty.columns)
     missing = [c for c in names if c not in empty.columns]
     if missing:
@@ -283,7 +309,9 @@ def fit_reference_parquet(
             columns={n: fitted[n] for n in names if n in fitted}, rows=sum(sizes), bins=bins,
             sketch=sketch, skipped=skipped,
         )  # fmt: skip
-        if calibration_chunks:
+        if (
+            calibration_chunks and sum(sizes) >= 2 * calibration_chunks
+        ):  # as the task does in memory
             _calibrate(reference, parts, sizes, calibration_chunks, client, storage_options)
     return reference
 
@@ -320,7 +348,7 @@ def _partials_part(index_part: tuple[int, str], *, columns: Any, options: Any) -
     from mlops_tasks.profiling.partials import ColumnPartial, finite_values, kind_of
 
     index, part = index_part
-    table = _read(part, columns, options)
+    table = _read(part, columns, options, text_as_codes=True)
     out = {}
     for name in table.column_names:
         chunk = table.column(name).combine_chunks()
@@ -335,7 +363,7 @@ def _tallies_part(
 ) -> dict[str, Any]:
     from mlops_tasks.profiling.partials import Tallies, finite_values, kind_of
 
-    table = _read(part, columns, options)
+    table = _read(part, columns, options, text_as_codes=True)
     out = {}
     for name in table.column_names:
         chunk = table.column(name).combine_chunks()
