@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -224,7 +226,7 @@ def assert_same_reference(memory, partitioned) -> None:
     assert {k: v for k, v in a.items() if k != "columns"} == {
         k: v for k, v in b.items() if k != "columns"
     }
-    assert list(a["columns"]) == list(b["columns"])
+    assert sorted(a["columns"]) == sorted(b["columns"])  # stored JSON has sorted keys
     for name, col in a["columns"].items():
         other = dict(b["columns"][name])
         mine = dict(col)
@@ -380,3 +382,63 @@ def test_the_profile_task_on_the_cluster_equals_in_memory(client, events, stored
         assert a == b, name
     with pytest.raises(DataError, match="nope"):
         run_task("profile", {"parquet": str(folder), "columns": ["x", "nope"]}, settings=settings)
+
+
+# -- s3:// ------------------------------------------------------------------------------------
+
+S3_KEY = "testing"  # moto accepts any credentials; these are no secret
+
+
+@pytest.fixture
+def s3_events(tmp_path, monkeypatch, dataset):
+    """The drift folder's partitions on an S3 server (moto's server mode on 127.0.0.1), stopped by PID."""
+    pytest.importorskip("moto")
+    pytest.importorskip("s3fs")
+    import boto3
+    from deploy.daemons import Daemons, clean_env, free_port
+
+    daemons = Daemons(tmp_path / "logs")
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        daemons.start(
+            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            clean_env({}),
+        )  # fmt: skip
+        daemons.wait_http("moto", f"{endpoint}/moto-api/", timeout=60)
+        env = {
+            "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+        }  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="lake")
+        folder, _ = dataset
+        for part in sorted(folder.glob("day=*/*.parquet")):
+            s3.upload_file(str(part), "lake", f"events/{part.parent.name}/{part.name}")
+        yield "s3://lake/events"
+    finally:
+        daemons.stop()
+
+
+def test_fit_reference_task_over_s3_on_the_cluster(client, dataset, s3_events, settings):
+    from mlops_tasks.context import TaskContext
+    from mlops_tasks.dask_cluster import fit_reference_parquet, parquet_parts
+    from mlops_tasks.monitoring.reference import Reference
+    from mlops_tasks.runtime import run_task
+
+    folder, current = dataset
+    assert [p.rsplit("/", 2)[-2] for p in parquet_parts(s3_events)] == [
+        f"day={i}" for i in range(5)
+    ]
+    config = {
+        "parquet": s3_events,
+        "dask_address": client.scheduler.address,
+        "calibration_chunks": 0,  # calibration is tested above: here the reads over s3://
+    }
+    result = run_task("fit_reference", config, settings=settings)
+    assert result.rows == len(current) and result.columns == ["x", "ints", "c"]
+    fitted = Reference.from_dict(TaskContext(settings).read_json(result.reference))
+    assert_same_reference(fit_reference(current.reset_index(drop=True)), fitted)
+    assert_same_reference(fit_reference_parquet(str(folder)), fitted)
