@@ -62,7 +62,7 @@ class DriftConfig(TaskConfig, PartitionedInput):
     @model_validator(mode="after")
     def _one_source(self) -> DriftConfig:
         if sum(x is not None for x in (self.dataset, self.table, self.parquet)) != 1:
-            raise ValueError("give either dataset, source + table, or parquet")
+            raise ValueError("give either dataset or source + table, or parquet")
         if self.table is not None and not self.source:
             raise ValueError("table needs source (a SQLAlchemy URL)")
         return self
