@@ -2,7 +2,8 @@
 
 The dataset (default 200M rows x 12 float columns + 1 category, 40 partitions of 5M rows:
 about 20 GB as pandas frames, more than this machine's memory holds) is written once to
-``.bench/dask_<rows>/`` (deterministic per partition; the second half's floats shifted), then:
+``<--data>/dask_<rows>/`` (default ``.bench/``; deterministic per partition; the second half's
+floats shifted), then:
 
 * ``single``: `summarize_parquet` with no cluster: the partitions read and summarised one after
   another in this process (peak RSS of this process);
@@ -12,9 +13,12 @@ about 20 GB as pandas frames, more than this machine's memory holds) is written 
   same drift verdicts (PSI on a reference fitted on the first partition);
 * ``--validate``: `validate_parquet` with 8 rules (a `unique` id whose repeats lie in other
   partitions, ranges, not-null, allowed codes, a mean) single process vs the cluster (a fresh
-  one, so its workers' peak RSS is validation's), and whether the outcomes are identical.
+  one, so its workers' peak RSS is validation's), and whether the outcomes are identical;
+* ``--fit``: `fit_reference_parquet` of three columns (two floats, the category; deciles and a
+  1000-point sketch, no calibration) single process vs a fresh cluster, and whether the
+  references are identical (means and stds to 1e-12).
 
-Usage: nice -n 10 python bench/dask_cluster.py [--rows 200000000] [--part-rows 5000000] [--profile] [--validate]
+Usage: nice -n 10 python bench/dask_cluster.py [--rows 200000000] [--part-rows 5000000] [--data DIR] [--profile] [--validate] [--fit]
 Prints figures, then one JSON line.
 """
 
@@ -85,6 +89,10 @@ def main() -> None:
     parser.add_argument("--part-rows", type=int, default=5_000_000)
     parser.add_argument("--profile", action="store_true", help="also time profile_parquet")
     parser.add_argument("--validate", action="store_true", help="also time validate_parquet")
+    parser.add_argument("--fit", action="store_true", help="also time fit_reference_parquet")
+    parser.add_argument(
+        "--data", default=str(ROOT / ".bench"), help="folder for the generated dataset"
+    )
     args = parser.parse_args()
     import pyarrow.parquet as pq
     from distributed import Client, LocalCluster
@@ -93,7 +101,7 @@ def main() -> None:
     from mlops_tasks.monitoring import detect_drift, fit_reference
 
     parts = max(1, args.rows // args.part_rows)
-    folder = ROOT / ".bench" / f"dask_{args.rows}"
+    folder = Path(args.data) / f"dask_{args.rows}"
     folder.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
@@ -132,8 +140,15 @@ def main() -> None:
                 results["cluster"]["profile_s"] = time.perf_counter() - start
                 results["profile_same"] = same_profile(cluster_profile, single_profile)
             results["cluster"]["peak_mb"] = sorted(client.run(peak_mb).values())
+    print(
+        f"  drift: single {results['single']['wall_s']:.1f} s, cluster {results['cluster']['wall_s']:.1f} s",
+        flush=True,
+    )
     if args.validate:
         results["validate"] = bench_validate(folder)
+        print(f"  validate: {json.dumps(results['validate'], default=str)}", flush=True)
+    if args.fit:
+        results["fit"] = bench_fit(folder)
     verdict = {
         name: sorted(detect_drift(reference, s, method="psi").drifted_columns)
         for name, s in (("single", single), ("cluster", clustered))
@@ -160,6 +175,13 @@ def main() -> None:
                   f"peak RSS per process {', '.join(f'{m:.0f}' for m in v[name]['peak_mb'])} MB")  # fmt: skip
         print(f"  validate cluster speed-up: {v['single']['wall_s'] / v['cluster']['wall_s']:.2f}x; "
               f"same outcomes: {v['same']}; failing {v['failing']}")  # fmt: skip
+    if args.fit:
+        f = results["fit"]
+        for name in ("single", "cluster"):
+            print(f"  fit_reference {name:8s} {f[name]['wall_s']:8.1f} s = {rows / f[name]['wall_s'] / 1e6:6.1f} M rows/s; "
+                  f"peak RSS per process {', '.join(f'{m:.0f}' for m in f[name]['peak_mb'])} MB")  # fmt: skip
+        print(f"  fit_reference cluster speed-up: {f['single']['wall_s'] / f['cluster']['wall_s']:.2f}x; "
+              f"same reference: {f['same']}")  # fmt: skip
     print(json.dumps({"bench": "dask_cluster", "rows": rows, "parts": parts, "speedup": round(ratio, 3),
                       "same_verdicts": same, "drifted": verdict["cluster"], **{k: v for k, v in results.items()}},
                      default=str))  # fmt: skip
@@ -197,6 +219,29 @@ def bench_validate(folder: Path) -> dict:
             out["cluster"]["peak_mb"] = sorted(client.run(peak_mb).values())
     out["same"] = [o.model_dump() for o in single] == [o.model_dump() for o in clustered]
     out["failing"] = {o.id: o.failing_rows for o in clustered if not o.passed}
+    return out
+
+
+def bench_fit(folder: Path) -> dict:
+    """fit_reference_parquet single process, then on a fresh two-worker cluster; references compared."""
+    from distributed import Client, LocalCluster
+
+    from mlops_tasks.dask_cluster import fit_reference_parquet
+
+    options = {"columns": ["f0", "f1", "cat"], "sketch": 1000, "calibration_chunks": 0}
+    out: dict = {}
+    start = time.perf_counter()
+    single = fit_reference_parquet(str(folder), **options)
+    out["single"] = {"wall_s": time.perf_counter() - start, "peak_mb": [peak_mb()]}
+    with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster:
+        with Client(cluster) as client:
+            client.run(importlib.import_module, "mlops_tasks.monitoring.reference_partials")
+            start = time.perf_counter()
+            clustered = fit_reference_parquet(str(folder), client=client, **options)
+            out["cluster"] = {"wall_s": time.perf_counter() - start}
+            out["cluster"]["peak_mb"] = sorted(client.run(peak_mb).values())
+    out["same"] = same_profile(single.to_dict(), clustered.to_dict())
+    out["edges_f0"] = clustered.columns["f0"].edges.tolist()
     return out
 
 

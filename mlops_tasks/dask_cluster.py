@@ -1,4 +1,4 @@
-"""Profile, drift and validation over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
+"""Profile, validation, reference fitting and drift over a partitioned Parquet dataset on a Dask cluster: partitions summarised where they lie.
 
 A dataset is a folder (every ``*.parquet`` under it), a glob, or one file, local or on any
 fsspec filesystem (``s3://bucket/events/*.parquet`` with ``s3fs``). Each partition is read
@@ -12,6 +12,11 @@ ran what:
 * profile: two passes as in `mlops_tasks.profiling.profile_column`: each partition's
   `ColumnPartial` per column (seeded by the column and the partition's position), merged, the
   histogram edges from the merged partial, then each partition's `Tallies` on those edges;
+* fit_reference: each partition's pass-1 partial per column (`monitoring.reference_partials`),
+  then the values at the bin edges' and sketch points' ranks by a radix select over the
+  partitions (`monitoring.ranks`: counts travel, not values), then, for calibration, each
+  partition's summaries of its slices of the reference chunks: the same edges, counts, sketch
+  and category counts as `fit_reference` on the whole frame;
 * validate: each partition's rule outcomes, merged by `mlops_tasks.validation.partials`;
   `unique` rules' distinct keys go by hash bucket from the partition tasks to one task per
   bucket (worker to worker), which finds the keys an earlier partition holds: exact.
@@ -38,7 +43,7 @@ from contextlib import contextmanager
 from functools import reduce
 from typing import Any
 
-from mlops_tasks.errors import SourceNotFoundError
+from mlops_tasks.errors import DataError, SourceNotFoundError
 
 
 def parquet_parts(path: str, storage_options: dict[str, Any] | None = None) -> list[str]:
@@ -59,12 +64,40 @@ def parquet_parts(path: str, storage_options: dict[str, Any] | None = None) -> l
     return parts
 
 
-def _read(part: str, columns: list[str] | None, storage_options: dict[str, Any] | None) -> Any:
+def _read(
+    part: str,
+    columns: list[str] | None,
+    storage_options: dict[str, Any] | None,
+    text_as_codes: bool = False,
+) -> Any:
+    """A partition's table; `text_as_codes`: string columns as dictionaries, as the profile task reads them."""
     import fsspec
     import pyarrow.parquet as pq
 
     with fsspec.open(part, "rb", **(storage_options or {})) as fh:
-        return pq.read_table(fh, columns=columns)
+        if not text_as_codes:
+            return pq.read_table(fh, columns=columns)
+        from mlops_tasks.profiling.partials import kind_of
+
+        schema = pq.read_schema(fh)
+        text = [
+            f.name
+            for f in schema
+            if kind_of(f.type) == "categorical" and (columns is None or f.name in columns)
+        ]
+        fh.seek(0)
+        return pq.read_table(fh, columns=columns, read_dictionary=text)
+
+
+def parquet_schema(path: str, storage_options: dict[str, Any] | None = None) -> Any:
+    """The Arrow schema of the dataset's first partition."""
+    import fsspec
+    import pyarrow.parquet as pq
+
+    with fsspec.open(
+        parquet_parts(path, storage_options)[0], "rb", **(storage_options or {})
+    ) as fh:
+        return pq.read_schema(fh)
 
 
 @contextmanager
@@ -129,6 +162,185 @@ def summarize_parquet(
     return totals
 
 
+# -- reference --------------------------------------------------------------------------------
+
+
+def _frame(part: str, columns: list[str], options: Any) -> Any:
+    return _read(part, columns, options).to_pandas()
+
+
+def _fit_part(
+    part: str, *, kinds: dict[str, str], numeric: set[str], sketch: int, options: Any
+) -> Any:
+    from mlops_tasks.monitoring.reference_partials import ColumnFit
+
+    frame = _frame(part, list(kinds), options)
+    fits = {
+        name: ColumnFit.of(frame[name], kind, sketch=sketch, few_as_categorical=name not in numeric)
+        for name, kind in kinds.items()
+    }
+    return len(frame), fits
+
+
+def _ranks_part(part: str, *, queries: dict[str, Any], options: Any) -> dict[str, Any]:
+    from mlops_tasks.monitoring.ranks import float_keys, tally
+    from mlops_tasks.monitoring.reference import finite_values
+
+    frame = _frame(part, list(queries), options)
+    return {
+        name: tally(float_keys(finite_values(frame[name])[0]), q) for name, q in queries.items()
+    }
+
+
+def _chunks_part(
+    index_part: tuple[int, str],
+    *,
+    reference: Any,
+    offsets: list[int],
+    bounds: list[int],
+    options: Any,
+) -> list[tuple[int, Any]]:
+    """The partition's slices of each calibration chunk, summarised: [(chunk, summaries)]."""
+    from mlops_tasks.monitoring.summary import summarize
+
+    index, part = index_part
+    frame = _frame(part, list(reference.columns), options)
+    start, stop = offsets[index], offsets[index] + len(frame)
+    out = []
+    for chunk, (a, b) in enumerate(zip(bounds[:-1], bounds[1:])):
+        if a < stop and b > start:
+            piece = frame.iloc[max(a, start) - start : min(b, stop) - start]
+            out.append((chunk, summarize(reference, piece, threads=1)))
+    return out
+
+
+def fit_reference_parquet(
+    path: str,
+    *,
+    address: str | None = None,
+    client: Any = None,
+    columns: list[str] | None = None,
+    numeric: list[str] | None = None,
+    categorical: list[str] | None = None,
+    bins: int = 10,
+    sketch: int = 1000,
+    calibration_chunks: int = 0,
+    storage_options: dict[str, Any] | None = None,
+) -> Any:
+    """`fit_reference` of a partitioned Parquet dataset: the same edges, counts and sketch, partitions summarised where they lie.
+
+    Pass 1 summarises each partition (`mlops_tasks.monitoring.reference_partials`); the values
+    at the bin edges' and sketch points' ranks come from a radix select over the partitions
+    (`mlops_tasks.monitoring.ranks`: counts travel, not values; 2-4 rounds); calibration
+    chunks (consecutive rows, as in memory) are summarised per partition and added up; with
+    fewer than 2 rows per chunk there is no calibration, as in the `fit_reference` task.
+    """
+
+    from mlops_tasks.monitoring.ranks import RankSelect
+    from mlops_tasks.monitoring.reference import Reference, column_kind
+    from mlops_tasks.monitoring.reference_partials import finish, fit_column, wanted_ranks
+
+    if bins < 2:
+        raise ValueError("bins must be at least 2")
+    parts = parquet_parts(path, storage_options)
+    empty = parquet_schema(parts[0], storage_options).empty_table().to_pandas()
+    names = list(columns) if columns is not None else list(empty.columns)
+    missing = [c for c in names if c not in empty.columns]
+    if missing:
+        raise DataError(f"columns {missing} are not in {parts[0]} (it has {list(empty.columns)})")
+    numeric_set, categorical_set = set(numeric or ()), set(categorical or ())
+    kinds, skipped = {}, {}
+    for name in names:  # as `fit_reference` decides, from the dtype the rows are read with
+        kind = (
+            "categorical"
+            if name in categorical_set
+            else "numeric"
+            if name in numeric_set
+            else column_kind(empty[name], exact=False)
+        )
+        if kind is None:
+            skipped[name] = f"dtype {empty[name].dtype} is neither numeric nor categorical"
+        else:
+            kinds[name] = kind
+    with _connected(address, client) as client:
+        first = _run(
+            _fit_part,
+            parts,
+            None,
+            client,
+            kinds=kinds,
+            numeric=numeric_set,
+            sketch=sketch,
+            options=storage_options,
+        )
+        sizes = [rows for rows, _ in first]
+        fits = {n: reduce(lambda a, b: a.merge(b), (f[n] for _, f in first)) for n in kinds}
+        del first
+        fitted = {
+            n: fit_column(
+                n, fits[n], bins=bins, sketch=sketch, few_as_categorical=n not in numeric_set
+            )
+            for n in kinds
+        }
+        selects = {
+            n: RankSelect(wanted_ranks(fits[n], bins=bins, sketch=sketch), fits[n].count)
+            for n, col in fitted.items()
+            if col is None
+        }
+        while any(not s.done for s in selects.values()):
+            queries = {n: s.query() for n, s in selects.items() if not s.done}
+            answers = _run(
+                _ranks_part, parts, None, client, queries=queries, options=storage_options
+            )
+            for n in queries:
+                selects[n].advance([a[n] for a in answers])
+        for n, select in selects.items():
+            fitted[n] = finish(
+                n,
+                fits[n],
+                select.ranks,
+                select.values(),
+                select.le,
+                select.lt,
+                bins=bins,
+                sketch=sketch,
+            )
+        reference = Reference(
+            columns={n: fitted[n] for n in names if n in fitted}, rows=sum(sizes), bins=bins,
+            sketch=sketch, skipped=skipped,
+        )  # fmt: skip
+        if (
+            calibration_chunks and sum(sizes) >= 2 * calibration_chunks
+        ):  # as the task does in memory
+            _calibrate(reference, parts, sizes, calibration_chunks, client, storage_options)
+    return reference
+
+
+def _calibrate(
+    reference: Any, parts: list[str], sizes: list[int], chunks: int, client: Any, options: Any
+) -> None:
+    """`calibrate` on the partitions: each chunk's summary added up from the partitions' slices of it."""
+    import numpy as np
+
+    from mlops_tasks.monitoring.drift.calibrated import record_chunks
+
+    if chunks < 2:
+        raise ValueError("calibration needs at least 2 chunks")
+    bounds = np.linspace(0, sum(sizes), chunks + 1).astype(int).tolist()
+    offsets = np.concatenate(([0], np.cumsum(sizes))).astype(int).tolist()
+    pieces = _run(
+        _chunks_part, list(enumerate(parts)), None, client,
+        reference=reference, offsets=offsets, bounds=bounds, options=options,
+    )  # fmt: skip
+    totals: list[dict[str, Any]] = [{} for _ in range(chunks)]
+    for piece in pieces:  # partition order
+        for chunk, summaries in piece:
+            for name, summary in summaries.items():
+                mine = totals[chunk]
+                mine[name] = mine[name].add(summary) if name in mine else summary
+    record_chunks(reference, totals, chunks)
+
+
 # -- profile ----------------------------------------------------------------------------------
 
 
@@ -136,7 +348,7 @@ def _partials_part(index_part: tuple[int, str], *, columns: Any, options: Any) -
     from mlops_tasks.profiling.partials import ColumnPartial, finite_values, kind_of
 
     index, part = index_part
-    table = _read(part, columns, options)
+    table = _read(part, columns, options, text_as_codes=True)
     out = {}
     for name in table.column_names:
         chunk = table.column(name).combine_chunks()
@@ -151,7 +363,7 @@ def _tallies_part(
 ) -> dict[str, Any]:
     from mlops_tasks.profiling.partials import Tallies, finite_values, kind_of
 
-    table = _read(part, columns, options)
+    table = _read(part, columns, options, text_as_codes=True)
     out = {}
     for name in table.column_names:
         chunk = table.column(name).combine_chunks()

@@ -296,7 +296,7 @@ def _fit_numeric(
     s = np.sort(x)
     if few_as_categorical and np.count_nonzero(s[1:] != s[:-1]) + 1 <= MAX_UNIQUE_AS_CATEGORICAL:
         return _fit_categorical(name, values, bins, sketch)
-    edges = np.unique(_quantiles_sorted(s, np.linspace(0, 1, bins + 1)[1:-1]))
+    edges = np.unique(_quantiles_sorted(s, edge_probs(bins)))
     lo, hi = float(s[0]), float(s[-1])
     if lo == hi:
         # A constant column: bins {< c}, {c}, {> c}, so a move either way shows.
@@ -306,12 +306,7 @@ def _fit_numeric(
             grid, col.exact = np.unique(s), True
         else:
             # inverted_cdf: sketch points are real values, so ties (discrete data) stay exact.
-            grid = np.unique(
-                s[
-                    np.ceil(np.linspace(0, 1, sketch + 1) * len(s)).astype(np.int64).clip(1, len(s))
-                    - 1
-                ]
-            )
+            grid = np.unique(s[grid_ranks(len(s), sketch)])
         col.grid = grid
         col.grid_lt = np.searchsorted(s, grid, side="left") / len(s)
         col.grid_le = np.searchsorted(s, grid, side="right") / len(s)
@@ -335,9 +330,7 @@ def _fit_binned(
     lo, hi = float(x.min()), float(x.max())
     if few_as_categorical and _few_distinct(x):
         return _fit_categorical(col.name, values, bins, 0)
-    pos = np.linspace(0, 1, bins + 1)[1:-1] * (len(x) - 1)
-    below = np.floor(pos).astype(np.int64)
-    above = np.minimum(below + 1, len(x) - 1)
+    pos, below, above = interpolation_ranks(len(x), edge_probs(bins))
     ranks = np.unique(np.concatenate((below, above)))
     order = np.partition(x, ranks)
     edges = np.unique(order[below] + (order[above] - order[below]) * (pos - below))
@@ -359,9 +352,23 @@ def _few_distinct(x: np.ndarray) -> bool:
     return len(np.unique(x)) <= MAX_UNIQUE_AS_CATEGORICAL
 
 
-def _quantiles_sorted(s: np.ndarray, probs: np.ndarray) -> np.ndarray:
-    """numpy's default (linear) quantiles of an already sorted array."""
-    pos = probs * (len(s) - 1)
+def grid_ranks(n: int, sketch: int) -> np.ndarray:
+    """The 0-based ranks of the CDF sketch points among `n` sorted values (inverted CDF)."""
+    return np.ceil(np.linspace(0, 1, sketch + 1) * n).astype(np.int64).clip(1, n) - 1
+
+
+def edge_probs(bins: int) -> np.ndarray:
+    return np.linspace(0, 1, bins + 1)[1:-1]
+
+
+def interpolation_ranks(n: int, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(positions, rank below, rank above) of linear quantiles among `n` sorted values."""
+    pos = probs * (n - 1)
     lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, len(s) - 1)
+    return pos, lo, np.minimum(lo + 1, n - 1)
+
+
+def _quantiles_sorted(s: Any, probs: np.ndarray) -> np.ndarray:
+    """numpy's default (linear) quantiles of an already sorted array (or anything indexed by rank)."""
+    pos, lo, hi = interpolation_ranks(len(s), probs)
     return s[lo] + (s[hi] - s[lo]) * (pos - lo)

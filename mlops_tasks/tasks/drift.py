@@ -8,11 +8,12 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import CheckFailedError, ConfigError, DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
+from mlops_tasks.tasks.partitioned import PartitionedInput, parquet_ref
 from mlops_tasks.validation.contracts import config_contract_key
 
 
-class DriftConfig(TaskConfig):
-    """Current data: a Parquet ``dataset`` artifact, or a ``table`` in the database at ``source`` (push-down)."""
+class DriftConfig(TaskConfig, PartitionedInput):
+    """Current data: a Parquet ``dataset`` artifact, a ``table`` in the database at ``source`` (push-down), or a partitioned ``parquet`` dataset."""
 
     reference: ArtifactRef = Field(description="Reference profile from fit_reference.")
     dataset: ArtifactRef | None = Field(
@@ -60,8 +61,8 @@ class DriftConfig(TaskConfig):
 
     @model_validator(mode="after")
     def _one_source(self) -> DriftConfig:
-        if (self.dataset is None) == (self.table is None):
-            raise ValueError("give either dataset or source + table")
+        if sum(x is not None for x in (self.dataset, self.table, self.parquet)) != 1:
+            raise ValueError("give either dataset or source + table, or parquet")
         if self.table is not None and not self.source:
             raise ValueError("table needs source (a SQLAlchemy URL)")
         return self
@@ -113,6 +114,16 @@ def detect_drift(config: DriftConfig, ctx: TaskContext) -> DriftResult:
             config.source, config.table, reference, columns=wanted, where=config.where, grid=grid
         )
         where = f"{_safe(config.source)} table {config.table}"
+    elif config.parquet is not None:
+        from mlops_tasks.dask_cluster import summarize_parquet
+
+        ctx.record_input("parquet", parquet_ref(config.parquet))
+        summaries = summarize_parquet(
+            reference, config.parquet, address=config.dask_address, columns=wanted, grid=grid
+        )
+        if not any(s.n + s.nulls for s in summaries.values()):
+            raise DataError(f"detect_drift: current dataset {config.parquet} has no rows")
+        where = config.parquet
     else:
         parquet = ctx.parquet_file(config.dataset)
         present = [c for c in wanted if c in parquet.schema_arrow.names]

@@ -45,18 +45,19 @@ holds NaN or Infinity (JSON has no literal for them).
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
+from mlops_tasks.tasks.partitioned import PartitionedInput, parquet_ref
 
 PROFILE_FORMAT = "mlops-tasks/profile@2"
 
 
-class ProfileConfig(TaskConfig):
-    dataset: ArtifactRef = Field(description="Dataset artifact to profile (Parquet).")
+class ProfileConfig(TaskConfig, PartitionedInput):
+    dataset: ArtifactRef | None = Field(None, description="Dataset artifact to profile (Parquet).")
     columns: list[str] | None = Field(None, description="Columns to profile; all when omitted.")
     top_k: int = Field(
         10, ge=1, le=1000, description="Most frequent values kept per categorical column."
@@ -64,6 +65,12 @@ class ProfileConfig(TaskConfig):
     bins: int = Field(
         10, ge=1, le=100, description="Histogram bins per numeric column, at quantiles of the data."
     )
+
+    @model_validator(mode="after")
+    def _one_dataset(self) -> ProfileConfig:
+        if (self.dataset is None) == (self.parquet is None):
+            raise ValueError("give either dataset or parquet")
+        return self
 
 
 class ProfileResult(TaskResult):
@@ -85,6 +92,8 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     from mlops_tasks.profiling.partials import kind_of
     from mlops_tasks.profiling.sketches import HLL_PRECISION, SAMPLE_SIZE
 
+    if config.parquet is not None:
+        return _profile_parquet(config, ctx)
     parquet = ctx.parquet_file(config.dataset)
     names = parquet.schema_arrow.names
     wanted = config.columns or names
@@ -125,6 +134,46 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
         },
         "columns": stats,
     }
+    return _stored(document, ctx)
+
+
+def _profile_parquet(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
+    """The same document from a partitioned dataset, partitions profiled where they lie (`mlops_tasks.dask_cluster`)."""
+    from mlops_tasks.dask_cluster import parquet_schema, profile_parquet
+    from mlops_tasks.profiling.sketches import HLL_PRECISION, SAMPLE_SIZE
+
+    names = parquet_schema(config.parquet).names
+    missing = [c for c in config.columns or [] if c not in names]
+    if missing:
+        raise DataError(f"profile: columns {missing} are not in {config.parquet} (it has {names})")
+    ctx.record_input("parquet", parquet_ref(config.parquet))
+    stats = profile_parquet(
+        config.parquet,
+        address=config.dask_address,
+        columns=config.columns,
+        top_k=config.top_k,
+        bins=config.bins,
+    )
+    first = next(iter(stats.values()))
+    document = {
+        "format": PROFILE_FORMAT,
+        "parquet": config.parquet,
+        "rows": first["count"] + first["nulls"],
+        "sketches": {
+            "quantile_sample": SAMPLE_SIZE,
+            "hll_precision": HLL_PRECISION,
+            "bins": config.bins,
+        },
+        "columns": stats,
+    }
+    if not document["rows"]:
+        raise DataError(f"profile: {config.parquet} is empty (0 rows): there is nothing to profile")
+    return _stored(document, ctx)
+
+
+def _stored(document: dict, ctx: TaskContext) -> ProfileResult:
+    rows, stats = document["rows"], document["columns"]
+    wanted = list(stats)
     ref = ctx.write_json(
         document,
         kind="profile",

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
+from mlops_tasks.tasks.partitioned import PartitionedInput, parquet_ref
 from mlops_tasks.validation.contracts import config_contract_key
 
 
-class FitReferenceConfig(TaskConfig):
-    dataset: ArtifactRef = Field(description="Training dataset (Parquet) to fit the reference on.")
+class FitReferenceConfig(TaskConfig, PartitionedInput):
+    dataset: ArtifactRef | None = Field(
+        None, description="Training dataset (Parquet) to fit the reference on."
+    )
     columns: list[str] | None = Field(
         None,
         description="Columns to monitor; when omitted, all but the contract's time, id and ignore columns.",
@@ -39,6 +42,12 @@ class FitReferenceConfig(TaskConfig):
         10, ge=0, le=1000, description="Reference chunks for calibrated thresholds (0: none)."
     )
 
+    @model_validator(mode="after")
+    def _one_dataset(self) -> FitReferenceConfig:
+        if (self.dataset is None) == (self.parquet is None):
+            raise ValueError("give either dataset or parquet")
+        return self
+
 
 class FitReferenceResult(TaskResult):
     reference: ArtifactRef
@@ -61,7 +70,12 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
     from mlops_tasks.monitoring.reference import fit_reference as fit
     from mlops_tasks.validation.contracts import columns_not_monitored
 
-    names = ctx.parquet_file(config.dataset).schema_arrow.names
+    if config.parquet is not None:
+        from mlops_tasks.dask_cluster import parquet_schema
+
+        names, where = parquet_schema(config.parquet).names, config.parquet
+    else:
+        names, where = ctx.parquet_file(config.dataset).schema_arrow.names, config.dataset.uri
     excluded = (
         []
         if config.columns
@@ -71,27 +85,43 @@ def fit_reference(config: FitReferenceConfig, ctx: TaskContext) -> FitReferenceR
     missing = [c for c in wanted if c not in names]
     if missing:
         raise DataError(
-            f"fit_reference: columns {missing} are not in dataset {config.dataset.uri} (it has {names})"
+            f"fit_reference: columns {missing} are not in dataset {where} (it has {names})"
         )
-    frame = ctx.read_dataframe(config.dataset, columns=wanted)
-    if not len(frame):
-        raise DataError(f"fit_reference: dataset {config.dataset.uri} has no rows")
-    reference = fit(
-        frame, numeric=config.numeric, categorical=config.categorical, bins=config.bins,
-        sketch=config.sketch, calibration_chunks=config.calibration_chunks if len(frame) >= 2 * config.calibration_chunks else 0,
-    )  # fmt: skip
+    options = dict(
+        numeric=config.numeric,
+        categorical=config.categorical,
+        bins=config.bins,
+        sketch=config.sketch,
+    )
+    if config.parquet is not None:
+        from mlops_tasks.dask_cluster import fit_reference_parquet
+
+        ctx.record_input("parquet", parquet_ref(config.parquet))
+        reference = fit_reference_parquet(
+            config.parquet, address=config.dask_address, columns=wanted,
+            calibration_chunks=config.calibration_chunks, **options,
+        )  # fmt: skip
+        rows = reference.rows
+    else:
+        frame = ctx.read_dataframe(config.dataset, columns=wanted)
+        rows = len(frame)
+        if rows:
+            chunks = config.calibration_chunks if rows >= 2 * config.calibration_chunks else 0
+            reference = fit(frame, calibration_chunks=chunks, **options)
+    if not rows:
+        raise DataError(f"fit_reference: dataset {where} has no rows")
     monitored = list(reference.columns)
     ref = ctx.write_json(
-        reference.to_dict(), kind="reference", metadata={"rows": len(frame), "columns": monitored}
+        reference.to_dict(), kind="reference", metadata={"rows": rows, "columns": monitored}
     )
-    ctx.log_metric("rows", len(frame))
+    ctx.log_metric("rows", rows)
     ctx.log_metric("columns", len(monitored))
     ctx.log.info(
-        "fit_reference: %s rows, %s columns monitored -> %s", len(frame), len(monitored), ref.uri
+        "fit_reference: %s rows, %s columns monitored -> %s", rows, len(monitored), ref.uri
     )
     if excluded:
         ctx.log.info("fit_reference: left out (exclude, contract roles): %s", excluded)
     return FitReferenceResult(
-        reference=ref, rows=len(frame), columns=monitored, skipped=sorted(reference.skipped),
+        reference=ref, rows=rows, columns=monitored, skipped=sorted(reference.skipped),
         excluded=[c for c in excluded if c in names],
     )  # fmt: skip

@@ -16,6 +16,7 @@ from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
 from mlops_tasks.errors import CheckFailedError, DataError
 from mlops_tasks.registry import TaskConfig, TaskResult, task
+from mlops_tasks.tasks.partitioned import PartitionedInput, parquet_ref
 from mlops_tasks.validation.contracts import config_contract_key
 from mlops_tasks.validation.rules import Rule, parse_rule
 
@@ -26,7 +27,7 @@ def _parse_rules(value: Any) -> Any:
     return [parse_rule(item, f"rules[{i}]") for i, item in enumerate(value)]
 
 
-class ValidateConfig(TaskConfig):
+class ValidateConfig(TaskConfig, PartitionedInput):
     """What to check (`dataset`, or `source` + `table` to push the checks down) and against what
     (`contract`, a schema YAML artifact, and/or inline `rules`)."""
 
@@ -38,14 +39,6 @@ class ValidateConfig(TaskConfig):
     )
     table: str | None = Field(
         None, description="Table (or schema.table) to check with SQL push-down."
-    )
-    parquet: str | None = Field(
-        None,
-        description="Partitioned Parquet dataset (folder, glob, s3:// URL) checked partition by partition.",
-    )
-    dask_address: str | None = Field(
-        None,
-        description="dask.distributed scheduler that checks `parquet`'s partitions where they lie.",
     )
     contract: ArtifactRef | str | None = Field(
         None,
@@ -64,8 +57,6 @@ class ValidateConfig(TaskConfig):
     def _what_and_against_what(self) -> ValidateConfig:
         if sum(x is not None for x in (self.dataset, self.source, self.parquet)) != 1:
             raise ValueError("give either dataset or source (with table), or parquet")
-        if self.dask_address is not None and self.parquet is None:
-            raise ValueError("dask_address goes with parquet")
         if (self.source is None) != (self.table is None):
             raise ValueError("source and table go together")
         if self.contract is None and not self.rules:
@@ -112,7 +103,7 @@ def validate(config: ValidateConfig, ctx: TaskContext) -> ValidateResult:
     elif config.parquet is not None:
         from mlops_tasks.dask_cluster import validate_parquet
 
-        ctx.record_input("parquet", _parquet_ref(config.parquet))
+        ctx.record_input("parquet", parquet_ref(config.parquet))
         rows, outcomes = validate_parquet(
             config.parquet, rules, address=config.dask_address,
             sample_rows=config.sample_rows, load_reference=load_reference,
@@ -223,11 +214,3 @@ def _table_ref(safe_url: str, table: str) -> ArtifactRef:
         media_type="application/sql",
         metadata={"table": table},
     )
-
-
-def _parquet_ref(path: str) -> ArtifactRef:
-    # Like a table, a partitioned dataset outside the store is identified by where it lies.
-    return ArtifactRef(
-        uri=path, sha256=hashlib.sha256(path.encode()).hexdigest(), size=0, kind="source",
-        media_type="application/vnd.apache.parquet", metadata={"partitioned": True},
-    )  # fmt: skip

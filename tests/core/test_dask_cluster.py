@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,3 +179,266 @@ def test_the_validate_task_dispatches_to_the_cluster(client, events, settings):
     result = info.value.result
     assert result.rows == len(frame) and result.failing_rules == ["unique:id", "allowed:code"]
     assert result.errors == 1 and result.warnings == 1
+
+
+# -- fit_reference ----------------------------------------------------------------------------
+
+
+def _training(n: int = 30_000) -> pd.DataFrame:
+    """Columns that take each branch of the fit: continuous, ties, few values, constant, tiny, empty, text."""
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(0, 1, n),
+            "ints": rng.integers(0, 30, n),
+            "few": rng.integers(0, 4, n).astype(float),
+            "heavy": np.where(rng.random(n) < 0.7, 0.0, rng.exponential(size=n)),
+            "wide": np.concatenate([rng.normal(1e9, 1e-3, n // 2), -rng.pareto(1.5, n - n // 2)]),
+            "const": np.full(n, 2.5),
+            "tiny": np.where(np.arange(n) % 97 == 0, rng.normal(size=n), np.nan),
+            "empty": np.full(n, np.nan),
+            "c": rng.choice(list("abcd"), n),
+            "flag": rng.random(n) < 0.3,
+            "when": pd.date_range("2020", periods=n, freq="min"),
+        }
+    )
+    frame.loc[::97, "x"] = np.nan
+    frame.loc[::1001, "x"] = np.inf
+    frame.loc[5, "few"] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def training(tmp_path_factory):
+    import pyarrow.parquet as pq
+
+    folder = tmp_path_factory.mktemp("training")
+    frame = _training()
+    for i, part in enumerate(np.array_split(np.arange(len(frame)), 6)):
+        frame.iloc[part].to_parquet(folder / f"part-{i}.parquet", index=False)
+    return folder, pq.read_table(folder).to_pandas()  # as a task reads the whole dataset
+
+
+def assert_same_reference(memory, partitioned) -> None:
+    """Every count, edge, sketch point and category identical; mean and std from partition sums
+    (and Wasserstein's calibration values, which divide by std) equal to the last bits."""
+    a, b = memory.to_dict(), partitioned.to_dict()
+    assert {k: v for k, v in a.items() if k != "columns"} == {
+        k: v for k, v in b.items() if k != "columns"
+    }
+    assert sorted(a["columns"]) == sorted(b["columns"])  # stored JSON has sorted keys
+    for name, col in a["columns"].items():
+        other = dict(b["columns"][name])
+        mine = dict(col)
+        for key in ("mean", "std"):
+            expected, got = mine.pop(key, None), other.pop(key, None)
+            assert (got is None) == (expected is None), (name, key)
+            if expected is not None:
+                assert got == pytest.approx(expected, rel=1e-12, abs=1e-300), (name, key)
+        if "wasserstein" in mine.get("calibration", {}):
+            mine["calibration"] = dict(mine["calibration"])
+            theirs = other["calibration"] = dict(other["calibration"])
+            assert theirs.pop("wasserstein") == pytest.approx(
+                mine["calibration"].pop("wasserstein"), rel=1e-9
+            )
+        assert mine == other, name
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"sketch": 0},
+        {"sketch": 120, "bins": 7, "calibration_chunks": 6},
+        {"numeric": ["few"], "categorical": ["ints"], "columns": ["few", "ints", "x"]},
+    ],
+    ids=["default", "no-sketch", "calibrated", "kinds-forced"],
+)
+def test_fit_reference_on_the_cluster_equals_in_memory(client, training, options):
+    from mlops_tasks.dask_cluster import fit_reference_parquet
+
+    folder, frame = training
+    memory = fit_reference(frame, **options)
+    cluster = fit_reference_parquet(str(folder), client=client, **options)
+    assert_same_reference(memory, cluster)
+    assert list(cluster.skipped) == ([] if "columns" in options else ["when"])  # a timestamp
+    assert cluster.columns["few"].kind == ("numeric" if "numeric" in options else "categorical")
+    assert_same_reference(memory, fit_reference_parquet(str(folder), **options))  # in order, here
+
+
+def test_radix_select_finds_exact_order_statistics_with_ties_and_extremes():
+    from mlops_tasks.monitoring import ranks
+
+    rng = np.random.default_rng(11)
+    huge = np.finfo(float).max
+    parts = [
+        np.array([-0.0, 0.0, -1e-300, 5e-324, -huge, huge, 3.0, 3.0]),
+        rng.standard_cauchy(20_000),
+        rng.integers(-3, 3, 50_000).astype(float),
+        1.7e9 + rng.random(30_000) * 1e-3,  # 30k values within a few ulps' worth of bits
+    ]
+    s = np.sort(np.concatenate(parts))
+    wanted = np.unique(np.concatenate([[0, len(s) - 1], rng.integers(0, len(s), 300)]))
+    select, rounds = ranks.RankSelect(wanted, len(s)), 0
+    keys = [ranks.float_keys(p) for p in parts]
+    while not select.done:
+        select.advance([ranks.tally(k, select.query()) for k in keys])
+        rounds += 1
+    assert rounds <= 5
+    assert np.array_equal(select.values(), s[wanted])
+    assert np.array_equal(select.lt, np.searchsorted(s, s[wanted], "left"))
+    assert np.array_equal(select.le, np.searchsorted(s, s[wanted], "right"))
+    assert np.array_equal(ranks.key_floats(ranks.float_keys(s)), s + 0.0)
+
+
+# -- the tasks on a cluster -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory, training, dataset, events):
+    """The folders' data as single-file dataset artifacts, for the in-memory runs."""
+    from mlops_tasks.runtime import run_task
+    from mlops_tasks.settings import Settings
+
+    root = tmp_path_factory.mktemp("store")
+    settings = Settings(
+        artifact_root=str(root / "artifacts"), metadata_url=f"sqlite:///{root / 'md.db'}"
+    )
+    refs = {}
+    for name, frame in (("training", training[1]), ("current", dataset[1]), ("events", events[1])):
+        frame.to_parquet(root / f"{name}.parquet", index=False)
+        refs[name] = run_task(
+            "extract", {"source": str(root / f"{name}.parquet")}, settings=settings
+        ).dataset
+    return settings, refs
+
+
+def test_the_monitoring_tasks_on_the_cluster_equal_in_memory(client, training, dataset, stored):
+    from mlops_tasks.context import TaskContext
+    from mlops_tasks.monitoring.reference import Reference
+    from mlops_tasks.runtime import run_task
+
+    settings, refs = stored
+    read = TaskContext(settings).read_json
+    address = client.scheduler.address
+    columns = ["x", "ints", "c"]
+    fitted = {
+        how: run_task(
+            "fit_reference",
+            {**source, "columns": columns, "calibration_chunks": 5},
+            settings=settings,
+        )
+        for how, source in (
+            ("memory", {"dataset": refs["training"]}),
+            ("cluster", {"parquet": str(training[0]), "dask_address": address}),
+        )
+    }
+    assert fitted["cluster"].rows == fitted["memory"].rows == len(training[1])
+    assert fitted["cluster"].columns == fitted["memory"].columns == columns
+    references = {how: Reference.from_dict(read(r.reference)) for how, r in fitted.items()}
+    assert_same_reference(references["memory"], references["cluster"])
+
+    # The drift data has the training columns x, ints, c: drift of the current folder against the reference.
+    for method in ("psi", "ks", "auto"):
+        config = {"reference": fitted["memory"].reference, "method": method}
+        memory = run_task("detect_drift", {**config, "dataset": refs["current"]}, settings=settings)
+        cluster = run_task(
+            "detect_drift",
+            {**config, "parquet": str(dataset[0]), "dask_address": address},
+            settings=settings,
+        )
+        assert cluster.drifted_columns == memory.drifted_columns and cluster.share == memory.share
+        assert cluster.current_rows == memory.current_rows == len(dataset[1])
+        assert cluster.statistics == pytest.approx(memory.statistics, rel=1e-9)
+    assert "x" in cluster.drifted_columns
+
+
+def test_the_profile_task_on_the_cluster_equals_in_memory(client, events, stored):
+    from mlops_tasks.context import TaskContext
+    from mlops_tasks.errors import DataError
+    from mlops_tasks.runtime import run_task
+
+    settings, refs = stored
+    read = TaskContext(settings).read_json
+    folder, frame = events
+    memory = run_task("profile", {"dataset": refs["events"]}, settings=settings)
+    cluster = run_task(
+        "profile",
+        {"parquet": str(folder), "dask_address": client.scheduler.address},
+        settings=settings,
+    )
+    assert (cluster.rows, cluster.columns, cluster.columns_with_nulls) == (
+        memory.rows, memory.columns, memory.columns_with_nulls,
+    )  # fmt: skip
+    mine, theirs = read(memory.profile)["columns"], read(cluster.profile)["columns"]
+    # 6,000 rows: every quantile sample holds the whole column, so quantiles and histogram
+    # edges are exact; past 8,192 values they come from a uniform sample whose draw depends on
+    # how the rows are split (the same error bound, other values).
+    for name in frame.columns:
+        a, b = dict(mine[name]), dict(theirs[name])
+        for key in ("mean", "std"):
+            if key in a:
+                assert b.pop(key) == pytest.approx(a.pop(key), rel=1e-12), (name, key)
+        assert a == b, name
+    with pytest.raises(DataError, match="nope"):
+        run_task("profile", {"parquet": str(folder), "columns": ["x", "nope"]}, settings=settings)
+
+
+# -- s3:// ------------------------------------------------------------------------------------
+
+S3_KEY = "testing"  # moto accepts any credentials; these are no secret
+
+
+@pytest.fixture
+def s3_events(tmp_path, monkeypatch, dataset):
+    """The drift folder's partitions on an S3 server (moto's server mode on 127.0.0.1), stopped by PID."""
+    pytest.importorskip("moto")
+    pytest.importorskip("s3fs")
+    import boto3
+    from deploy.daemons import Daemons, clean_env, free_port
+
+    daemons = Daemons(tmp_path / "logs")
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        daemons.start(
+            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            clean_env({}),
+        )  # fmt: skip
+        daemons.wait_http("moto", f"{endpoint}/moto-api/", timeout=60)
+        env = {
+            "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+        }  # fmt: skip
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        s3 = boto3.client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="lake")
+        folder, _ = dataset
+        for part in sorted(folder.glob("day=*/*.parquet")):
+            s3.upload_file(str(part), "lake", f"events/{part.parent.name}/{part.name}")
+        yield "s3://lake/events"
+    finally:
+        daemons.stop()
+
+
+def test_fit_reference_task_over_s3_on_the_cluster(client, dataset, s3_events, settings):
+    from mlops_tasks.context import TaskContext
+    from mlops_tasks.dask_cluster import fit_reference_parquet, parquet_parts
+    from mlops_tasks.monitoring.reference import Reference
+    from mlops_tasks.runtime import run_task
+
+    folder, current = dataset
+    assert [p.rsplit("/", 2)[-2] for p in parquet_parts(s3_events)] == [
+        f"day={i}" for i in range(5)
+    ]
+    config = {
+        "parquet": s3_events,
+        "dask_address": client.scheduler.address,
+        "calibration_chunks": 0,  # calibration is tested above: here the reads over s3://
+    }
+    result = run_task("fit_reference", config, settings=settings)
+    assert result.rows == len(current) and result.columns == ["x", "ints", "c"]
+    fitted = Reference.from_dict(TaskContext(settings).read_json(result.reference))
+    assert_same_reference(fit_reference(current.reset_index(drop=True)), fitted)
+    assert_same_reference(fit_reference_parquet(str(folder)), fitted)

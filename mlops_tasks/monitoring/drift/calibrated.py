@@ -29,17 +29,29 @@ STD_MULTIPLIER = 3.0
 
 def calibrate(reference: Reference, data: Any, chunks: int) -> None:
     """Record every applicable method's statistic per reference chunk, in place."""
-    from mlops_tasks.monitoring.drift import drift_methods
     from mlops_tasks.monitoring.summary import summarize
 
     if chunks < 2:
         raise ValueError("calibration needs at least 2 chunks")
-    methods = drift_methods()
     bounds = np.linspace(0, len(data), chunks + 1).astype(int)
-    for start, stop in zip(bounds[:-1], bounds[1:]):
-        summaries = summarize(
-            reference, data.iloc[start:stop] if hasattr(data, "iloc") else data[start:stop]
-        )
+    record_chunks(
+        reference,
+        (
+            summarize(
+                reference, data.iloc[start:stop] if hasattr(data, "iloc") else data[start:stop]
+            )
+            for start, stop in zip(bounds[:-1], bounds[1:])
+        ),
+        chunks,
+    )
+
+
+def record_chunks(reference: Reference, chunk_summaries: Any, chunks: int) -> None:
+    """Record each chunk's statistics from its summaries, in place (chunks summarised elsewhere, e.g. per partition)."""
+    from mlops_tasks.monitoring.drift import drift_methods
+
+    methods = drift_methods()
+    for summaries in chunk_summaries:
         for name, summary in summaries.items():
             ref = reference.columns[name]
             if not summary.n or not ref.count:
