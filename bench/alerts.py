@@ -3,10 +3,11 @@
 Usage: python bench/alerts.py [FOLDER ...] [--noise 0.2] [--seed 0] [--seeds 1]
 (default ../shared/data/nezha_ob ../shared/data/petshop)
 
-The alert stream is what a plain Prometheus set-up would send: a threshold rule per service and
-metric (robust z beyond ``THRESHOLD`` against the trailing hour, or against the normal-period
-metrics where a layout has them: PetShop's ``noissue``) evaluated every sample, each firing
-evaluation a notification (Alertmanager repeats firing alerts), plus noise (a share ``--noise``
+The alert stream is what a plain Prometheus set-up would send: the library's threshold rule
+(`mlops_tasks.aiops.threshold_alerts`) per service and metric (robust z beyond 6 against the
+trailing hour, or against the normal-period metrics where a layout has them: PetShop's
+``noissue``, held for 2 minutes of metric time like ``for: 2m``) evaluated every sample, each
+firing evaluation a notification and one ``resolved`` notification when it clears, plus noise (a share ``--noise``
 of all notifications: spurious alerts at random times on random services, some without a
 service label, each re-sent every evaluation 1-10 times). One stream per Nezha day or PetShop
 scenario; it is de-duplicated and correlated with the shipped defaults and the call graph.
@@ -38,52 +39,9 @@ sys.path.insert(0, str(ROOT))
 from mlops_tasks.aiops.alerts import Alert, deduplicate
 from mlops_tasks.aiops.cases import FaultCase, System, load_systems
 from mlops_tasks.aiops.incidents import correlate, evaluation_interval
+from mlops_tasks.aiops.threshold_alerts import threshold_alerts
 
-THRESHOLD = 6.0
-TRAILING = "60min"
 VERBOSE = False
-
-
-def threshold_alerts(metrics: dict, reference: dict | None = None) -> list[Alert]:
-    """One notification per sample on which a metric's robust z exceeds THRESHOLD.
-
-    The rule's baseline is the trailing hour, or the normal-period `reference` when given.
-    """
-    import numpy as np
-    import pandas as pd
-
-    alerts = []
-    for service, frame in metrics.items():
-        frame = frame[[c for c in frame if not str(c).startswith("Node")]]
-        ref = (reference or {}).get(service)
-        if ref is not None and len(ref) >= 10:
-            ref = ref.reindex(columns=frame.columns)
-            median = ref.median()
-            spread = (ref.quantile(0.75) - ref.quantile(0.25)) / 1.349
-        else:
-            step = (
-                pd.Series(frame.index).diff().median() if len(frame) > 1 else pd.Timedelta("1min")
-            )
-            rows = int(pd.Timedelta(TRAILING) / step) if step > pd.Timedelta(0) else 10
-            past = frame.shift(1).rolling(TRAILING, min_periods=min(10, max(2, rows // 4)))
-            median = past.median()
-            spread = (past.quantile(0.75) - past.quantile(0.25)) / 1.349
-        scale = np.maximum(spread, 0.01 * median.abs())
-        z = ((frame - median) / scale).abs()
-        for metric in frame.columns:
-            for when in z.index[(z[metric] > THRESHOLD).to_numpy()]:
-                alerts.append(
-                    Alert(
-                        labels={
-                            "alertname": f"{metric} out of range",
-                            "service": service,
-                            "severity": "warning",
-                        },
-                        starts_at=when.floor("s").to_pydatetime(),
-                        source="threshold",
-                    )
-                )
-    return alerts
 
 
 def noise_alerts(metrics: dict, count: int, rng: random.Random) -> list[Alert]:

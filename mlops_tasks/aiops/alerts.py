@@ -265,8 +265,9 @@ def deduplicate(
     """Merge notifications of the same fingerprint into one alert while it keeps firing.
 
     A notification joins the previous alert of its fingerprint if it starts no later than
-    `repeat_gap` after that alert was last seen (Alertmanager repeats a firing alert; a
-    resolved one that fires again later is a new alert). Order does not matter.
+    `repeat_gap` after that alert was last seen (Alertmanager repeats a firing alert) and the
+    alert was not resolved before it started (a resolved one that fires again is a new alert).
+    Order does not matter.
     """
     merged: list[Alert] = []
     open_by_print: dict[str, int] = {}
@@ -275,7 +276,10 @@ def deduplicate(
         index = open_by_print.get(key)
         if index is not None:
             current = merged[index]
-            if alert.starts_at <= current.seen_until + repeat_gap:
+            # A resolved alert that fires again is a new alert (Alertmanager's semantics), however
+            # soon: merging across the resolve would turn a flapping rule into one long alert.
+            refired = current.status == "resolved" and alert.starts_at > current.seen_until
+            if alert.starts_at <= current.seen_until + repeat_gap and not refired:
                 # The newest news decides the status: a resolve sent after the last firing wins.
                 newest = alert if alert.seen_until >= current.seen_until else current
                 merged[index] = replace(

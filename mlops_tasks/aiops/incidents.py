@@ -151,7 +151,8 @@ def correlate(
     `gap` is 1.5 evaluation intervals of a usual 1-minute rule: a rule's next firing arrives a
     second or two late as often as early (scrape jitter), and at exactly one interval the
     late half would each open an incident of their own.
-    `max_span` caps how long one incident keeps absorbing alerts, so a flapping alert cannot
+    `max_span` caps how long one incident keeps absorbing alerts (those starting less than
+    `max_span` after its first), so a flapping alert cannot
     chain unrelated problems together for hours. `now` (default: the newest alert) decides
     which incidents are stale enough to resolve.
     """
@@ -222,7 +223,8 @@ def _best_incident(
             continue
         if (
             alert.starts_at > incident.clock + gap
-            or alert.starts_at > incident.started_at + max_span
+            # Half-open: five intervals hold five evaluations, and the sixth is a new window.
+            or alert.starts_at >= incident.started_at + max_span
         ):
             continue
         if not _related(alert, incident, near):

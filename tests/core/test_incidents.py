@@ -140,3 +140,19 @@ def test_gaps_grow_with_the_rules_evaluation_interval():
     # Without the repeats there is no interval to learn from: the 1-minute defaults split them.
     single = [Alert(a.labels, a.starts_at) for a in alerts]
     assert len(correlate(single, edges=edges)) == 4
+
+
+def test_an_incident_absorbs_five_evaluations_and_the_sixth_opens_a_new_one():
+    """max_span is half-open: on a 5-minute rule, alerts 0-20 min after the first are one window."""
+    alerts = [
+        Alert(
+            {"alertname": f"Latency{m}", "service": "search"},
+            T + timedelta(minutes=m),
+            last_seen=T + timedelta(minutes=m + 5),
+            count=2,
+        )
+        for m in (0, 5, 10, 15, 20, 25)
+    ]
+    incidents = correlate(alerts)
+    assert [len(i.alerts) for i in incidents] == [5, 1]
+    assert incidents[1].started_at == T + timedelta(minutes=25)
