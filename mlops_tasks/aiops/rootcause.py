@@ -51,6 +51,8 @@ MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
 ABNORMAL = 3.0
+EXPLAIN = True
+WEAK_LAST = True
 
 
 @dataclass(frozen=True)
@@ -270,6 +272,7 @@ def rank_root_causes(
                 scales.setdefault(family(column), []).append(float(scale))
     floor = {f: float(np.median(v)) for f, v in scales.items()}
     scored: dict[str, tuple[float, str]] = {}
+    weak: set[str] = set()
     lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
     inherited: dict[str, tuple[float, str]] = {}
     callees: dict[str, list[str]] = {}
@@ -300,6 +303,8 @@ def rank_root_causes(
         names = [c for c, u in zip(st.columns, usable) if u]
         idle = st.idle or (bool(active) and service not in active)
         weight = idle_weight if idle else 1.0
+        if idle:
+            weak.add(service)
         client = np.array([bool(CLIENT.search(c)) for c in names])
         if propagate and callees.get(service) and client.any():
             # What a caller measures of its calls is evidence about its callees too.
@@ -318,12 +323,19 @@ def rank_root_causes(
     metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
+    explains = {s: 0 for s in scored}
     if propagate and edges:
         bad = {s for s in scored if final[s] >= abnormal}
         tier = {s: 0 if s in bad else 2 for s in scored}
+        callers: dict[str, set[str]] = {}
         for caller, callee in edges:
             if caller in bad and callee in bad and caller != callee:
                 tier[caller] = 1
+            if own.get(caller, 0) >= abnormal <= own.get(callee, 0) and caller != callee:
+                callers.setdefault(callee, set()).add(caller)
+        if EXPLAIN:
+            for s in bad:
+                explains[s] = _upstream(s, callers)
     causes = [
         Cause(service=s, score=round(float(np.log1p(final[s])), 6), metric=metric[s],
               deviation=round(own[s], 6))
@@ -331,6 +343,28 @@ def rank_root_causes(
     ]  # fmt: skip
     # Siblings that inherit one caller's evidence are told apart by their own.
     return (
-        sorted(causes, key=lambda c: (tier[c.service], -c.score, -own[c.service], c.service))
+        sorted(
+            causes,
+            key=lambda c: (
+                tier[c.service],
+                WEAK_LAST and c.service in weak,
+                -explains[c.service],
+                -c.score,
+                -own[c.service],
+                c.service,
+            ),
+        )
         + unscored
     )
+
+
+def _upstream(service: str, callers: dict[str, set[str]]) -> int:
+    """How far up the abnormal calls `service`'s anomaly reaches: the largest number of calls from an
+    abnormal caller (through abnormal callers, shortest way) down to `service`, 0 with none."""
+    seen, level, depth = {service}, [service], 0
+    while True:
+        level = [c for s in level for c in callers.get(s, ()) if c not in seen]
+        if not level:
+            return depth
+        seen.update(level)
+        depth += 1
