@@ -52,6 +52,8 @@ IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
 ABNORMAL = 3.0
 EXPLAIN = True
+RECENT = True
+FLOOR = "quietest"
 WEAK_LAST = True
 
 
@@ -192,7 +194,11 @@ def _reference(ref: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def _stats(
-    b: np.ndarray, p: np.ndarray, columns: list[str], level: np.ndarray | None = None
+    b: np.ndarray,
+    p: np.ndarray,
+    columns: list[str],
+    level: np.ndarray | None = None,
+    recent: np.ndarray | None = None,
 ) -> _Stats:
     import numpy as np
 
@@ -203,6 +209,9 @@ def _stats(
     own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
     if level is not None:
         median = np.where(np.isfinite(level), level, median)
+        if RECENT and recent is not None and len(recent) >= MIN_BASELINE:
+            (spread,) = nanquantiles(np.abs(recent - level), (0.5,))
+            own = np.fmax(own, 1.4826 * spread)
     traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
     idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
     if traffic and not EVIDENCE_FROM_TRAFFIC:
@@ -248,11 +257,12 @@ def rank_root_causes(
             times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
         )
         base, post = values[lo:mid], values[mid:hi]
-        level = None
+        level = recent = None
         if ref is not None and len(ref):
             # The normal period gives the noise scale; the case's own pre-onset samples the level
             # (another period runs at another traffic level).
             level = nanquantiles(base, (0.5,))[0] if len(base) else None
+            recent = base
             base = np.concatenate([_reference(ref, columns), base])
         if len(base) < MIN_BASELINE:
             reason = f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
@@ -261,16 +271,21 @@ def rank_root_causes(
         elif not len(columns):
             reason = "no numeric metrics"
         else:
-            stats[service] = _stats(base, post, columns, level)
+            stats[service] = _stats(base, post, columns, level, recent)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.
     scales: dict[str, list[float]] = {}
     for st in stats.values():
         for column, scale in zip(st.columns, st.own_scale):
-            if np.isfinite(scale) and scale > 0:
+            if np.isfinite(scale) and (scale > 0 or FLOOR != "positive"):
                 scales.setdefault(family(column), []).append(float(scale))
     floor = {f: float(np.median(v)) for f, v in scales.items()}
+    if FLOOR == "quietest":
+        for f, v in scales.items():
+            if floor[f] == 0:
+                moving = [x for x in v if x > 0]
+                floor[f] = min(moving) if moving else 0.0
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
     lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
