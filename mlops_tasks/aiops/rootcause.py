@@ -52,6 +52,8 @@ IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
 ABNORMAL = 3.0
 EXPLAIN = True
+SPARSE = True
+SIGNED = True
 RECENT = True
 FLOOR = "quietest"
 WEAK_LAST = True
@@ -288,6 +290,7 @@ def rank_root_causes(
                 floor[f] = min(moving) if moving else 0.0
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
+    rises: dict[str, bool] = {}  # whether the deciding metric rose (else fell)
     lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
     inherited: dict[str, tuple[float, str]] = {}
     callees: dict[str, list[str]] = {}
@@ -307,8 +310,14 @@ def rank_root_causes(
                 )
             )
             continue
-        z = np.abs(st.post[:, usable] - st.median[usable]) / scale[usable]
-        (evidence,) = nanquantiles(z, (0.5,))
+        signed = (st.post[:, usable] - st.median[usable]) / scale[usable]
+        if SPARSE:
+            # A gap (no sample: nothing served) is no evidence either way: one value among gaps is
+            # one sample, and a fault must last.
+            seen = np.isfinite(signed).any(axis=0)
+            signed = np.where(seen, np.nan_to_num(signed, nan=0.0), np.nan)
+        (evidence,) = nanquantiles(np.abs(signed), (0.5,))
+        (shift,) = nanquantiles(signed, (0.5,))
         evidence = np.where(np.isfinite(evidence), evidence, np.nan)
         if np.isnan(evidence).all():
             unscored.append(
@@ -325,8 +334,10 @@ def rank_root_causes(
             # What a caller measures of its calls is evidence about its callees too.
             best = int(np.nanargmax(np.where(client, evidence, np.nan)))
             lent[service] = (float(evidence[best]) * weight, f"{names[best]} of {service}")
+            rises[f"{names[best]} of {service}"] = bool(shift[best] > 0)
         best = int(np.nanargmax(evidence))
         scored[service] = (float(evidence[best]) * weight, names[best])
+        rises[service] = bool(shift[best] > 0)
     for caller, (value, metric) in lent.items():
         for callee in callees[caller]:
             if callee in scored and value > scored[callee][0]:
@@ -336,6 +347,7 @@ def rank_root_causes(
     own = {s: v for s, (v, _) in scored.items()}
     final = {s: max(own[s], inherited.get(s, (0.0, ""))[0]) for s in scored}
     metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
+    rise = {s: rises[s] if own[s] >= final[s] else rises[inherited[s][1]] for s in scored}
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
     explains = {s: 0 for s in scored}
@@ -345,7 +357,8 @@ def rank_root_causes(
         callers: dict[str, set[str]] = {}
         for caller, callee in edges:
             if caller in bad and callee in bad and caller != callee:
-                tier[caller] = 1
+                if not SIGNED or rise[caller] == rise[callee]:
+                    tier[caller] = 1
             if own.get(caller, 0) >= abnormal <= own.get(callee, 0) and caller != callee:
                 callers.setdefault(callee, set()).add(caller)
         if EXPLAIN:
