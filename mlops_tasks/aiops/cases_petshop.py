@@ -97,6 +97,7 @@ def petshop_system(folder: str | Path) -> System:
                     edges=edges,
                     reference=reference,
                     active={n for n in metrics if not INFERRED.search(n)},
+                    symptom=str(target["target"]["node"]),
                 )
             )
     return System(name, "petshop", cases, "graph.csv", "the dataset's own train/ and test/ folders")

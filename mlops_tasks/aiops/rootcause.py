@@ -51,12 +51,6 @@ MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
 ABNORMAL = 3.0
-EXPLAIN = True
-SPARSE = True
-SIGNED = True
-RECENT = True
-FLOOR = "quietest"
-WEAK_LAST = True
 
 
 @dataclass(frozen=True)
@@ -211,7 +205,7 @@ def _stats(
     own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
     if level is not None:
         median = np.where(np.isfinite(level), level, median)
-        if RECENT and recent is not None and len(recent) >= MIN_BASELINE:
+        if recent is not None and len(recent) >= MIN_BASELINE:
             (spread,) = nanquantiles(np.abs(recent - level), (0.5,))
             own = np.fmax(own, 1.4826 * spread)
     traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
@@ -234,6 +228,7 @@ def rank_root_causes(
     propagate: bool = True,
     abnormal: float = ABNORMAL,
     idle_weight: float = IDLE_WEIGHT,
+    symptom: str | None = None,
 ) -> list[Cause]:
     """Services ordered from most to least likely root cause of a fault starting at `onset`.
 
@@ -280,14 +275,14 @@ def rank_root_causes(
     scales: dict[str, list[float]] = {}
     for st in stats.values():
         for column, scale in zip(st.columns, st.own_scale):
-            if np.isfinite(scale) and (scale > 0 or FLOOR != "positive"):
+            if np.isfinite(scale):
                 scales.setdefault(family(column), []).append(float(scale))
-    floor = {f: float(np.median(v)) for f, v in scales.items()}
-    if FLOOR == "quietest":
-        for f, v in scales.items():
-            if floor[f] == 0:
-                moving = [x for x in v if x > 0]
-                floor[f] = min(moving) if moving else 0.0
+    floor = {}
+    for name, values in scales.items():
+        # Most members constant (availability at 100%): the quietest member that moves at all.
+        moving = [x for x in values if x > 0]
+        median = float(np.median(values))
+        floor[name] = median if median > 0 else min(moving, default=0.0)
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
     rises: dict[str, bool] = {}  # whether the deciding metric rose (else fell)
@@ -311,11 +306,10 @@ def rank_root_causes(
             )
             continue
         signed = (st.post[:, usable] - st.median[usable]) / scale[usable]
-        if SPARSE:
-            # A gap (no sample: nothing served) is no evidence either way: one value among gaps is
-            # one sample, and a fault must last.
-            seen = np.isfinite(signed).any(axis=0)
-            signed = np.where(seen, np.nan_to_num(signed, nan=0.0), np.nan)
+        # A gap (no sample: nothing served) is no deviation: one value among gaps is one
+        # sample, and a fault must last.
+        seen = np.isfinite(signed).any(axis=0)
+        signed = np.where(seen, np.nan_to_num(signed, nan=0.0), np.nan)
         (evidence,) = nanquantiles(np.abs(signed), (0.5,))
         (shift,) = nanquantiles(signed, (0.5,))
         evidence = np.where(np.isfinite(evidence), evidence, np.nan)
@@ -351,19 +345,31 @@ def rank_root_causes(
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
     explains = {s: 0 for s in scored}
+    off: set[str] = set()
     if propagate and edges:
         bad = {s for s in scored if final[s] >= abnormal}
         tier = {s: 0 if s in bad else 2 for s in scored}
         callers: dict[str, set[str]] = {}
         for caller, callee in edges:
             if caller in bad and callee in bad and caller != callee:
-                if not SIGNED or rise[caller] == rise[callee]:
+                # A callee that got faster (or fewer errors) does not explain a slower caller.
+                if rise[caller] == rise[callee]:
                     tier[caller] = 1
             if own.get(caller, 0) >= abnormal <= own.get(callee, 0) and caller != callee:
                 callers.setdefault(callee, set()).add(caller)
-        if EXPLAIN:
-            for s in bad:
-                explains[s] = _upstream(s, callers)
+        for s in bad:
+            explains[s] = _upstream(s, callers)
+        if symptom in scored:
+            # Where the problem was seen (abnormal, whatever its metrics say): a cause must reach
+            # it through abnormal calls.
+            reach = {symptom}
+            todo = [symptom]
+            while todo:
+                for callee in callees.get(todo.pop(), ()):
+                    if callee in bad and callee not in reach:
+                        reach.add(callee)
+                        todo.append(callee)
+            off = {s for s in scored if s not in reach}
     causes = [
         Cause(service=s, score=round(float(np.log1p(final[s])), 6), metric=metric[s],
               deviation=round(own[s], 6))
@@ -375,7 +381,8 @@ def rank_root_causes(
             causes,
             key=lambda c: (
                 tier[c.service],
-                WEAK_LAST and c.service in weak,
+                c.service in weak,
+                c.service in off,
                 -explains[c.service],
                 -c.score,
                 -own[c.service],
