@@ -11,16 +11,26 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    its own history's tail (the 95th percentile of absolute deviations / 1.96: the standard
    deviation for normal noise, larger for a series that spikes in normal operation), and the
    metric *family's* typical scale across services (the median over the services that have the
-   metric, e.g. every pod's ``PodClientLatencyP99(s)``). With normal-period metrics the
-   level is still the case's own pre-onset median: another period runs at another load. A latency flat at 5 ms that spiked in
-   normal operation gets the scale of its spikes; a flat one gets its family's scale. Not a
-   fraction of its own level: that made z ~ 600,000 of one spike on a near-constant series.
+   metric, e.g. every pod's ``PodClientLatencyP99(s)``; when most members are constant, as
+   availability at 100% is, the quietest member that moves at all). With normal-period metrics
+   the level is the case's own pre-onset median (another period runs at another load) and the
+   scale at least those samples' own spread. Not a fraction of its own level: that made
+   z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
+   counts as no deviation.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
    traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset,
-   has its evidence halved: it served nothing, so it is rarely what users felt.
+   has its evidence halved and ranks after the active services of its tier: it served nothing,
+   so it is rarely what users felt.
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
-   `abnormal`, a robust z of 3) that calls an abnormal callee is explained by it: callers
-   sit below the callees whose own callees are normal, the anomaly-traversal rule.
+   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the same
+   way (a faster callee does not explain a slower caller) is explained by it: callers sit below
+   the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
+   the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
+   slowness shows in three layers above it before a load balancer's client view one call below
+   the front end), then by evidence.
+5. **Where the problem was seen.** Given a `symptom` (the service an alert or SLO fired on), a
+   candidate with no path of abnormal calls from it ranks after those with one: PetShop's
+   step-function lambdas are noisy, but their noise does not reach the page users saw.
 
 >>> import pandas as pd
 >>> idx = pd.date_range("2024-01-01", periods=40, freq="min", tz="UTC")
@@ -234,8 +244,8 @@ def rank_root_causes(
 
     `edges` are call edges ``(caller, callee)``; `reference` holds normal-period metrics per
     service (added to the baseline); `active` the services seen in traces (others are idle).
-    `propagate=False` ignores the graph. Services without usable data rank last, each with its
-    reason.
+    `symptom` is where the problem was seen (see the module doc). `propagate=False` ignores the
+    graph. Services without usable data rank last, each with its reason.
     """
 
     import numpy as np
@@ -351,11 +361,14 @@ def rank_root_causes(
         tier = {s: 0 if s in bad else 2 for s in scored}
         callers: dict[str, set[str]] = {}
         for caller, callee in edges:
-            if caller in bad and callee in bad and caller != callee:
-                # A callee that got faster (or fewer errors) does not explain a slower caller.
-                if rise[caller] == rise[callee]:
-                    tier[caller] = 1
-            if own.get(caller, 0) >= abnormal <= own.get(callee, 0) and caller != callee:
+            # A callee that got faster (or fewer errors) does not explain a slower caller.
+            if caller == callee or caller not in bad or callee not in bad:
+                continue
+            if rise[caller] != rise[callee]:
+                continue
+            tier[caller] = 1
+            # How far an anomaly reaches counts the callers' own evidence, not what they lent.
+            if min(own[caller], own[callee]) >= abnormal:
                 callers.setdefault(callee, set()).add(caller)
         for s in bad:
             explains[s] = _upstream(s, callers)
