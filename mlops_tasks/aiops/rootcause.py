@@ -382,7 +382,7 @@ def rank_root_causes(
                     if callee in bad and callee not in reach:
                         reach.add(callee)
                         todo.append(callee)
-            off = {s for s in scored if s not in reach}
+            off = bad - reach  # normal services are in the last tier anyway
     causes = [
         Cause(service=s, score=round(float(np.log1p(final[s])), 6), metric=metric[s],
               deviation=round(own[s], 6))

@@ -53,6 +53,9 @@ def test_noise_that_does_not_reach_the_symptom_ranks_after_a_cause_that_does():
     assert order(frames, edges=edges, symptom="site")[:2] == ["pets", "lambda"]
     # A symptom the ranker has no metrics for changes nothing.
     assert order(frames, edges=edges, symptom="nowhere") == order(frames, edges=edges)
+    # Nothing abnormal: the symptom itself is not pushed to the top.
+    quiet = calm(["site", "pets", "cron", "lambda"])
+    assert order(quiet, edges=edges, symptom="site") == order(quiet, edges=edges)
 
 
 def test_a_drop_in_a_family_that_is_constant_everywhere_is_abnormal():
