@@ -4,8 +4,8 @@ Usage: python bench/rootcause.py [FOLDER ...]   (default ../shared/data/nezha_ob
 
 A FOLDER is a system in the Nezha, PetShop or generic layout, or a folder of such systems
 (`mlops_tasks.aiops.cases.load_systems`). Every ranker gets a case's per-service metrics, the
-call graph, the onset time and, where the layout has them, normal-period metrics and the
-traced services; the root cause is used only to score. One global configuration: the shipped
+call graph, the onset time and, where the layout has them, normal-period metrics, the
+traced services and the symptom (where the problem was seen: PetShop's SLO target); the root cause is used only to score. One global configuration: the shipped
 defaults, chosen on the development systems' ``train`` parts (each system's split rule is printed).
 
 * AC@k: share of cases whose root cause is in the top k; Avg@5: mean of AC@1..AC@5.
@@ -58,7 +58,12 @@ def evaluate(system: System) -> tuple[dict[str, dict[str, list]], float]:
     for case in system.cases:
         started = time.perf_counter()
         ours = rank_root_causes(
-            case.metrics, case.onset, edges=case.edges, reference=case.reference, active=case.active
+            case.metrics,
+            case.onset,
+            edges=case.edges,
+            reference=case.reference,
+            active=case.active,
+            symptom=case.symptom,
         )
         spent += time.perf_counter() - started
         candidates = sorted(case.metrics)

@@ -64,6 +64,7 @@ class FaultCase:
     """One labelled fault: what a ranker gets (metrics, edges, onset, optional normal-period
     `reference` metrics and traced services) and the truth it is scored on (`root_cause`).
 
+    `symptom` is where the problem was seen (an alert's service), when the layout says.
     `groups` are the labels results are broken down by (fault type; PetShop: scenario and
     issue metric). `metrics` and `edges` are shared by the cases of one day or scenario.
     """
@@ -78,6 +79,7 @@ class FaultCase:
     edges: list[tuple[str, str]]
     reference: dict[str, pd.DataFrame] | None = None
     active: set[str] = field(default_factory=set)
+    symptom: str | None = None
 
 
 @dataclass

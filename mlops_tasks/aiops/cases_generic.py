@@ -4,8 +4,9 @@ A folder with:
 
 * ``metrics.csv`` (or ``.csv.gz`` / ``.parquet``), long form: ``time,service,metric,value``
   (ISO-8601 or epoch-second times; a wide ``time,service,<metric columns>`` file works too);
-* ``cases.csv``: ``onset,root_cause`` and optionally ``case_id``, ``fault_type`` and ``split``
-  (``train``/``test``; without it the first half of the cases in onset order is ``train``);
+* ``cases.csv``: ``onset,root_cause`` and optionally ``case_id``, ``fault_type``, ``split``
+  (``train``/``test``; without it the first half of the cases in onset order is ``train``) and
+  ``symptom`` (the service where the problem was seen, e.g. the one whose SLO alert fired);
 * optionally ``graph.csv`` (``source,target[,calls]``: caller -> callee) and ``spans.csv``
   (``trace_id,span_id,parent_id,service``: the call graph when there is no graph.csv, and the
   set of services that served traced requests).
@@ -38,6 +39,12 @@ def _read(path: Path):
     import pandas as pd
 
     return pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+
+
+def _symptom(table, n: int) -> str | None:
+    if "symptom" not in table.columns or not isinstance(table["symptom"].iloc[n], str):
+        return None
+    return table["symptom"].iloc[n] or None
 
 
 def generic_system(folder: str | Path) -> System:
@@ -108,6 +115,7 @@ def generic_system(folder: str | Path) -> System:
             metrics=metrics,
             edges=edges,
             active=active,
+            symptom=_symptom(table, n),
         )
         for n in range(len(table))
     ]

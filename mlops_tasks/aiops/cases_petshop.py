@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
+# X-Ray's inferred nodes: a caller's view of an uninstrumented endpoint (``..._remote``) and the
+# client side of a call (``..._client``). Their metrics are what a caller measured, not a service's own.
+INFERRED = re.compile(r"_(remote|client)$")
+
+
 def read_petshop_metrics(path: str | Path) -> dict[str, pd.DataFrame]:
     """One frame per component (UTC time index, ``metric.statistic`` columns) from a metrics.csv."""
     import pandas as pd
@@ -79,6 +84,7 @@ def petshop_system(folder: str | Path) -> System:
         for target_file in sorted(scenario.glob("*/issue_*/target.json"), key=_issue_order):
             issue = target_file.parent
             target = json.loads(target_file.read_text())
+            metrics = read_petshop_metrics(issue / "metrics.csv")
             cases.append(
                 FaultCase(
                     system=name,
@@ -87,9 +93,11 @@ def petshop_system(folder: str | Path) -> System:
                     onset=pd.Timestamp(int(target["target"]["timestamp"]), unit="s", tz="UTC"),
                     root_cause=str(target["root_cause"]["node"]),
                     groups={"scenario": family, "issue metric": str(target["target"]["metric"])},
-                    metrics=read_petshop_metrics(issue / "metrics.csv"),
+                    metrics=metrics,
                     edges=edges,
                     reference=reference,
+                    active={n for n in metrics if not INFERRED.search(n)},
+                    symptom=str(target["target"]["node"]),
                 )
             )
     return System(name, "petshop", cases, "graph.csv", "the dataset's own train/ and test/ folders")

@@ -11,16 +11,26 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    its own history's tail (the 95th percentile of absolute deviations / 1.96: the standard
    deviation for normal noise, larger for a series that spikes in normal operation), and the
    metric *family's* typical scale across services (the median over the services that have the
-   metric, e.g. every pod's ``PodClientLatencyP99(s)``). With normal-period metrics the
-   level is still the case's own pre-onset median: another period runs at another load. A latency flat at 5 ms that spiked in
-   normal operation gets the scale of its spikes; a flat one gets its family's scale. Not a
-   fraction of its own level: that made z ~ 600,000 of one spike on a near-constant series.
+   metric, e.g. every pod's ``PodClientLatencyP99(s)``; when most members are constant, as
+   availability at 100% is, the quietest member that moves at all). With normal-period metrics
+   the level is the case's own pre-onset median (another period runs at another load) and the
+   scale at least those samples' own spread. Not a fraction of its own level: that made
+   z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
+   counts as no deviation.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
    traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset,
-   has its evidence halved: it served nothing, so it is rarely what users felt.
+   has its evidence halved and ranks after the active services of its tier: it served nothing,
+   so it is rarely what users felt.
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
-   `abnormal`, a robust z of 3) that calls an abnormal callee is explained by it: callers
-   sit below the callees whose own callees are normal, the anomaly-traversal rule.
+   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the same
+   way (a faster callee does not explain a slower caller) is explained by it: callers sit below
+   the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
+   the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
+   slowness shows in three layers above it before a load balancer's client view one call below
+   the front end), then by evidence.
+5. **Where the problem was seen.** Given a `symptom` (the service an alert or SLO fired on), a
+   candidate with no path of abnormal calls from it ranks after those with one: PetShop's
+   step-function lambdas are noisy, but their noise does not reach the page users saw.
 
 >>> import pandas as pd
 >>> idx = pd.date_range("2024-01-01", periods=40, freq="min", tz="UTC")
@@ -190,7 +200,11 @@ def _reference(ref: pd.DataFrame, columns: list[str]) -> np.ndarray:
 
 
 def _stats(
-    b: np.ndarray, p: np.ndarray, columns: list[str], level: np.ndarray | None = None
+    b: np.ndarray,
+    p: np.ndarray,
+    columns: list[str],
+    level: np.ndarray | None = None,
+    recent: np.ndarray | None = None,
 ) -> _Stats:
     import numpy as np
 
@@ -201,6 +215,9 @@ def _stats(
     own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
     if level is not None:
         median = np.where(np.isfinite(level), level, median)
+        if recent is not None and len(recent) >= MIN_BASELINE:
+            (spread,) = nanquantiles(np.abs(recent - level), (0.5,))
+            own = np.fmax(own, 1.4826 * spread)
     traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
     idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
     if traffic and not EVIDENCE_FROM_TRAFFIC:
@@ -221,13 +238,14 @@ def rank_root_causes(
     propagate: bool = True,
     abnormal: float = ABNORMAL,
     idle_weight: float = IDLE_WEIGHT,
+    symptom: str | None = None,
 ) -> list[Cause]:
     """Services ordered from most to least likely root cause of a fault starting at `onset`.
 
     `edges` are call edges ``(caller, callee)``; `reference` holds normal-period metrics per
     service (added to the baseline); `active` the services seen in traces (others are idle).
-    `propagate=False` ignores the graph. Services without usable data rank last, each with its
-    reason.
+    `symptom` is where the problem was seen (see the module doc). `propagate=False` ignores the
+    graph. Services without usable data rank last, each with its reason.
     """
 
     import numpy as np
@@ -246,11 +264,12 @@ def rank_root_causes(
             times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
         )
         base, post = values[lo:mid], values[mid:hi]
-        level = None
+        level = recent = None
         if ref is not None and len(ref):
             # The normal period gives the noise scale; the case's own pre-onset samples the level
             # (another period runs at another traffic level).
             level = nanquantiles(base, (0.5,))[0] if len(base) else None
+            recent = base
             base = np.concatenate([_reference(ref, columns), base])
         if len(base) < MIN_BASELINE:
             reason = f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
@@ -259,17 +278,24 @@ def rank_root_causes(
         elif not len(columns):
             reason = "no numeric metrics"
         else:
-            stats[service] = _stats(base, post, columns, level)
+            stats[service] = _stats(base, post, columns, level, recent)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.
     scales: dict[str, list[float]] = {}
     for st in stats.values():
         for column, scale in zip(st.columns, st.own_scale):
-            if np.isfinite(scale) and scale > 0:
+            if np.isfinite(scale):
                 scales.setdefault(family(column), []).append(float(scale))
-    floor = {f: float(np.median(v)) for f, v in scales.items()}
+    floor = {}
+    for name, values in scales.items():
+        # Most members constant (availability at 100%): the quietest member that moves at all.
+        moving = [x for x in values if x > 0]
+        median = float(np.median(values))
+        floor[name] = median if median > 0 else min(moving, default=0.0)
     scored: dict[str, tuple[float, str]] = {}
+    weak: set[str] = set()
+    rises: dict[str, bool] = {}  # whether the deciding metric rose (else fell)
     lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
     inherited: dict[str, tuple[float, str]] = {}
     callees: dict[str, list[str]] = {}
@@ -289,8 +315,13 @@ def rank_root_causes(
                 )
             )
             continue
-        z = np.abs(st.post[:, usable] - st.median[usable]) / scale[usable]
-        (evidence,) = nanquantiles(z, (0.5,))
+        signed = (st.post[:, usable] - st.median[usable]) / scale[usable]
+        # A gap (no sample: nothing served) is no deviation: one value among gaps is one
+        # sample, and a fault must last.
+        seen = np.isfinite(signed).any(axis=0)
+        signed = np.where(seen, np.nan_to_num(signed, nan=0.0), np.nan)
+        (evidence,) = nanquantiles(np.abs(signed), (0.5,))
+        (shift,) = nanquantiles(signed, (0.5,))
         evidence = np.where(np.isfinite(evidence), evidence, np.nan)
         if np.isnan(evidence).all():
             unscored.append(
@@ -300,13 +331,17 @@ def rank_root_causes(
         names = [c for c, u in zip(st.columns, usable) if u]
         idle = st.idle or (bool(active) and service not in active)
         weight = idle_weight if idle else 1.0
+        if idle:
+            weak.add(service)
         client = np.array([bool(CLIENT.search(c)) for c in names])
         if propagate and callees.get(service) and client.any():
             # What a caller measures of its calls is evidence about its callees too.
             best = int(np.nanargmax(np.where(client, evidence, np.nan)))
             lent[service] = (float(evidence[best]) * weight, f"{names[best]} of {service}")
+            rises[f"{names[best]} of {service}"] = bool(shift[best] > 0)
         best = int(np.nanargmax(evidence))
         scored[service] = (float(evidence[best]) * weight, names[best])
+        rises[service] = bool(shift[best] > 0)
     for caller, (value, metric) in lent.items():
         for callee in callees[caller]:
             if callee in scored and value > scored[callee][0]:
@@ -316,14 +351,38 @@ def rank_root_causes(
     own = {s: v for s, (v, _) in scored.items()}
     final = {s: max(own[s], inherited.get(s, (0.0, ""))[0]) for s in scored}
     metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
+    rise = {s: rises[s] if own[s] >= final[s] else rises[inherited[s][1]] for s in scored}
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
+    explains = {s: 0 for s in scored}
+    off: set[str] = set()
     if propagate and edges:
         bad = {s for s in scored if final[s] >= abnormal}
         tier = {s: 0 if s in bad else 2 for s in scored}
+        callers: dict[str, set[str]] = {}
         for caller, callee in edges:
-            if caller in bad and callee in bad and caller != callee:
-                tier[caller] = 1
+            # A callee that got faster (or fewer errors) does not explain a slower caller.
+            if caller == callee or caller not in bad or callee not in bad:
+                continue
+            if rise[caller] != rise[callee]:
+                continue
+            tier[caller] = 1
+            # How far an anomaly reaches counts the callers' own evidence, not what they lent.
+            if min(own[caller], own[callee]) >= abnormal:
+                callers.setdefault(callee, set()).add(caller)
+        for s in bad:
+            explains[s] = _upstream(s, callers)
+        if symptom in scored:
+            # Where the problem was seen (abnormal, whatever its metrics say): a cause must reach
+            # it through abnormal calls.
+            reach = {symptom}
+            todo = [symptom]
+            while todo:
+                for callee in callees.get(todo.pop(), ()):
+                    if callee in bad and callee not in reach:
+                        reach.add(callee)
+                        todo.append(callee)
+            off = bad - reach  # normal services are in the last tier anyway
     causes = [
         Cause(service=s, score=round(float(np.log1p(final[s])), 6), metric=metric[s],
               deviation=round(own[s], 6))
@@ -331,6 +390,29 @@ def rank_root_causes(
     ]  # fmt: skip
     # Siblings that inherit one caller's evidence are told apart by their own.
     return (
-        sorted(causes, key=lambda c: (tier[c.service], -c.score, -own[c.service], c.service))
+        sorted(
+            causes,
+            key=lambda c: (
+                tier[c.service],
+                c.service in weak,
+                c.service in off,
+                -explains[c.service],
+                -c.score,
+                -own[c.service],
+                c.service,
+            ),
+        )
         + unscored
     )
+
+
+def _upstream(service: str, callers: dict[str, set[str]]) -> int:
+    """How far up the abnormal calls `service`'s anomaly reaches: the largest number of calls from an
+    abnormal caller (through abnormal callers, shortest way) down to `service`, 0 with none."""
+    seen, level, depth = {service}, [service], 0
+    while True:
+        level = [c for s in level for c in callers.get(s, ()) if c not in seen]
+        if not level:
+            return depth
+        seen.update(level)
+        depth += 1

@@ -100,15 +100,22 @@ def edges_from_metrics(
 
 
 def graph_document(
-    edges: dict[tuple[str, str], float], *, evidence: str, nodes: list[str] | None = None
+    edges: dict[tuple[str, str], float],
+    *,
+    evidence: str,
+    nodes: list[str] | None = None,
+    traced: set[str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON graph artifact.
+    """The JSON graph artifact. `nodes` are services to show even without an edge; `traced`
+    (from spans) the services that served traced requests, kept as ``"traced"``: one whose spans
+    never cross a service boundary has no edge but is still traced.
 
-    >>> graph_document({("a", "b"): 3}, evidence="traces")["edges"]
-    [{'source': 'a', 'target': 'b', 'weight': 3, 'evidence': 'traces'}]
+    >>> doc = graph_document({("a", "b"): 3}, evidence="traces", traced={"a", "b", "c"})
+    >>> doc["edges"], [n["id"] for n in doc["nodes"]], doc["traced"]
+    ([{'source': 'a', 'target': 'b', 'weight': 3, 'evidence': 'traces'}], ['a', 'b', 'c'], ['a', 'b', 'c'])
     """
-    names = sorted(set(nodes or []) | {n for e in edges for n in e})
-    return {
+    names = sorted(set(nodes or []) | set(traced or ()) | {n for e in edges for n in e})
+    doc: dict[str, Any] = {
         "directed": True,
         "nodes": [{"id": n} for n in names],
         "edges": [
@@ -116,6 +123,21 @@ def graph_document(
             for (a, b), w in sorted(edges.items())
         ],
     }
+    if traced is not None:
+        doc["traced"] = sorted(traced)
+    return doc
+
+
+def traced_services(graph: dict[str, Any]) -> set[str] | None:
+    """The traced services a graph artifact names, or None for a graph not mapped from traces.
+
+    Artifacts from before ``"traced"`` was kept fall back to the nodes of a trace-mapped graph.
+    """
+    if "traced" in graph:
+        return set(graph["traced"])
+    if any(e.get("evidence") == "traces" for e in graph.get("edges", [])):
+        return {n["id"] for n in graph.get("nodes", [])}
+    return None
 
 
 def edge_list(graph: dict[str, Any]) -> list[tuple[str, str]]:

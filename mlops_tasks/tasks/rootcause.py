@@ -40,6 +40,11 @@ class RankRootCausesConfig(TaskConfig):
         description="deviation+graph: the deepest abnormal service first (the default); "
         "deviation: ignore the graph; baro: the BARO baseline.",
     )
+    symptom: str | None = Field(
+        None,
+        description="Service where the problem was seen (the alert's or SLO's service): a cause "
+        "must reach it through abnormal calls.",
+    )
     baseline_minutes: float = Field(60, gt=0)
     after_minutes: float = Field(4, gt=0)
     top_k: int = Field(5, ge=1)
@@ -55,7 +60,7 @@ class RankRootCausesResult(TaskResult):
     notes: list[str]
 
 
-@task(stage="aiops", version="3", libraries=("numpy", "pandas"))
+@task(stage="aiops", version="4", libraries=("numpy", "pandas"))
 def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRootCausesResult:
     """Rank the services most likely to have caused an incident (robust deviation after onset, optional graph walk)."""
     from pathlib import Path
@@ -65,26 +70,25 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
     from mlops_tasks.aiops.baro import baro_rank
     from mlops_tasks.aiops.metrics_input import read_metrics_input
     from mlops_tasks.aiops.rootcause import rank_root_causes as rank
-    from mlops_tasks.aiops.topology import edge_list
+    from mlops_tasks.aiops.topology import edge_list, traced_services
 
     if not Path(config.metrics).exists():
         raise SourceNotFoundError(f"rank_root_causes: no metrics at {config.metrics}")
     if config.graph and not Path(config.graph).is_file():
         raise SourceNotFoundError(f"rank_root_causes: graph: no file at {config.graph}")
     graph = ctx.read_json(config.topology) if config.topology else None
-    # A graph mapped from traces names the traced services (its nodes): the traces beside the
-    # metrics need not be parsed again. Otherwise they are, for the services they saw, as the
-    # bench gives the ranker (an untraced service is a weak candidate).
-    from_traces = graph is not None and any(
-        e.get("evidence") == "traces" for e in graph.get("edges", [])
-    )
+    # A graph mapped from traces names the traced services: the traces beside the metrics need
+    # not be parsed again. Otherwise they are, for the services they saw, as the bench gives the
+    # ranker (an untraced service is a weak candidate).
+    traced = traced_services(graph) if graph is not None else None
+    from_traces = traced is not None
     try:
         read = read_metrics_input(config.metrics, with_traces=not from_traces)
     except ValueError as exc:
         raise DataError(f"rank_root_causes: {exc}") from None
     metrics, edges, active, notes = read.metrics, read.edges, read.active, read.notes
     if from_traces:
-        active = {n["id"] for n in graph.get("nodes", [])} & set(metrics)
+        active = traced & set(metrics)
     if graph is not None:
         edges = edge_list(graph)
     elif config.graph:
@@ -120,7 +124,10 @@ def rank_root_causes(config: RankRootCausesConfig, ctx: TaskContext) -> RankRoot
         causes = rank(
             metrics, t0, edges=edges, active=active, propagate=config.method == "deviation+graph",
             baseline_minutes=config.baseline_minutes, after_minutes=config.after_minutes,
+            symptom=config.symptom,
         )  # fmt: skip
+        if config.symptom and config.symptom not in metrics:
+            notes.append(f"symptom {config.symptom!r} has no metrics: not used")
         if active and set(metrics) - active:
             notes.append(f"untraced (weak candidates): {', '.join(sorted(set(metrics) - active))}")
     notes += [f"{c.service}: {c.reason}" for c in causes if c.reason]

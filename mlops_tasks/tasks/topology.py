@@ -22,6 +22,11 @@ class MapTopologyConfig(TaskConfig):
     metric: str | None = Field(
         None, description="Metric to correlate; default the first column every service has."
     )
+    nodes: list[str] = Field(
+        default_factory=list,
+        description="Services to include as graph nodes even without an edge (e.g. a service "
+        "catalogue); with traces, every service that has spans is a node (and counts as traced).",
+    )
     pods: bool = Field(
         True, description="Span service names are pod names: strip the ReplicaSet hash and suffix."
     )
@@ -34,7 +39,7 @@ class MapTopologyResult(TaskResult):
     edges: int
 
 
-@task(stage="aiops", version="1", libraries=("pandas",))
+@task(stage="aiops", version="2", libraries=("pandas",))
 def map_topology(config: MapTopologyConfig, ctx: TaskContext) -> MapTopologyResult:
     """Infer the service dependency graph: traces, else call records, else lagged metric correlation."""
     from pathlib import Path
@@ -47,6 +52,7 @@ def map_topology(config: MapTopologyConfig, ctx: TaskContext) -> MapTopologyResu
         edges_from_metrics,
         edges_from_spans,
         graph_document,
+        span_services,
     )
 
     def read(path: str) -> pd.DataFrame:
@@ -56,13 +62,19 @@ def map_topology(config: MapTopologyConfig, ctx: TaskContext) -> MapTopologyResu
 
     if config.traces:
         spans = pd.concat([read(p) for p in config.traces], ignore_index=True)
+        service_of = service_of_pod if config.pods else str
         try:
-            edges = edges_from_spans(spans, service_of=service_of_pod if config.pods else str)
+            edges = edges_from_spans(spans, service_of=service_of)
+            traced = span_services(spans, service_of=service_of)
         except ValueError as exc:
             raise DataError(f"map_topology: {exc}") from None
-        graph = graph_document(edges, evidence="traces")
+        graph = graph_document(edges, evidence="traces", nodes=config.nodes, traced=traced)
     elif config.calls:
-        graph = graph_document(edges_from_calls(read(config.calls)), evidence="calls")
+        try:
+            edges = edges_from_calls(read(config.calls))
+        except ValueError as exc:
+            raise DataError(f"map_topology: calls {config.calls}: {exc}") from None
+        graph = graph_document(edges, evidence="calls", nodes=config.nodes)
     elif config.metrics:
         from mlops_tasks.aiops.metrics_input import read_metrics
 
@@ -74,7 +86,7 @@ def map_topology(config: MapTopologyConfig, ctx: TaskContext) -> MapTopologyResu
         graph = graph_document(
             edges_from_metrics({s: f[metric] for s, f in metrics.items()}),
             evidence=f"lagged correlation of {metric}",
-            nodes=list(metrics),
+            nodes=sorted(set(metrics) | set(config.nodes)),
         )
     else:
         raise DataError("map_topology: give traces, calls or metrics")

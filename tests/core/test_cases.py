@@ -23,6 +23,10 @@ def test_petshop_layout_reads_issues_graph_and_normal_period():
     assert case.root_cause == "PetSearch_AWS::ECS::Fargate"
     assert case.groups == {"scenario": "low_traffic", "issue metric": "latency"}
     assert ("PetSite", "PetSearch_AWS::ECS::Fargate") in case.edges
+    assert case.symptom == "PetSite"  # the SLO target: where the issue was seen
+    # X-Ray's inferred nodes (a caller's view of an endpoint, a call's client side) are untraced.
+    assert "PetSite" in case.active and "PetSearch_client" not in case.active
+    assert not any(n.endswith("_remote") for n in case.active)
     site = case.metrics["PetSite"]
     assert "latency.p90" in site and "requests.Sum" in site and len(site) == 5
     assert site.index.tz is not None and len(case.reference["PetSite"]) > 500
@@ -49,6 +53,7 @@ def _generic(folder, *, split=True):
              "fault_type": ["cpu", "cpu"]}  # fmt: skip
     if split:
         cases["split"] = ["train", "test"]
+        cases["symptom"] = ["web", None]
     pd.DataFrame(cases).to_csv(folder / "cases.csv", index=False)
     pd.DataFrame({"source": ["web", "cart"], "target": ["cart", "db"]}).to_csv(
         folder / "graph.csv", index=False
@@ -62,6 +67,7 @@ def test_generic_layout_and_a_folder_of_systems(tmp_path):
     (system,) = load_systems(tmp_path)
     assert system.layout == "generic" and system.edge_source == "graph.csv"
     assert [(c.split, c.root_cause) for c in system.cases] == [("train", "db"), ("test", "cart")]
+    assert [c.symptom for c in system.cases] == ["web", None]
     for case in system.cases:
         top = rank_root_causes(case.metrics, case.onset, edges=case.edges)[0]
         assert top.service == case.root_cause and top.metric == "cpu"
