@@ -30,6 +30,7 @@ from openlineage.client.event_v2 import InputDataset, OutputDataset
 from openlineage.client.facet_v2 import RunFacet, data_quality_assertions_dataset, schema_dataset
 
 from mlops_tasks.artifacts import ArtifactRef
+from mlops_tasks.project import raw_url
 
 MODEL_FACET = "mlopsTasks_model"
 # The custom facet's JSON schema ships in the package; its `_schemaURL` is that file in the
@@ -37,8 +38,8 @@ MODEL_FACET = "mlopsTasks_model"
 # (`https://openlineage.io/spec/facets/.../X.json#/$defs/X`) and its custom-facet convention do.
 SCHEMA_FILE = Path(__file__).with_name("openlineage_facets") / "ModelVersionRunFacet.json"
 SCHEMA_URL = (
-    "https://raw.githubusercontent.com/mlops-tasks/mlops-tasks/main/mlops_tasks/openlineage_facets/"
-    "ModelVersionRunFacet.json#/$defs/ModelVersionRunFacet"
+    raw_url("mlops_tasks/openlineage_facets/ModelVersionRunFacet.json")
+    + "#/$defs/ModelVersionRunFacet"
 )
 # Config fields naming a source that is not an artifact (a file or a database).
 SOURCE_FIELDS = ("source",)

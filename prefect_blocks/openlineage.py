@@ -18,8 +18,10 @@ import traceback
 from datetime import datetime
 from typing import Any
 
+from mlops_tasks.project import REPOSITORY
+
 DEFAULT_NAMESPACE = "mlops-tasks"
-PRODUCER = "https://github.com/mlops-tasks/mlops-tasks/prefect_blocks"
+PRODUCER = f"{REPOSITORY}/tree/main/prefect_blocks"
 STATES = ("START", "COMPLETE", "FAIL")
 
 
