@@ -40,7 +40,7 @@ def load(example: str):
     return module
 
 
-def triggered_run(deployment_id, after, timeout: float = 60):
+def triggered_run(deployment_id, after, timeout: float = 180):
     """The flow run the deployment's trigger created, once the server's automation has made it."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
