@@ -3,9 +3,11 @@
 1. ``mlops_tasks_training`` on the 2011 days: the first champion.
 2. ``mlops_tasks_monitoring`` on the drifted 2012 days: drift -> a "retrain" decision, which
    emits an event of the Asset ``mlops-tasks.retrain``.
-3. The scheduler's own run-creation step turns that event into an asset-triggered run of
-   ``mlops_tasks_training`` (the DAG is scheduled on the Asset); the demo then runs the training
-   DAG on the newest data, as the executor would, and its gate judges it against the champion.
+3. The scheduler's own steps turn that event into an asset-triggered run of
+   ``mlops_tasks_training`` (the DAG is scheduled on the Asset) and start it; the demo then
+   executes that very run, each task in this process as ``dag.test()`` executes its own (no
+   executor or api-server to start), on the newest data, and its gate judges the candidate
+   against the champion.
 4. ``mlops_tasks_aiops`` on the Online Boutique fault day.
 
 Run by ``scripts/demo`` with ``MLOPS_TASKS_HOME``, ``AIRFLOW_HOME`` and the DAGs folder set.
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,9 +43,14 @@ def load(example: str, alias: str):
 def run(progress: Progress, module, text: str):
     with progress.stage(text):
         dag_run = module.dag.test()
-    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    return check(progress, dag_run)
+
+
+def check(progress: Progress, dag_run):
+    """The run, if it succeeded; else say which tasks did not, and stop."""
     if dag_run.state != "success":
-        progress.say(f"{module.dag.dag_id}: {dag_run.state} {states}")
+        states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+        progress.say(f"{dag_run.dag_id} {dag_run.run_id}: {dag_run.state} {states}")
         raise SystemExit(1)
     return dag_run
 
@@ -59,15 +67,13 @@ def unpause(dag_id: str) -> None:
 
 def scheduler_creates_runs(dag_id: str) -> list[str]:
     """One pass of the scheduler's run-creation step: the asset-triggered runs of ``dag_id``."""
-    from airflow.jobs.job import Job
-    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
     from airflow.utils.sqlalchemy import prohibit_commit
     from airflow.utils.types import DagRunType
     from sqlalchemy import select
 
-    runner = SchedulerJobRunner(job=Job())
+    runner = _scheduler()
     with create_session() as session, prohibit_commit(session) as guard:
         runner._create_dagruns_for_dags(guard, session)
         guard.commit()
@@ -79,6 +85,58 @@ def scheduler_creates_runs(dag_id: str) -> list[str]:
                 )
             )
         )
+
+
+def _scheduler():
+    from airflow.jobs.job import Job
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+
+    return SchedulerJobRunner(job=Job())
+
+
+def run_queued(dag, run_id: str):
+    """Start the queued run ``run_id`` of ``dag`` (the scheduler's step) and run it to its end.
+
+    The loop is ``dag.test()``'s, on this run instead of a new manual one (``dag.test()`` always
+    makes its own): the scheduler's dependency check picks the ready task instances, and each
+    runs in this process, with the DAG's own operator objects.
+    """
+    from airflow.models.dagbag import DBDagBag
+    from airflow.models.dagrun import DagRun
+    from airflow.sdk import timezone
+    from airflow.sdk.definitions.dag import _run_task
+    from airflow.utils.session import create_session
+    from airflow.utils.state import DagRunState, TaskInstanceState
+    from sqlalchemy import select
+
+    which = (DagRun.dag_id == dag.dag_id, DagRun.run_id == run_id)
+    # The scheduler starts a run once its run_after has passed, by the database's clock (to the
+    # second on SQLite): a run created this second waits for the next.
+    deadline = time.monotonic() + 10
+    while True:
+        with create_session() as session:
+            _scheduler()._start_queued_dagruns(session)
+        with create_session() as session:
+            state = session.scalar(select(DagRun.state).where(*which))
+        if state != DagRunState.QUEUED or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    with create_session() as session:
+        run = session.scalar(select(DagRun).where(*which))
+        if run.state != DagRunState.RUNNING:
+            raise SystemExit(f"{dag.dag_id} run {run_id}: the scheduler left it {run.state}")
+        run.dag = DBDagBag().get_dag_for_run(run, session=session)
+        while run.state == DagRunState.RUNNING:
+            session.expire_all()
+            ready, _ = run.update_state(session=session)
+            for ti in ready:
+                ti.try_number += 1
+                ti.state = TaskInstanceState.SCHEDULED
+                ti.scheduled_dttm = timezone.utcnow()
+            session.commit()
+            for ti in run.get_task_instances(state=[TaskInstanceState.SCHEDULED], session=session):
+                _run_task(ti=ti, task=dag.task_dict[ti.task_id])
+    return run  # its columns stay loaded: Airflow's sessions do not expire on commit
 
 
 def main() -> None:
@@ -103,8 +161,10 @@ def main() -> None:
             f"the retrain Asset event made the scheduler create {TRAINING} run {triggered[0]}"
         )
         os.environ["MLOPS_TASKS_EXAMPLE_SOURCE"] = str(paths["newest"])
-        run(progress, load("example_airflow_training.py", "demo_training_newest"),
-            "3/4 retraining on the newest data, gated against the champion")  # fmt: skip
+        training = load("example_airflow_training.py", "demo_training_newest").dag
+        with progress.stage("3/4 that run, on the newest data, gated against the champion"):
+            dag_run = run_queued(training, triggered[0])
+        check(progress, dag_run)
     else:
         progress.say("no retrain decision: no retraining run")
     run(progress, load("example_airflow_aiops.py", "demo_aiops"),

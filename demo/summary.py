@@ -29,6 +29,16 @@ def html_reports(value: Any, path: str = "") -> list[tuple[str, dict]]:
     return []
 
 
+def registering_run(store: MetadataStore, execution_id: int | None) -> str:
+    """The DAG run or flow run whose register task made a version (the retraining: the triggered one)."""
+    if execution_id is None:
+        return "?"
+    execution = store.execution(execution_id)
+    if execution["run_id"]:
+        return f"{execution['dag_id']} run {execution['run_id']}"
+    return f"flow run {execution['flow_run_id']}"
+
+
 def engine_summary(engine: str, home: Path) -> tuple[list[str], list[dict]]:
     settings = Settings.from_env(
         artifact_root=str(home / "artifacts"), metadata_url=f"sqlite:///{home / 'metadata.db'}"
@@ -48,7 +58,8 @@ def engine_summary(engine: str, home: Path) -> tuple[list[str], list[dict]]:
             )
             gate = version.tags.get("gate", "?")
             lines.append(
-                f"  v{version.version}: {shown}; gate: {gate}; aliases: {version.aliases or '-'}"
+                f"  v{version.version}: {shown}; gate: {gate}; aliases: {version.aliases or '-'}; "
+                f"registered by {registering_run(store, version.execution_id)}"
             )
     for run in reversed(store.runs(limit=50, task="gate")):
         result = run["result"] or {}

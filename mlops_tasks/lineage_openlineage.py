@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,10 +30,16 @@ from openlineage.client.event_v2 import InputDataset, OutputDataset
 from openlineage.client.facet_v2 import RunFacet, data_quality_assertions_dataset, schema_dataset
 
 from mlops_tasks.artifacts import ArtifactRef
+from mlops_tasks.project import raw_url
 
 MODEL_FACET = "mlopsTasks_model"
+# The custom facet's JSON schema ships in the package; its `_schemaURL` is that file in the
+# project's repository with the facet's `$defs` entry as fragment, as OpenLineage's own facets
+# (`https://openlineage.io/spec/facets/.../X.json#/$defs/X`) and its custom-facet convention do.
+SCHEMA_FILE = Path(__file__).with_name("openlineage_facets") / "ModelVersionRunFacet.json"
 SCHEMA_URL = (
-    "https://github.com/mlops-tasks/mlops-tasks/blob/main/docs/openlineage/ModelRunFacet.json"
+    raw_url("mlops_tasks/openlineage_facets/ModelVersionRunFacet.json")
+    + "#/$defs/ModelVersionRunFacet"
 )
 # Config fields naming a source that is not an artifact (a file or a database).
 SOURCE_FIELDS = ("source",)

@@ -25,7 +25,12 @@ from prefect.blocks.core import Block
 from prefect.types import SecretDict
 from pydantic import Field, SecretStr
 
+from mlops_tasks.project import REPOSITORY, raw_url
 from mlops_tasks.settings import Settings
+
+# The blocks' pages in the Prefect UI: the logo shipped beside this module, the README's section.
+LOGO_URL = raw_url("prefect_blocks/logo.svg")
+DOCUMENTATION_URL = f"{REPOSITORY}#adding-mlops-tasks-to-an-existing-prefect-deployment"
 
 
 class ObjectStoreCredentials(Block):
@@ -41,6 +46,8 @@ class ObjectStoreCredentials(Block):
 
     _block_type_slug = "mlops-tasks-object-store-credentials"
     _block_type_name = "mlops-tasks Object Store Credentials"
+    _logo_url = LOGO_URL
+    _documentation_url = DOCUMENTATION_URL
     _description = (
         "Access key, secret, session token and endpoint of the artifact store's object store."
     )
@@ -90,6 +97,8 @@ class MlopsTasksStore(Block):
     # with another collection's "store", and never to be renamed once documents exist.
     _block_type_slug = "mlops-tasks-store"
     _block_type_name = "mlops-tasks Store"
+    _logo_url = LOGO_URL
+    _documentation_url = DOCUMENTATION_URL
     _description = (
         "Where mlops-tasks keeps artifacts (any fsspec URL) and its metadata and lineage "
         "store (a SQLAlchemy URL). Pass it as `store=` to any mlops-tasks Prefect task."

@@ -222,6 +222,10 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
     )
     # The run logger (a LoggerAdapter) sends the core's log lines to the task run in the UI.
     logger = _get_run_logger() if in_run else None
+    lineage = in_run and _openlineage.enabled()
+    if lineage:
+        args = (spec, config, settings, identity, flow_run.flow_name or "flow", logger)
+        _queue_lineage("START", None, *args)
     try:
         result = run_task(
             spec, config, settings=settings, identity=identity, cache=cache, logger=logger
@@ -231,6 +235,8 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
         partial = getattr(exc, "result", None)
         if in_run and partial is not None:
             _publish_or_warn(spec, config, partial, settings, identity, artifact, logger)
+        if lineage:
+            _queue_lineage("FAIL", partial, *args, error=exc)
         raise
     if not in_run:
         return result
@@ -250,36 +256,39 @@ def _run(spec: _TaskSpec, kwargs: dict[str, _Any], artifact: bool) -> TaskResult
         artifact,
         logger,
     )
-    if _openlineage.enabled():
-        _publisher().submit(
-            _contextvars.copy_context().run,
-            _lineage_or_warn,
-            spec,
-            config,
-            result,
-            settings,
-            identity,
-            flow_run.flow_name or "flow",
-            logger,
-        )
+    if lineage:
+        _queue_lineage("COMPLETE", result, *args)
     return result
 
 
-def _lineage_or_warn(
+def _queue_lineage(
+    state: str,
+    result: TaskResult | None,
     spec: _TaskSpec,
     config: dict[str, _Any],
-    result: TaskResult,
     settings: _Any,
     identity: _Identity,
     flow: str,
     logger: _Any,
+    error: BaseException | None = None,
 ) -> None:
-    try:
-        _openlineage.emit_lineage(spec, config, result, settings, identity, flow)
-    except Exception as exc:  # noqa: BLE001 - lineage is a side channel: it never fails a run
-        logger.warning(
-            "%s: could not emit the OpenLineage event: %s: %s", spec.name, type(exc).__name__, exc
-        )
+    """Queue the task run's OpenLineage ``state`` event on the publisher thread, timed now."""
+    from datetime import datetime, timezone
+
+    def emit() -> None:
+        try:
+            _openlineage.emit_lineage(
+                state, spec=spec, config=config, result=result, settings=settings,
+                identity=identity, flow=flow, at=at, error=error,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - lineage is a side channel: it never fails a run
+            logger.warning(
+                "%s: could not emit the OpenLineage %s event: %s: %s",
+                spec.name, state, type(exc).__name__, exc,
+            )  # fmt: skip
+
+    at = datetime.now(timezone.utc)
+    _publisher().submit(_contextvars.copy_context().run, emit)
 
 
 def flush(timeout: float | None = 60) -> None:

@@ -40,11 +40,14 @@ def collector() -> Iterator[tuple[str, list[dict]]]:
         server.server_close()
 
 
+def of_state(events: list[dict], state: str) -> dict[str, dict]:
+    """The ``state`` events (START, COMPLETE, FAIL) by the job name's last part (the task)."""
+    return {e["job"]["name"].rsplit(".", 1)[-1]: e for e in events if e.get("eventType") == state}
+
+
 def completes(events: list[dict]) -> dict[str, dict]:
     """The COMPLETE events by the job name's last part (the task id or task name)."""
-    return {
-        e["job"]["name"].rsplit(".", 1)[-1]: e for e in events if e.get("eventType") == "COMPLETE"
-    }
+    return of_state(events, "COMPLETE")
 
 
 def assert_training_lineage(got: dict[str, dict], source: Path, artifact_root: Path) -> dict:

@@ -4,7 +4,8 @@ example training DAG (`mlops_tasks_training`, scheduled on that Asset) runs agai
 ``dag.test()`` runs one DAG and serialises the DAGs folder; it runs no scheduler. So after the
 monitoring run the test checks what the scheduler acts on (the Asset event and the training
 DAG's queued run), lets the scheduler's own run-creation step turn that queue into an
-asset-triggered run, and then runs the training DAG, on the newest data, as the executor would.
+asset-triggered run, and then executes that run, on the newest data, as `make demo` does
+(`demo/airflow_lifecycle.py`: the scheduler's start step, then each task in this process).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 from pathlib import Path
 
 import pytest
-from monitoring_loop_data import write_loop_data
+from monitoring_loop_data import write_loop_data  # puts demo/ on the path
 
 from mlops_tasks.metadata import MetadataStore
 from mlops_tasks.models.registry import ModelRegistry
@@ -165,8 +166,12 @@ def test_injected_drift_runs_the_training_dag_again(loop, stores):
     assert [events for _, events in created] == [[event[0]]]
     assert _queued_for(TRAINING) == 0
 
-    # The executor's part: the training DAG runs on the newest data and registers a model.
-    trained = training.dag.test()
+    # The executor's part: that run of the training DAG runs on the newest data, registers a model.
+    from airflow_lifecycle import run_queued
+
+    [(run_id, _)] = created
+    trained = run_queued(training.dag, run_id)
+    assert trained.run_id == run_id and trained.run_type == "asset_triggered"
     states = {ti.task_id: ti.state for ti in trained.get_task_instances()}
     assert trained.state == "success", states
     assert states["validate"] == states["train"] == states["register"] == "success"

@@ -74,6 +74,36 @@ def test_block_type_is_namespaced_and_documented():
         assert schema["properties"][name].get("description"), name
 
 
+def test_block_pages_have_an_example_a_logo_and_a_documentation_link(prefect_client):
+    """What the Prefect UI shows on the block types' pages, as the server has them."""
+    import xml.etree.ElementTree as ET
+    from pathlib import Path
+
+    from mlops_tasks.project import RAW, REPOSITORY
+    from prefect_blocks.blocks import MlopsTasksStore, ObjectStoreCredentials
+
+    repo = Path(__file__).resolve().parents[2]
+    readme = (repo / "README.md").read_text()
+    for block in (MlopsTasksStore, ObjectStoreCredentials):
+        block.register_type_and_schema()
+        shown = prefect_client.read_block_type_by_slug(block.get_block_type_slug())
+        assert shown.code_example.strip().startswith("```python"), shown.code_example
+        # The logo is a file the repository ships, an SVG image.
+        logo = str(shown.logo_url)
+        assert logo.startswith(RAW + "/")
+        svg = ET.parse(repo / logo.removeprefix(RAW + "/")).getroot()
+        assert svg.tag == "{http://www.w3.org/2000/svg}svg"
+        # The documentation link is the README's Prefect section (GitHub's heading anchor).
+        page, anchor = str(shown.documentation_url).split("#")
+        assert page == REPOSITORY
+        headings = {
+            "-".join(line[3:].lower().split()): line
+            for line in readme.splitlines()
+            if line.startswith("## ")
+        }
+        assert "Prefect" in headings[anchor]
+
+
 def test_block_saves_and_loads_with_secrets_obfuscated_on_the_server(secret_store, prefect_client):
     from prefect_blocks.blocks import MlopsTasksStore
 
