@@ -161,8 +161,9 @@ def _numeric(conn: Any, col: Any) -> tuple[Any, Any]:
     """The column as a float expression, and the condition "a finite number" (NULL, NaN, inf are not)."""
     import sqlalchemy as sa
 
-    if conn.dialect.name == "postgresql":
-        x = sa.cast(col, sa.Float)
+    if conn.dialect.name in ("postgresql", "duckdb"):
+        # Both store NaN and +-inf, and both hold NaN equal to itself, so NOT IN finds all three.
+        x = sa.cast(col, sa.Double)
         special = [sa.literal_column(f"'{v}'::float8") for v in ("NaN", "Infinity", "-Infinity")]
         return x, sa.and_(col.is_not(None), x.not_in(special))
     # SQLite stores NaN as NULL; 9e999 is how its SQL spells infinity.

@@ -3,7 +3,9 @@
 Statistics come from mergeable partials, one per Parquet row group (`mlops_tasks.profiling`), so
 chunks and partitions combine and a 10-million-row column never needs a sort. The profile is
 the reference the monitoring work compares new data against (histogram edges and counts, top
-categories), and the input of the `data_report` task.
+categories), and the input of the `data_report` task. A database table (``source`` + ``table``, PostgreSQL or
+DuckDB) is profiled in place by `mlops_tasks.profiling.sql`: the same document, with exact
+distinct counts and quantiles, and ``source``/``table`` where a dataset has ``dataset``.
 
 Profile JSON (``format: "mlops-tasks/profile@2"``)::
 
@@ -45,7 +47,7 @@ holds NaN or Infinity (JSON has no literal for them).
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from mlops_tasks.artifacts import ArtifactRef
 from mlops_tasks.context import TaskContext
@@ -56,7 +58,14 @@ PROFILE_FORMAT = "mlops-tasks/profile@2"
 
 
 class ProfileConfig(TaskConfig):
-    dataset: ArtifactRef = Field(description="Dataset artifact to profile (Parquet).")
+    dataset: ArtifactRef | None = Field(None, description="Dataset artifact to profile (Parquet).")
+    source: str | None = Field(
+        None,
+        description="SQLAlchemy URL (PostgreSQL, DuckDB) of a database whose `table` is profiled in place.",
+    )
+    table: str | None = Field(
+        None, description="Table (or schema.table) to profile with SQL push-down."
+    )
     columns: list[str] | None = Field(None, description="Columns to profile; all when omitted.")
     top_k: int = Field(
         10, ge=1, le=1000, description="Most frequent values kept per categorical column."
@@ -64,6 +73,14 @@ class ProfileConfig(TaskConfig):
     bins: int = Field(
         10, ge=1, le=100, description="Histogram bins per numeric column, at quantiles of the data."
     )
+
+    @model_validator(mode="after")
+    def _one_input(self) -> ProfileConfig:
+        if (self.dataset is None) == (self.table is None):
+            raise ValueError("give either dataset or source + table")
+        if (self.source is None) != (self.table is None):
+            raise ValueError("source and table go together")
+        return self
 
 
 class ProfileResult(TaskResult):
@@ -85,6 +102,8 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     from mlops_tasks.profiling.partials import kind_of
     from mlops_tasks.profiling.sketches import HLL_PRECISION, SAMPLE_SIZE
 
+    if config.table is not None:
+        return _profile_table(config, ctx)
     parquet = ctx.parquet_file(config.dataset)
     names = parquet.schema_arrow.names
     wanted = config.columns or names
@@ -125,6 +144,38 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
         },
         "columns": stats,
     }
+    return _stored(document, ctx)
+
+
+def _profile_table(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
+    """The same document from queries run in the database (`mlops_tasks.profiling.sql`)."""
+    from mlops_tasks.profiling.sql import profile_sql_table
+    from mlops_tasks.tasks.validate import _table_ref
+    from mlops_tasks.validation.sql_engine import safe_url
+
+    safe = safe_url(config.source or "")
+    ctx.record_input("source", _table_ref(safe, config.table or ""))
+    rows, stats = profile_sql_table(
+        config.source or "",
+        config.table or "",
+        config.columns,
+        top_k=config.top_k,
+        bins=config.bins,
+    )
+    document = {
+        "format": PROFILE_FORMAT,
+        "source": safe,
+        "table": config.table,
+        "rows": rows,
+        "sketches": {"quantile_sample": 0, "hll_precision": 0, "bins": config.bins},  # exact
+        "columns": stats,
+    }
+    return _stored(document, ctx)
+
+
+def _stored(document: dict, ctx: TaskContext) -> ProfileResult:
+    rows, stats = document["rows"], document["columns"]
+    wanted = list(stats)
     ref = ctx.write_json(
         document,
         kind="profile",

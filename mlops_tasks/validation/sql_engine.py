@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlops_tasks.errors import ConfigError, SourceNotFoundError, SourceUnreachableError
-from mlops_tasks.sql_tables import reflect_table
+from mlops_tasks.sql_tables import reflect_table, sql_kind
 from mlops_tasks.validation import rules as r
 from mlops_tasks.validation.pandas_engine import python_pattern, values_for_kind
 from mlops_tasks.validation.verdicts import Measure, jsonable, judge, wrong_kind
@@ -78,23 +78,6 @@ def validate_table(
         ) from None
     finally:
         engine.dispose()
-
-
-def sql_kind(sql_type: Any) -> str:
-    """Our dtype kind for a reflected column type."""
-    import sqlalchemy as sa
-
-    if isinstance(sql_type, sa.Boolean):
-        return "bool"
-    if isinstance(sql_type, sa.Integer):
-        return "int"
-    if isinstance(sql_type, (sa.Numeric, sa.Float)):
-        return "float"
-    if isinstance(sql_type, (sa.DateTime, sa.Date)):
-        return "datetime"
-    if isinstance(sql_type, (sa.String, sa.Enum)):
-        return "string"
-    return "other"
 
 
 class _Query:
