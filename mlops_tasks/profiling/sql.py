@@ -1,22 +1,26 @@
 """Profile push-down: a table's column statistics computed inside the database (PostgreSQL, DuckDB).
 
 The statistics are those of the in-memory profile (`mlops_tasks.profiling.describe`), in the
-same JSON shape, from a few aggregate queries; only aggregate rows reach Python:
+same JSON shape, from a few aggregate queries; only aggregate rows and a quantile sample reach
+Python:
 
-1. one scan: rows, and per column its count and ``COUNT(DISTINCT)``; for numeric columns the
-   count, min, max, mean and sample standard deviation of the finite values (NaN and +-inf are
-   counted, never averaged, as in memory); min and max of temporal columns;
-2. one scan: per numeric column its quantiles (``percentile_cont``: numpy's linear
-   interpolation) and its histogram edges (``percentile_disc`` at the mid-rank of numpy's
-   ``inverted_cdf`` index, so float rounding of the fraction cannot move an edge by one row);
+1. one scan: rows, and per column its count and distinct count; for numeric columns the count,
+   min, max, mean and sample standard deviation of the finite values (NaN and +-inf are counted,
+   never averaged, as in memory); min and max of temporal columns. Distinct counts are exact on
+   PostgreSQL (``COUNT(DISTINCT)``) and a HyperLogLog on DuckDB (``approx_count_distinct``,
+   like the in-memory sketch: hashing 100M doubles exactly costs 50x the rest of the scan);
+2. the quantile sample: every row when the table has at most 8192 (the in-memory sample size,
+   so quantiles are then exact there too), else a uniform sample of about 8192 rows, seeded
+   (DuckDB ``USING SAMPLE reservoir ... REPEATABLE``, PostgreSQL ``TABLESAMPLE BERNOULLI ...
+   REPEATABLE``). Quantiles and histogram edges come from it exactly as in memory
+   (`QuantileSample`, `ColumnPartial.histogram_edges`), with the same DKW rank-error bound;
 3. one scan: every numeric column's histogram on those edges, one ``GROUPING SETS`` query;
-4. per categorical or boolean column, and per numeric column with at most ``top_k`` distinct
-   values: the ``top_k`` most frequent values, ties by value in byte order (Python's order).
+4. per categorical or boolean column, and per numeric column with at most 1000 distinct values
+   (the in-memory limit for exact value counts): one ``GROUP BY`` returning the exact distinct
+   count and the ``top_k`` most frequent values, ties by value in byte order (Python's order).
 
-The database sorts and hashes the whole column, so distinct counts, quantiles and top values are
-exact (``distinct_exact``, ``quantiles_exact``, ``top_exact`` are true), where the in-memory path
-uses sketches past a size (a HyperLogLog, an 8192-value sample): on a small table both agree
-exactly; on a large one, within the sketches' error.
+On a table of at most 8192 rows the document equals the in-memory one (numbers to rounding);
+on a larger one, within the sketches' error.
 """
 
 from __future__ import annotations
@@ -26,9 +30,16 @@ from typing import Any
 import numpy as np
 
 from mlops_tasks.errors import DataError, SourceNotFoundError
-from mlops_tasks.profiling.partials import QUANTILES, _jsonable
+from mlops_tasks.profiling.partials import (
+    NUMERIC_EXACT_DISTINCT,
+    QUANTILES,
+    ColumnPartial,
+    _jsonable,
+)
+from mlops_tasks.profiling.sketches import SAMPLE_SIZE, QuantileSample
 
 DIALECTS = ("postgresql", "duckdb")
+SAMPLE_SEED = 0  # the quantile sample's seed: the same table gives the same profile
 # Our dtype kinds (mlops_tasks.sql_tables.sql_kind) -> the profile's column kinds.
 _KINDS = {
     "float": "numeric",
@@ -79,12 +90,12 @@ def profile_sql_table(
                 )
             numeric = [c for c in wanted if kinds[c.name] == "numeric" and stats[c.name]["count"]]
             numeric = [c for c in numeric if stats[c.name]["count"] > stats[c.name]["non_finite"]]
-            edges = _quantiles(conn, reflected, numeric, stats, bins)
+            edges = _quantiles(conn, reflected, numeric, stats, rows, bins)
             _histograms(conn, reflected, numeric, edges, stats)
             for c in wanted:
                 s = stats[c.name]
                 if kinds[c.name] in ("categorical", "boolean") or (
-                    kinds[c.name] == "numeric" and s["distinct"] <= top_k
+                    kinds[c.name] == "numeric" and s["distinct"] <= NUMERIC_EXACT_DISTINCT
                 ):
                     _top(conn, reflected, c, s, top_k)
             return rows, stats
@@ -100,9 +111,11 @@ def _totals(
 
     from mlops_tasks.monitoring.sql import _numeric
 
+    exact = conn.dialect.name == "postgresql"  # PostgreSQL has no distinct-count sketch
     aggregates = [sa.func.count()]
     for c in wanted:
-        aggregates += [sa.func.count(c), sa.func.count(c.distinct())]
+        distinct = sa.func.count(c.distinct()) if exact else sa.func.approx_count_distinct(c)
+        aggregates += [sa.func.count(c), distinct]
         if kinds[c.name] == "numeric":
             x, valid = _numeric(conn, c)
             kept = sa.case((valid, x))  # NULL unless a finite number
@@ -128,7 +141,7 @@ def _totals(
             "nulls": rows - count,
             "null_fraction": (rows - count) / rows if rows else 0.0,
             "distinct": distinct,
-            "distinct_exact": True,
+            "distinct_exact": exact,
         }
         if kind == "numeric":
             finite, low, high, mean, std = (next(values) for _ in range(5))
@@ -145,48 +158,56 @@ def _totals(
 
 
 def _quantiles(
-    conn: Any, t: Any, numeric: list[Any], stats: dict[str, dict[str, Any]], bins: int
+    conn: Any,
+    t: Any,
+    numeric: list[Any],
+    stats: dict[str, dict[str, Any]],
+    rows: int,
+    bins: int,
 ) -> dict[str, np.ndarray]:
-    """Fill each numeric column's quantiles; return its histogram edges (as `histogram_edges`)."""
+    """Fill each numeric column's quantiles from the sample; return its histogram edges."""
     import sqlalchemy as sa
-
-    from mlops_tasks.monitoring.sql import _numeric
 
     if not numeric:
         return {}
-    aggregates = []
-    for c in numeric:
-        x, valid = _numeric(conn, c)
-        kept = sa.case((valid, x))
-        finite = stats[c.name]["count"] - stats[c.name]["non_finite"]
-        aggregates += [
-            sa.func.percentile_cont(_fractions(QUANTILES)).within_group(kept),
-            sa.func.percentile_disc(_fractions(_edge_ranks(finite, bins))).within_group(kept),
-        ]
-    values = iter(conn.execute(sa.select(*aggregates).select_from(t)).one())
+    source = t
+    if rows > SAMPLE_SIZE:
+        if conn.dialect.name == "duckdb":
+            sampled = f"USING SAMPLE reservoir({SAMPLE_SIZE} ROWS) REPEATABLE ({SAMPLE_SEED})"
+            source = sa.text(f"(SELECT * FROM {_quoted(conn, t)} {sampled}) AS sampled")
+        else:
+            percent = min(100.0, 100.0 * SAMPLE_SIZE / rows)
+            source = sa.tablesample(
+                t,
+                sa.func.bernoulli(percent),
+                name="sampled",
+                seed=sa.literal_column(str(SAMPLE_SEED)),
+            )
+    query = sa.select(*(sa.literal_column(_quoted_name(conn, c.name)) for c in numeric))
+    values = conn.execute(query.select_from(source)).all()
     edges = {}
-    for c in numeric:
+    for i, c in enumerate(numeric):
         s = stats[c.name]
-        quantiles, at_ranks = next(values), np.array(next(values), dtype=np.float64)
-        s["quantiles"] = dict(zip(map(str, QUANTILES), map(float, quantiles)))
-        s.update(quantiles_exact=True, quantile_rank_error=0.0)
-        at_ranks[0], at_ranks[-1] = s["min"], s["max"]
-        edges[c.name] = np.unique(at_ranks)
+        x = np.array([row[i] for row in values if row[i] is not None], dtype=np.float64)
+        x = x[np.isfinite(x)]
+        finite = s["count"] - s["non_finite"]
+        sample = QuantileSample(SAMPLE_SIZE, finite, x, np.empty(0))
+        s["quantiles"] = dict(zip(map(str, QUANTILES), sample.quantiles(list(QUANTILES)).tolist()))
+        s.update(quantiles_exact=sample.exact, quantile_rank_error=round(sample.rank_error(), 4))
+        partial = ColumnPartial(
+            type="", kind="numeric", finite=finite, min=s["min"], max=s["max"], sample=sample
+        )
+        edges[c.name] = partial.histogram_edges(bins)
     return edges
 
 
-def _edge_ranks(n: int, bins: int) -> list[float]:
-    """Fractions whose discrete percentile is numpy's ``inverted_cdf`` quantile at
-    ``linspace(0, 1, bins + 1)`` of n values: the middle of the row that numpy picks."""
-    q = np.linspace(0, 1, bins + 1)
-    index = np.clip(np.ceil(n * q).astype(np.int64) - 1, 0, n - 1)  # numpy's rule, same floats
-    return ((index + 0.5) / n).tolist()
+def _quoted(conn: Any, t: Any) -> str:
+    prefix = f"{_quoted_name(conn, t.schema)}." if t.schema else ""
+    return prefix + _quoted_name(conn, t.name)
 
 
-def _fractions(values: Any) -> Any:
-    import sqlalchemy as sa
-
-    return sa.literal_column("ARRAY[" + ", ".join(repr(float(v)) for v in values) + "]::float8[]")
+def _quoted_name(conn: Any, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote(name)
 
 
 def _histograms(
@@ -239,28 +260,36 @@ def _histograms(
 
 
 def _top(conn: Any, t: Any, c: Any, s: dict[str, Any], top_k: int) -> None:
-    """The ``top_k`` most frequent values, ties by value in byte order: PostgreSQL's "C" collation
-    for text, DuckDB's default one; numbers and booleans have at most ``top_k`` values here."""
+    """The exact distinct count and, where the in-memory profile shows them, the ``top_k`` most
+    frequent values, ties by value in byte order: PostgreSQL's "C" collation for text, DuckDB's
+    default one (numbers and booleans get all their values: at most ``top_k`` are shown)."""
     import sqlalchemy as sa
 
-    value = c
-    if conn.dialect.name == "postgresql" and s["kind"] == "categorical":
-        value = c.collate("C")
-    n = sa.func.count().label("n")
-    stmt = (
-        sa.select(c, n)
+    counted = (
+        sa.select(c.label("v"), sa.func.count().label("n"))
         .select_from(t)
         .where(c.is_not(None))
         .group_by(c)
-        .order_by(n.desc(), value)
-        .limit(top_k)
+        .subquery()
     )
-    ranked = [(v, int(k)) for v, k in conn.execute(stmt)]
+    value = counted.c.v
+    if conn.dialect.name == "postgresql" and s["kind"] == "categorical":
+        value = value.collate("C")
+    stmt = sa.select(counted.c.v, counted.c.n, sa.func.count().over()).order_by(
+        counted.c.n.desc(), value
+    )
+    if s["kind"] == "categorical":
+        stmt = stmt.limit(top_k)
+    ranked = [(v, int(k), int(d)) for v, k, d in conn.execute(stmt)]
+    s.update(distinct=ranked[0][2] if ranked else 0, distinct_exact=True)
+    if s["kind"] == "numeric" and s["distinct"] > top_k:
+        return
     if s["kind"] != "categorical":  # in memory, ties go by str(value): 10 before 9
         ranked.sort(key=lambda item: (-item[1], str(item[0])))
-    s["top"] = [{"value": _jsonable(_plain(v)), "count": k} for v, k in ranked]
+    ranked = ranked[:top_k]
+    s["top"] = [{"value": _jsonable(_plain(v)), "count": k} for v, k, _ in ranked]
     s["top_exact"] = True
-    s["top_other"] = s["count"] - sum(k for _, k in ranked)
+    s["top_other"] = s["count"] - sum(k for _, k, _ in ranked)
 
 
 def _plain(value: Any) -> Any:
