@@ -14,7 +14,8 @@ Python:
    (DuckDB ``USING SAMPLE reservoir ... REPEATABLE``, PostgreSQL ``TABLESAMPLE BERNOULLI ...
    REPEATABLE``). Quantiles and histogram edges come from it exactly as in memory
    (`QuantileSample`, `ColumnPartial.histogram_edges`), with the same DKW rank-error bound;
-3. one scan: every numeric column's histogram on those edges, one ``GROUPING SETS`` query;
+3. one scan: every numeric column's histogram on those edges (DuckDB's ``histogram``
+   aggregate; on PostgreSQL one ``GROUPING SETS`` query over each value's bin number);
 4. per categorical or boolean column, and per numeric column with at most 1000 distinct values
    (the in-memory limit for exact value counts): one ``GROUP BY`` returning the exact distinct
    count and the ``top_k`` most frequent values, ties by value in byte order (Python's order).
@@ -109,16 +110,16 @@ def _totals(
 ) -> tuple[int, dict[str, dict[str, Any]]]:
     import sqlalchemy as sa
 
-    from mlops_tasks.monitoring.sql import _numeric
-
     exact = conn.dialect.name == "postgresql"  # PostgreSQL has no distinct-count sketch
+    numeric = [c for c in wanted if kinds[c.name] == "numeric"]
+    sub = _with_finite(conn, t, numeric, wanted)
     aggregates = [sa.func.count()]
     for c in wanted:
-        distinct = sa.func.count(c.distinct()) if exact else sa.func.approx_count_distinct(c)
-        aggregates += [sa.func.count(c), distinct]
+        raw = sub.c[c.name]
+        distinct = sa.func.count(raw.distinct()) if exact else sa.func.approx_count_distinct(raw)
+        aggregates += [sa.func.count(raw), distinct]
         if kinds[c.name] == "numeric":
-            x, valid = _numeric(conn, c)
-            kept = sa.case((valid, x))  # NULL unless a finite number
+            kept = sub.c[_finite(numeric.index(c))]
             aggregates += [
                 sa.func.count(kept),
                 sa.func.min(kept),
@@ -127,8 +128,8 @@ def _totals(
                 sa.func.stddev_samp(kept),
             ]
         elif kinds[c.name] == "temporal":
-            aggregates += [sa.func.min(c), sa.func.max(c)]
-    values = iter(conn.execute(sa.select(*aggregates).select_from(t)).one())
+            aggregates += [sa.func.min(raw), sa.func.max(raw)]
+    values = iter(conn.execute(sa.select(*aggregates).select_from(sub)).one())
     rows = int(next(values))
     stats = {}
     for c in wanted:
@@ -210,6 +211,24 @@ def _quoted_name(conn: Any, name: str) -> str:
     return conn.dialect.identifier_preparer.quote(name)
 
 
+def _finite(i: int) -> str:
+    return f"_finite_{i}"
+
+
+def _with_finite(conn: Any, t: Any, numeric: list[Any], also: list[Any] = ()) -> Any:
+    """A subquery of `also` and each numeric column as a double that is NULL unless finite:
+    computed once per row, where the same CASE repeated in five aggregates would run five times."""
+    import sqlalchemy as sa
+
+    from mlops_tasks.monitoring.sql import _numeric
+
+    kept = []
+    for i, c in enumerate(numeric):
+        x, valid = _numeric(conn, c)
+        kept.append(sa.case((valid, x)).label(_finite(i)))
+    return sa.select(*also, *kept).select_from(t).subquery("finite")
+
+
 def _histograms(
     conn: Any,
     t: Any,
@@ -217,15 +236,8 @@ def _histograms(
     edges: dict[str, np.ndarray],
     stats: dict[str, dict[str, Any]],
 ) -> None:
-    """Every numeric column's bin counts in one scan: one grouping set per column's bin number.
-
-    Bins are numpy's: closed on the left, the last one on both sides. A value's bin is the number
-    of inner edges at or below it, found by the drift push-down's search over the edges.
-    """
-    import sqlalchemy as sa
-
-    from mlops_tasks.monitoring.sql import _numeric, _search, _search_pg
-
+    """Every numeric column's bin counts in one scan. Bins are numpy's: closed on the left, the
+    last one on both sides."""
     binned = [c for c in numeric if len(edges[c.name]) > 1]
     for c in numeric:
         if len(edges[c.name]) == 1:  # one distinct value: one bin holding all of it
@@ -233,6 +245,61 @@ def _histograms(
             stats[c.name]["histogram"] = {"edges": edges[c.name].tolist(), "counts": [finite]}
     if not binned:
         return
+    counts = {c.name: np.zeros(len(edges[c.name]) - 1, dtype=np.int64) for c in binned}
+    if conn.dialect.name == "duckdb":
+        _histograms_duckdb(conn, t, binned, edges, stats, counts)
+    else:
+        _histograms_grouped(conn, t, binned, edges, counts)
+    for c in binned:
+        stats[c.name]["histogram"] = {
+            "edges": edges[c.name].tolist(),
+            "counts": counts[c.name].tolist(),
+        }
+
+
+def _histograms_duckdb(
+    conn: Any,
+    t: Any,
+    binned: list[Any],
+    edges: dict[str, np.ndarray],
+    stats: dict[str, dict[str, Any]],
+    counts: dict[str, np.ndarray],
+) -> None:
+    """DuckDB's own ``histogram(x, boundaries)`` aggregate: a value goes to the first boundary at
+    or above it, bins closed on the right. Asked of -x against the negated inner edges, it closes
+    them on the left as numpy does; values below the first inner edge land in its overflow key."""
+    import sqlalchemy as sa
+
+    from mlops_tasks.monitoring.sql import _array
+
+    sub = _with_finite(conn, t, binned)
+    asked = [i for i, c in enumerate(binned) if len(edges[c.name]) > 2]
+    for i, c in enumerate(binned):
+        if i not in asked:  # two edges: one bin holding every finite value
+            counts[c.name][0] = stats[c.name]["count"] - stats[c.name]["non_finite"]
+    if not asked:
+        return
+    aggregates = [
+        sa.func.histogram(-sub.c[_finite(i)], _array(-edges[binned[i].name][1:-1][::-1]))
+        for i in asked
+    ]
+    for i, found in zip(asked, conn.execute(sa.select(*aggregates)).one()):
+        inner = edges[binned[i].name][1:-1]
+        for key, n in (found or {}).items():
+            # key -inner[j] holds inner[j] <= x < inner[j + 1]: bin j + 1; overflow: bin 0
+            j = 0 if key == float("inf") else int(np.searchsorted(inner, -key)) + 1
+            counts[binned[i].name][j] += int(n)
+
+
+def _histograms_grouped(
+    conn: Any, t: Any, binned: list[Any], edges: dict[str, np.ndarray], counts: dict
+) -> None:
+    """One ``GROUPING SETS`` query, a set per column's bin number: the number of inner edges at or
+    below the value, from the drift push-down's search over the edges."""
+    import sqlalchemy as sa
+
+    from mlops_tasks.monitoring.sql import _numeric, _search, _search_pg
+
     pg = conn.dialect.name == "postgresql"
     buckets = []
     for c in binned:
@@ -245,18 +312,12 @@ def _histograms(
         *buckets, *(sa.func.grouping(b) for b in buckets), sa.func.count()
     ).select_from(t)
     stmt = stmt.group_by(sa.func.grouping_sets(*(sa.tuple_(b) for b in buckets)))
-    counts = {c.name: np.zeros(len(edges[c.name]) - 1, dtype=np.int64) for c in binned}
     for row in conn.execute(stmt):
         k = len(binned)
         which = [i for i in range(k) if row[k + i] == 0][0]  # the set this row groups by
         bucket = row[which]
         if bucket is not None:  # NULL: not a finite number
             counts[binned[which].name][(int(bucket) + 1) // 2] += int(row[-1])
-    for c in binned:
-        stats[c.name]["histogram"] = {
-            "edges": edges[c.name].tolist(),
-            "counts": counts[c.name].tolist(),
-        }
 
 
 def _top(conn: Any, t: Any, c: Any, s: dict[str, Any], top_k: int) -> None:
