@@ -119,10 +119,10 @@ def profile_floor(con, reference) -> tuple:
     return con.execute(f"SELECT {', '.join(parts)} FROM events").fetchone()
 
 
-def timed(fn, *args):
-    fn(*args)  # warm-up: the columns in DuckDB's buffer pool
+def timed(fn):
+    fn()  # warm-up: the columns in DuckDB's buffer pool
     start = time.perf_counter()
-    out = fn(*args)
+    out = fn()
     return time.perf_counter() - start, out
 
 
@@ -148,11 +148,6 @@ def main() -> None:
         f"SELECT {', '.join(columns)} FROM events WHERE rowid < 1000000"
     ).df()  # the first half's first 1M rows: the unshifted reference
     reference = fit_reference(sample, sketch=0)
-    floors = {
-        "validate": timed(floor_query, con)[0],
-        "drift": timed(drift_floor, con, reference)[0],
-        "profile": timed(profile_floor, con, reference)[0],
-    }
     con.close()
 
     engine = sa.create_engine(f"duckdb:///{path}")
@@ -182,11 +177,29 @@ def main() -> None:
         return time.perf_counter() - start, dict(counted), out
 
     the_rules = rules()
-    ours = {
-        "validate": measured(lambda: validate_table(engine, "events", the_rules, sample_rows=0)),
-        "drift": measured(lambda: summarize_table(engine, "events", reference, grid=False)),
-        "profile": measured(lambda: profile_sql_table(engine, "events", columns)),
+    # Each floor runs right before ours, on the same connection pool, so both see the same load
+    # (on a shared machine it moves a lot within minutes).
+    raw = engine.raw_connection()
+    duck = raw.driver_connection
+    tasks = {
+        "validate": (
+            lambda: floor_query(duck),
+            lambda: validate_table(engine, "events", the_rules, sample_rows=0),
+        ),
+        "drift": (
+            lambda: drift_floor(duck, reference),
+            lambda: summarize_table(engine, "events", reference, grid=False),
+        ),
+        "profile": (
+            lambda: profile_floor(duck, reference),
+            lambda: profile_sql_table(engine, "events", columns),
+        ),
     }
+    floors, ours = {}, {}
+    for task, (floor, mine) in tasks.items():
+        floors[task] = timed(floor)[0]
+        ours[task] = measured(mine)
+    raw.close()
     engine.dispose()
     rows, outcomes = ours["validate"][2]
     failing = sorted(o.id for o in outcomes if not o.passed)
