@@ -126,8 +126,17 @@ def _histograms(
         return
     x, valid = _numeric(conn, col)
     pg = conn.dialect.name == "postgresql"
-    buckets = [(_bins_pg if pg else _bins)(x, ref.edges)]
     grid = grid and len(ref.grid) > 0
+    if conn.dialect.name == "duckdb" and not grid and len(ref.edges):
+        # DuckDB's own histogram aggregate puts a value in the first edge at or above it: our
+        # bins exactly (edges[i-1] < x <= edges[i]), values above the last one under +inf.
+        stmt = sa.select(sa.func.histogram(sa.case((valid, x)), _array(ref.edges))).select_from(t)
+        found = conn.execute(stmt.where(*filters)).scalar_one() or {}
+        out.hist = np.zeros(len(ref.edges) + 1, dtype=np.int64)
+        for edge, n in found.items():
+            out.hist[int(np.searchsorted(ref.edges, edge)) if edge != np.inf else -1] += int(n)
+        return
+    buckets = [(_bins_pg if pg else _bins)(x, ref.edges)]
     if grid:
         buckets.append(_search_pg(x, ref.grid) if pg else _search(x, ref.grid, 0, len(ref.grid)))
     out.hist = np.zeros(len(ref.edges) + 1, dtype=np.int64)
