@@ -52,3 +52,20 @@ def reflect_table(conn: Any, table: str) -> Any:
         aware = "TIME ZONE" in str(data_type).upper()
         columns.append(sa.Column(column, kind(timezone=True) if aware else kind()))
     return sa.Table(name, sa.MetaData(), *columns, schema=schema or None)
+
+
+def sql_kind(sql_type: Any) -> str:
+    """Our dtype kind (bool, int, float, datetime, string, other) for a reflected column type."""
+    import sqlalchemy as sa
+
+    if isinstance(sql_type, sa.Boolean):
+        return "bool"
+    if isinstance(sql_type, sa.Integer):
+        return "int"
+    if isinstance(sql_type, (sa.Numeric, sa.Float)):
+        return "float"
+    if isinstance(sql_type, (sa.DateTime, sa.Date)):
+        return "datetime"
+    if isinstance(sql_type, (sa.String, sa.Enum)):
+        return "string"
+    return "other"

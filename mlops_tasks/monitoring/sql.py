@@ -126,8 +126,17 @@ def _histograms(
         return
     x, valid = _numeric(conn, col)
     pg = conn.dialect.name == "postgresql"
-    buckets = [(_bins_pg if pg else _bins)(x, ref.edges)]
     grid = grid and len(ref.grid) > 0
+    if conn.dialect.name == "duckdb" and not grid and len(ref.edges):
+        # DuckDB's own histogram aggregate puts a value in the first edge at or above it: our
+        # bins exactly (edges[i-1] < x <= edges[i]), values above the last one under +inf.
+        stmt = sa.select(sa.func.histogram(sa.case((valid, x)), _array(ref.edges))).select_from(t)
+        found = conn.execute(stmt.where(*filters)).scalar_one() or {}
+        out.hist = np.zeros(len(ref.edges) + 1, dtype=np.int64)
+        for edge, n in found.items():
+            out.hist[int(np.searchsorted(ref.edges, edge)) if edge != np.inf else -1] += int(n)
+        return
+    buckets = [(_bins_pg if pg else _bins)(x, ref.edges)]
     if grid:
         buckets.append(_search_pg(x, ref.grid) if pg else _search(x, ref.grid, 0, len(ref.grid)))
     out.hist = np.zeros(len(ref.edges) + 1, dtype=np.int64)
@@ -161,8 +170,9 @@ def _numeric(conn: Any, col: Any) -> tuple[Any, Any]:
     """The column as a float expression, and the condition "a finite number" (NULL, NaN, inf are not)."""
     import sqlalchemy as sa
 
-    if conn.dialect.name == "postgresql":
-        x = sa.cast(col, sa.Float)
+    if conn.dialect.name in ("postgresql", "duckdb"):
+        # Both store NaN and +-inf, and both hold NaN equal to itself, so NOT IN finds all three.
+        x = sa.cast(col, sa.Double)
         special = [sa.literal_column(f"'{v}'::float8") for v in ("NaN", "Infinity", "-Infinity")]
         return x, sa.and_(col.is_not(None), x.not_in(special))
     # SQLite stores NaN as NULL; 9e999 is how its SQL spells infinity.

@@ -3,7 +3,9 @@
 Statistics come from mergeable partials, one per Parquet row group (`mlops_tasks.profiling`), so
 chunks and partitions combine and a 10-million-row column never needs a sort. The profile is
 the reference the monitoring work compares new data against (histogram edges and counts, top
-categories), and the input of the `data_report` task.
+categories), and the input of the `data_report` task. A database table (``source`` + ``table``, PostgreSQL or
+DuckDB) is profiled in place by `mlops_tasks.profiling.sql`: the same document, with exact
+distinct counts and quantiles, and ``source``/``table`` where a dataset has ``dataset``.
 
 Profile JSON (``format: "mlops-tasks/profile@2"``)::
 
@@ -58,6 +60,13 @@ PROFILE_FORMAT = "mlops-tasks/profile@2"
 
 class ProfileConfig(TaskConfig, PartitionedInput):
     dataset: ArtifactRef | None = Field(None, description="Dataset artifact to profile (Parquet).")
+    source: str | None = Field(
+        None,
+        description="SQLAlchemy URL (PostgreSQL, DuckDB) of a database whose `table` is profiled in place.",
+    )
+    table: str | None = Field(
+        None, description="Table (or schema.table) to profile with SQL push-down."
+    )
     columns: list[str] | None = Field(None, description="Columns to profile; all when omitted.")
     top_k: int = Field(
         10, ge=1, le=1000, description="Most frequent values kept per categorical column."
@@ -67,9 +76,12 @@ class ProfileConfig(TaskConfig, PartitionedInput):
     )
 
     @model_validator(mode="after")
-    def _one_dataset(self) -> ProfileConfig:
-        if (self.dataset is None) == (self.parquet is None):
-            raise ValueError("give either dataset or parquet")
+    def _one_input(self) -> ProfileConfig:
+        given = [self.dataset is not None, self.parquet is not None, self.table is not None]
+        if sum(given) != 1:
+            raise ValueError("give one of dataset, parquet, or source + table")
+        if (self.source is None) != (self.table is None):
+            raise ValueError("source and table go together")
         return self
 
 
@@ -94,6 +106,8 @@ def profile(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
 
     if config.parquet is not None:
         return _profile_parquet(config, ctx)
+    if config.table is not None:
+        return _profile_table(config, ctx)
     parquet = ctx.parquet_file(config.dataset)
     names = parquet.schema_arrow.names
     wanted = config.columns or names
@@ -168,6 +182,32 @@ def _profile_parquet(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
     }
     if not document["rows"]:
         raise DataError(f"profile: {config.parquet} is empty (0 rows): there is nothing to profile")
+    return _stored(document, ctx)
+
+
+def _profile_table(config: ProfileConfig, ctx: TaskContext) -> ProfileResult:
+    """The same document from queries run in the database (`mlops_tasks.profiling.sql`)."""
+    from mlops_tasks.profiling.sql import profile_sql_table
+    from mlops_tasks.tasks.validate import _table_ref
+    from mlops_tasks.validation.sql_engine import safe_url
+
+    safe = safe_url(config.source or "")
+    ctx.record_input("source", _table_ref(safe, config.table or ""))
+    rows, stats = profile_sql_table(
+        config.source or "",
+        config.table or "",
+        config.columns,
+        top_k=config.top_k,
+        bins=config.bins,
+    )
+    document = {
+        "format": PROFILE_FORMAT,
+        "source": safe,
+        "table": config.table,
+        "rows": rows,
+        "sketches": {"quantile_sample": 0, "hll_precision": 0, "bins": config.bins},  # exact
+        "columns": stats,
+    }
     return _stored(document, ctx)
 
 

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from mlops_tasks.errors import ConfigError, SourceNotFoundError, SourceUnreachableError
-from mlops_tasks.sql_tables import reflect_table
+from mlops_tasks.sql_tables import reflect_table, sql_kind
 from mlops_tasks.validation import rules as r
 from mlops_tasks.validation.pandas_engine import python_pattern, values_for_kind
 from mlops_tasks.validation.verdicts import Measure, jsonable, judge, wrong_kind
@@ -42,59 +42,44 @@ MAX_INLINE_VALUES = 10_000
 
 
 def validate_table(
-    url: str,
+    url: Any,
     table: str,
     rules: list[r.Rule],
     *,
     sample_rows: int = 5,
     load_reference: Callable[[Any, str], Any] | None = None,
 ) -> tuple[int, list[r.RuleOutcome]]:
-    """(rows, outcomes) for `table` (``name`` or ``schema.name``) in the database at `url`."""
+    """(rows, outcomes) for `table` (``name`` or ``schema.name``) in the database at `url`
+    (a SQLAlchemy URL, or an engine, which is left open)."""
     import sqlalchemy as sa
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, NoSuchTableError
 
+    own = isinstance(url, str)
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url) if own else url
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise ConfigError(
             "validate", [f"source: {safe_url(url)} is not a usable SQLAlchemy URL ({exc})"]
         ) from None
-    if engine.dialect.name == "sqlite":
+    shown = safe_url(url) if own else safe_url(engine.url.render_as_string())
+    if engine.dialect.name == "sqlite" and not sa.event.contains(
+        engine, "connect", _register_regexp
+    ):
         sa.event.listen(engine, "connect", _register_regexp)
     try:
         with engine.connect() as conn:
             try:
                 reflected = reflect_table(conn, table)
             except NoSuchTableError:
-                raise SourceNotFoundError(
-                    f"validate: no table {table!r} in {safe_url(url)}"
-                ) from None
+                raise SourceNotFoundError(f"validate: no table {table!r} in {shown}") from None
             query = _Query(conn, reflected, sample_rows, load_reference)
             measures = query.run(rules)
             return query.rows, [judge(rule, query.rows, m) for rule, m in zip(rules, measures)]
     except DBAPIError as exc:
-        raise SourceUnreachableError(
-            f"validate: query on {safe_url(url)} failed: {exc.orig}"
-        ) from None
+        raise SourceUnreachableError(f"validate: query on {shown} failed: {exc.orig}") from None
     finally:
-        engine.dispose()
-
-
-def sql_kind(sql_type: Any) -> str:
-    """Our dtype kind for a reflected column type."""
-    import sqlalchemy as sa
-
-    if isinstance(sql_type, sa.Boolean):
-        return "bool"
-    if isinstance(sql_type, sa.Integer):
-        return "int"
-    if isinstance(sql_type, (sa.Numeric, sa.Float)):
-        return "float"
-    if isinstance(sql_type, (sa.DateTime, sa.Date)):
-        return "datetime"
-    if isinstance(sql_type, (sa.String, sa.Enum)):
-        return "string"
-    return "other"
+        if own:
+            engine.dispose()
 
 
 class _Query:

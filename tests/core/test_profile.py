@@ -231,3 +231,132 @@ def test_profile_is_deterministic(settings):
     first = run_task("profile", {"dataset": dataset}, settings=settings)
     second = run_task("profile", {"dataset": dataset}, settings=settings)
     assert first.profile.sha256 == second.profile.sha256
+
+
+# -- SQL push-down (PostgreSQL, DuckDB) ---------------------------------------------------------
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def warehouse_url(request, tmp_path):
+    if request.param == "duckdb":
+        pytest.importorskip("duckdb_engine")
+        return f"duckdb:///{tmp_path / 'warehouse.duckdb'}"
+    return request.getfixturevalue("pg_url")
+
+
+def _sql_frame(n: int = 6000) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(
+        {
+            "k": np.arange(n),
+            "x": rng.normal(size=n),
+            "ints": rng.integers(0, 5, n),  # few values: exact counts and top values
+            "wide": rng.integers(0, 3000, n),  # past the exact-distinct limit in memory
+            "flag": rng.random(n) < 0.3,
+            "city": rng.choice(["b", "a", "Z", "é", "c", "a b"], n),
+            "tied": np.array(["b", "é", "a", "Z", "a b", "c"])[np.arange(n) % 6],  # all counts tie
+            "ts": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 10**6, n), "s"),
+            "empty": pd.Series([None] * n, dtype="float64"),
+        }
+    )
+    frame.loc[::17, "x"] = None
+    frame.loc[::23, "city"] = None
+    return frame
+
+
+def test_sql_profile_equals_the_in_memory_profile(warehouse_url):
+    """Every statistic the in-memory path computes exactly is the same number when the table is
+    profiled in the database (NaN and infinities included); its sketched distinct counts agree
+    with the exact ones within the HyperLogLog's error."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import sqlalchemy as sa
+
+    from mlops_tasks.profiling import profile_table
+    from mlops_tasks.profiling.sql import profile_sql_table
+
+    frame = _sql_frame()
+    special = {1: "NaN", 2: "Infinity", 3: "-Infinity", 4: "NaN"}  # rows of k -> x
+    engine = sa.create_engine(warehouse_url)
+    with engine.begin() as conn:
+        frame.to_sql("events", conn, index=False, chunksize=2000)
+        for k, v in special.items():
+            conn.exec_driver_sql(f"UPDATE events SET x = '{v}'::float8 WHERE k = {k}")
+    engine.dispose()
+    x = frame["x"].to_numpy(copy=True)
+    for k, v in special.items():
+        x[k] = float(v.lower())
+    columns = {c: pa.array(frame[c]) for c in frame.columns}
+    columns["x"] = pa.array(x, mask=frame["x"].isna().to_numpy())
+    in_memory = profile_table(pa.table(columns), top_k=5, bins=8)
+    rows, pushed = profile_sql_table(warehouse_url, "events", top_k=5, bins=8)
+    assert rows == len(frame)
+    assert pushed["x"]["non_finite"] == 4 and pushed["x"]["nulls"] == len(frame.x[::17])
+    for name in frame.columns:
+        memory, sql = in_memory[name], pushed[name]
+        assert sql.keys() == memory.keys(), name
+        for key, value in memory.items():
+            if key == "type":
+                continue
+            if key in ("distinct", "distinct_exact") and not (
+                memory["distinct_exact"] and sql["distinct_exact"]
+            ):  # a sketch on one side: both within its error of the truth, exact ones equal
+                truth = pc.count_distinct(columns[name], mode="only_valid").as_py()
+                for side in (memory, sql):
+                    assert side["distinct"] == pytest.approx(truth, rel=0.025), name
+                    assert side["distinct"] == truth or not side["distinct_exact"], name
+            elif key in ("mean", "std"):
+                assert sql[key] == pytest.approx(value, rel=1e-9), (name, key)
+            else:
+                assert sql[key] == value, (name, key)
+    # Ties go by code point, as in Python, whatever the database's collation: "Z" < "a" < "é".
+    assert [t["value"] for t in pushed["tied"]["top"]] == ["Z", "a", "a b", "b", "c"]
+    assert "top" in pushed["ints"] and "histogram" in pushed["ints"]  # numbers with few values
+
+
+def test_sql_profile_of_a_large_table_samples_quantiles_within_their_bound(warehouse_url):
+    import sqlalchemy as sa
+
+    from mlops_tasks.profiling.sql import profile_sql_table
+
+    n = 60_000
+    x = np.random.default_rng(5).exponential(size=n)
+    engine = sa.create_engine(warehouse_url)
+    with engine.begin() as conn:
+        pd.DataFrame({"x": x}).to_sql("big", conn, index=False, chunksize=20_000)
+    engine.dispose()
+    first = profile_sql_table(warehouse_url, "big")[1]["x"]
+    again = profile_sql_table(warehouse_url, "big")[1]["x"]
+    assert first == again  # the sample is seeded: the same table gives the same profile
+    assert first["quantiles_exact"] is False and 0 < first["quantile_rank_error"] < 0.02
+    for q, value in first["quantiles"].items():  # rank of each sampled quantile in the data
+        assert abs((x < value).mean() - float(q)) <= first["quantile_rank_error"], q
+    assert sum(first["histogram"]["counts"]) == n  # counted exactly on the sampled edges
+    edges = np.array(first["histogram"]["edges"])
+    assert first["histogram"]["counts"] == np.histogram(x, edges)[0].tolist()
+    assert (first["min"], first["max"]) == (x.min(), x.max())
+
+
+def test_profile_task_on_a_table_and_its_errors(settings, warehouse_url):
+    import sqlalchemy as sa
+
+    from mlops_tasks.errors import SourceNotFoundError
+
+    engine = sa.create_engine(warehouse_url)
+    with engine.begin() as conn:
+        pd.DataFrame({"a": [1.0, None, 3.0], "s": ["u", "v", "u"]}).to_sql("t", conn, index=False)
+        pd.DataFrame({"a": pd.Series([], dtype="float64")}).to_sql("nothing", conn, index=False)
+    engine.dispose()
+    result = run_task("profile", {"source": warehouse_url, "table": "t"}, settings=settings)
+    assert (result.rows, result.columns, result.columns_with_nulls) == (3, 2, ["a"])
+    doc = TaskContext(settings).read_json(result.profile)
+    assert doc["table"] == "t" and doc["columns"]["a"]["mean"] == 2.0
+    assert doc["columns"]["s"]["top"] == [{"value": "u", "count": 2}, {"value": "v", "count": 1}]
+    with pytest.raises(DataError, match=r"\['zz'\] are not in table t"):
+        run_task(
+            "profile", {"source": warehouse_url, "table": "t", "columns": ["zz"]}, settings=settings
+        )
+    with pytest.raises(DataError, match="is empty"):
+        run_task("profile", {"source": warehouse_url, "table": "nothing"}, settings=settings)
+    with pytest.raises(SourceNotFoundError, match="no table 'absent'"):
+        run_task("profile", {"source": warehouse_url, "table": "absent"}, settings=settings)

@@ -241,6 +241,35 @@ def test_string_kernels_match_python_on_awkward_strings(block, monkeypatch):
     )
 
 
+@pytest.mark.parametrize("width", [1, 4, 11, 12, 20])
+def test_fixed_width_byte_class_kernel_agrees_with_python_re(width):
+    """Strings of one byte width take the 8-bytes-at-a-time class test: every ASCII edge of the
+    classes, non-ASCII and NUL bytes must decide as `re` does."""
+    import random
+    import re
+
+    import pyarrow as pa
+
+    from mlops_tasks.validation import strings
+
+    rng = random.Random(width)
+    alphabet = list("0123456789aZz-_/:@[`{~ ") + ["\x7f", "\x00", "\n"]
+    heads = ["id-", "a", "x-", "", "I"]
+    values = [rng.choice(heads) + "".join(rng.choices(alphabet, k=width)) for _ in range(4000)]
+    values = [v[:width] if len(v) > width else v for v in values]
+    values = [v for v in values if len(v) == width] + ["é" * (width // 2)] * (width % 2 == 0)
+    values = [v for v in values if len(v.encode()) == width]
+    array = pa.chunked_array([values], type=pa.string())
+    assert strings._Chunk.of(array.chunks[0]).width == width  # the fixed-width path
+    present = [(i, v) for i, v in enumerate(values) if v is not None]
+    for pattern in (r"^id-[0-9]+$", r"^[0-9]*$", r"^a[a-zA-Z_]+$", r"^[-/:@]+$", r"^x-[ -~]*$"):
+        simple = strings.simple_pattern(pattern)
+        assert simple is not None, pattern
+        failing = [i for i, v in present if not re.search(pattern[:-1] + r"\Z", v)]
+        count, first = strings.count_simple_mismatches(array, simple, sample=10**6)
+        assert (count, first) == (len(failing), failing), pattern
+
+
 def test_categorical_allowed_and_regex_check_categories_not_rows():
     frame = pd.DataFrame(
         {"c": pd.Categorical(["a", "b", "zz", None, "a"], categories=["a", "b", "zz", "unused"])}
