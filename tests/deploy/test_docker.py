@@ -35,8 +35,6 @@ from docker_stack import (
     wait_until,
 )
 
-pytestmark = [pytest.mark.docker]
-
 TRAINING = "mlops_tasks_training"
 MODEL = "bike_demand"
 # Start-up of the stack's containers, then one pipeline of ten tasks, on a shared two-core box.
