@@ -37,9 +37,11 @@ from docker_stack import (
 
 TRAINING = "mlops_tasks_training"
 MODEL = "bike_demand"
-# Start-up of the stack's containers, then one pipeline of ten tasks, on a shared two-core box.
-READY_TIMEOUT = 420
-RUN_TIMEOUT = 600
+# Start-up of the stack's containers (compose's `up` waits for each dependency's healthcheck),
+# then one pipeline of ten tasks, on a shared two-core box: each Airflow process takes minutes
+# to start there when the load is high (an `airflow db migrate` took 7 minutes at load 20).
+READY_TIMEOUT = 1200
+RUN_TIMEOUT = 900
 
 # Run inside a container of the stack (its image has mlops-tasks; its environment, the stores):
 # the model's versions as JSON, and whether each artifact is on the shared volume.
@@ -131,7 +133,7 @@ def test_airflow_compose_trains_on_celery_workers(docker, images, bike_csv):
             "AIRFLOW_DAGS_PAUSED": "true",
         },
     )
-    with compose_up(stack, "--scale", "airflow-worker=2"):
+    with compose_up(stack, "--scale", "airflow-worker=2", timeout=READY_TIMEOUT):
         containers = stack.wait_ready(READY_TIMEOUT)
         services = {c["Config"]["Labels"]["com.docker.compose.service"] for c in containers}
         assert services >= {
@@ -192,7 +194,7 @@ def test_prefect_compose_worker_runs_the_training_deployment(docker, images, bik
             "PREFECT_PORT": str(free_port()),
         },
     )
-    with compose_up(stack):
+    with compose_up(stack, timeout=READY_TIMEOUT):
         containers = stack.wait_ready(READY_TIMEOUT)
         states = {
             c["Config"]["Labels"]["com.docker.compose.service"]: c["State"]["Status"]
