@@ -12,9 +12,9 @@ COPY pyproject.toml /opt/mlops-tasks/
 COPY ${AIRFLOW_CONSTRAINTS} /opt/mlops-tasks/constraints.txt
 # The dependencies first, in a layer of their own that only pyproject.toml or the constraints
 # change (a stand-in package of empty modules and an empty README, in a temporary folder); the
-# code and the README on top. The extras a Celery deployment
-# on PostgreSQL with an S3 artifact root needs; Airflow itself is pinned by the constraints (the
-# image's own Airflow when the base image has one).
+# code and the README on top. The extras are what a Celery deployment on PostgreSQL with an S3
+# artifact root needs; Airflow itself is pinned by the constraints (the image's own Airflow when
+# the base image has one).
 WORKDIR /opt/mlops-tasks
 RUN stub="$(mktemp -d)" && cp pyproject.toml "$stub/" && touch "$stub/README.md" \
  && for p in mlops_tasks airflow_provider prefect_blocks; do \
