@@ -53,7 +53,7 @@ store = MetadataStore(sys.argv[1])
 versions = ModelRegistry(store).versions(sys.argv[2])
 print(json.dumps({
     "versions": [{"version": v.version, "aliases": sorted(v.aliases), "uri": v.artifact.uri,
-                  "on_volume": os.path.exists(v.artifact.uri)} for v in versions],
+                  "on_volume": os.path.exists(v.artifact.uri.removeprefix("file://"))} for v in versions],
     "runs": [{k: e[k] for k in ("task", "status", "engine", "dag_id", "run_id", "flow_run_id")}
              for e in store.runs(limit=100)],
 }))
@@ -111,7 +111,9 @@ def _assert_one_champion(found: dict) -> dict:
     [version] = found["versions"]
     assert version["version"] == 1 and "champion" in version["aliases"], version
     # On the artifacts volume every service of the stack mounts, and there.
-    assert version["uri"].startswith("/opt/mlops-artifacts/") and version["on_volume"], version
+    assert version["uri"].startswith("file:///opt/mlops-artifacts/") and version["on_volume"], (
+        version
+    )
     return version
 
 
