@@ -21,8 +21,8 @@ import sys
 import uuid
 from pathlib import Path
 
-import httpx
 import pytest
+from airflow_api import Api
 from daemons import clean_env, free_port
 from monitoring_loop_data import write_loop_data
 
@@ -69,36 +69,6 @@ with DAG(dag_id="{WAIT_DAG}", schedule=None, catchup=False) as dag:
 '''
 
 
-class Api:
-    """The Airflow REST API, logged in as a real client is (SimpleAuthManager, a bearer token)."""
-
-    def __init__(self, url: str):
-        self.url = url
-        token = httpx.post(f"{url}/auth/token", json={"username": USER, "password": PASSWORD})
-        assert token.status_code == 201, token.text
-        self.client = httpx.Client(
-            base_url=f"{url}/api/v2",
-            headers={"Authorization": f"Bearer {token.json()['access_token']}"},
-            timeout=30,
-        )
-
-    def get(self, path: str, **params):
-        response = self.client.get(path, params=params)
-        assert response.is_success, f"GET {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def send(self, method: str, path: str, body: dict):
-        response = self.client.request(method, path, json=body)
-        assert response.is_success, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def runs(self, dag_id: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns", order_by="id")["dag_runs"]
-
-    def tasks(self, dag_id: str, run_id: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
-
-
 def _tasks_of(steps: list[dict]):
     """Every task in a lineage walk (executions, then the artifacts' next steps)."""
     for step in steps:
@@ -112,11 +82,6 @@ def _in_state(tasks: list[dict], state: str) -> list[dict]:
     failed = [t["task_id"] for t in tasks if t["state"] in ("failed", "upstream_failed")]
     assert not failed, f"failed: {failed}"
     return [t for t in tasks if t["state"] == state]
-
-
-def _finished(api: Api, dag_id: str, run_id: str):
-    run = api.get(f"/dags/{dag_id}/dagRuns/{run_id}")
-    return run if run["state"] in ("success", "failed") else None
 
 
 def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
@@ -212,7 +177,7 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
             },
         )  # fmt: skip
     daemons.wait_http("api-server", f"{api_url}/api/v2/monitor/health")
-    api = Api(api_url)
+    api = Api(api_url, USER, PASSWORD)
     daemons.wait_for(
         "the dag-processor to parse the DAGs",
         lambda: (
@@ -237,7 +202,7 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
     monitoring = api.send("POST", f"/dags/{MONITORING}/dagRuns", {"logical_date": None})
     run = daemons.wait_for(
         "the monitoring run",
-        lambda: _finished(api, MONITORING, monitoring["dag_run_id"]),
+        lambda: api.finished(MONITORING, monitoring["dag_run_id"]),
         timeout=RUN_TIMEOUT,
         every=2,
     )
@@ -250,7 +215,7 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
     assert training["run_type"] == "asset_triggered"
     done = daemons.wait_for(
         "the training run",
-        lambda: _finished(api, TRAINING, training["dag_run_id"]),
+        lambda: api.finished(TRAINING, training["dag_run_id"]),
         timeout=RUN_TIMEOUT,
         every=2,
     )
@@ -261,7 +226,7 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
     # The triggerer saw the promotion and resumed the sensor.
     waited = daemons.wait_for(
         "the deferred sensor",
-        lambda: _finished(api, WAIT_DAG, waiting["dag_run_id"]),
+        lambda: api.finished(WAIT_DAG, waiting["dag_run_id"]),
         timeout=120,
         every=2,
     )
