@@ -4,38 +4,21 @@ instances, `load_report` that the report is X's (a hash seen in DAG Y opens noth
 
 from __future__ import annotations
 
-import sys
-
 import pytest
-from deploy.daemons import Daemons, clean_env, free_port
+from deploy.daemons import Daemons, start_s3
 
 from mlops_tasks.identity import Identity
 from mlops_tasks.settings import Settings
-
-KEY = "testing"  # moto accepts any credentials; these are no secret
 
 
 @pytest.fixture
 def s3_root(tmp_path, monkeypatch):
     pytest.importorskip("moto")
-    import boto3
 
     daemons = Daemons(tmp_path / "logs")
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
     try:
-        daemons.start(
-            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            clean_env({}),
-        )  # fmt: skip
-        daemons.wait_http("moto", f"{endpoint}/moto-api/", timeout=60)
-        env = {
-            "AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": KEY,
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-        }  # fmt: skip
-        for name, value in env.items():
+        for name, value in start_s3(daemons, "reports")["env"].items():
             monkeypatch.setenv(name, value)
-        boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="reports")
         yield "s3://reports/mlops"
     finally:
         daemons.stop()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -385,35 +383,19 @@ def test_the_profile_task_on_the_cluster_equals_in_memory(client, events, stored
 
 
 # -- s3:// ------------------------------------------------------------------------------------
-
-S3_KEY = "testing"  # moto accepts any credentials; these are no secret
-
-
 @pytest.fixture
 def s3_events(tmp_path, monkeypatch, dataset):
     """The drift folder's partitions on an S3 server (moto's server mode on 127.0.0.1), stopped by PID."""
     pytest.importorskip("moto")
     pytest.importorskip("s3fs")
-    import boto3
-    from deploy.daemons import Daemons, clean_env, free_port
+    from deploy.daemons import Daemons, start_s3
 
     daemons = Daemons(tmp_path / "logs")
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
     try:
-        daemons.start(
-            "moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-            clean_env({}),
-        )  # fmt: skip
-        daemons.wait_http("moto", f"{endpoint}/moto-api/", timeout=60)
-        env = {
-            "AWS_ACCESS_KEY_ID": S3_KEY, "AWS_SECRET_ACCESS_KEY": S3_KEY,
-            "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
-        }  # fmt: skip
-        for name, value in env.items():
+        server = start_s3(daemons, "lake")
+        for name, value in server["env"].items():
             monkeypatch.setenv(name, value)
-        s3 = boto3.client("s3", endpoint_url=endpoint)
-        s3.create_bucket(Bucket="lake")
+        s3 = server["client"]
         folder, _ = dataset
         for part in sorted(folder.glob("day=*/*.parquet")):
             s3.upload_file(str(part), "lake", f"events/{part.parent.name}/{part.name}")

@@ -15,9 +15,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # daemons.py, without a package
 
-from daemons import Daemons, clean_env, free_port  # noqa: E402
+from daemons import Daemons, start_s3  # noqa: E402
 
-S3_KEY = "testing"  # moto accepts any credentials; these are no secret
 BUCKET = "mlops-deploy"
 
 
@@ -46,37 +45,9 @@ def daemons(request, tmp_path):
 
 @pytest.fixture
 def s3(daemons):
-    """An S3-compatible server (moto's server mode) on a free port, with one bucket.
-
-    Returns the environment a client needs: boto3, botocore and s3fs read the endpoint and the
-    (dummy) credentials from it.
-    """
+    """An S3-compatible server (moto's server mode) on a free port, with one bucket (`start_s3`)."""
     pytest.importorskip("moto")
-    port = free_port()
-    daemons.start(
-        "moto",
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        clean_env({}),
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    daemons.wait_http("moto", f"{endpoint}/moto-api/", timeout=60)
-    env = {
-        "AWS_ACCESS_KEY_ID": S3_KEY,
-        "AWS_SECRET_ACCESS_KEY": S3_KEY,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": endpoint,
-    }
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=S3_KEY,
-        aws_secret_access_key=S3_KEY,
-        region_name="us-east-1",
-    )
-    client.create_bucket(Bucket=BUCKET)
-    return {"endpoint": endpoint, "bucket": BUCKET, "env": env, "client": client}
+    return start_s3(daemons, BUCKET)
 
 
 @pytest.fixture

@@ -11,11 +11,14 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
+
+S3_KEY = "testing"  # moto accepts any credentials; these are no secret
 
 
 def free_port() -> int:
@@ -140,3 +143,36 @@ class Daemons:
             except ProcessLookupError:
                 pass
             break
+
+
+def start_s3(daemons: Daemons, bucket: str) -> dict:
+    """An S3-compatible server (moto's server mode) on a free port, run by `daemons`, with `bucket`.
+
+    Returns the endpoint, the bucket, a boto3 client, and the environment a client needs:
+    boto3, botocore and s3fs read the endpoint and the (dummy) credentials from it.
+    """
+    import boto3
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    daemons.start(
+        "moto",
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        clean_env({}),
+    )
+    daemons.wait_http("moto", f"{endpoint}/moto-api/", timeout=60)
+    env = {
+        "AWS_ACCESS_KEY_ID": S3_KEY,
+        "AWS_SECRET_ACCESS_KEY": S3_KEY,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": endpoint,
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=S3_KEY,
+        aws_secret_access_key=S3_KEY,
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket=bucket)
+    return {"endpoint": endpoint, "bucket": bucket, "env": env, "client": client}
