@@ -175,4 +175,10 @@ def start_s3(daemons: Daemons, bucket: str) -> dict:
         region_name="us-east-1",
     )
     client.create_bucket(Bucket=bucket)
+    try:  # s3fs keeps one filesystem per set of arguments: one made for an earlier server's
+        import s3fs  # endpoint (read from the environment) would be handed out again
+
+        s3fs.S3FileSystem.clear_instance_cache()
+    except ImportError:
+        pass
     return {"endpoint": endpoint, "bucket": bucket, "env": env, "client": client}

@@ -127,6 +127,7 @@ def bases(fx: Fixtures) -> dict[str, dict[str, Any]]:
         "gate": {"name": "matrix"},
         "promote": {"name": "matrix", "force": True},
         "import_model": {"source": fx.model_file, "format": "skops", "target": "cnt"},
+        "fit_reference": {"dataset": fx.by_kind["dataset"]},
         "detect_drift": {"dataset": fx.by_kind["dataset"]},
         "detect_anomalies": {"dataset": fx.series},
         "monitor_performance": {"predictions": fx.predictions, "labels": fx.labels},
