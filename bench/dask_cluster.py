@@ -170,18 +170,10 @@ def main() -> None:
         print(f"  same profile: {results['profile_same']}")
     if args.validate:
         v = results["validate"]
-        for name in ("single", "cluster"):
-            print(f"  validate {name:8s} {v[name]['wall_s']:8.1f} s = {rows / v[name]['wall_s'] / 1e6:6.1f} M rows/s; "
-                  f"peak RSS per process {', '.join(f'{m:.0f}' for m in v[name]['peak_mb'])} MB")  # fmt: skip
-        print(f"  validate cluster speed-up: {v['single']['wall_s'] / v['cluster']['wall_s']:.2f}x; "
-              f"same outcomes: {v['same']}; failing {v['failing']}")  # fmt: skip
+        _print_pass("validate", v, rows, f"same outcomes: {v['same']}; failing {v['failing']}")
     if args.fit:
         f = results["fit"]
-        for name in ("single", "cluster"):
-            print(f"  fit_reference {name:8s} {f[name]['wall_s']:8.1f} s = {rows / f[name]['wall_s'] / 1e6:6.1f} M rows/s; "
-                  f"peak RSS per process {', '.join(f'{m:.0f}' for m in f[name]['peak_mb'])} MB")  # fmt: skip
-        print(f"  fit_reference cluster speed-up: {f['single']['wall_s'] / f['cluster']['wall_s']:.2f}x; "
-              f"same reference: {f['same']}")  # fmt: skip
+        _print_pass("fit_reference", f, rows, f"same reference: {f['same']}")
     print(json.dumps({"bench": "dask_cluster", "rows": rows, "parts": parts, "speedup": round(ratio, 3),
                       "same_verdicts": same, "drifted": verdict["cluster"], **{k: v for k, v in results.items()}},
                      default=str))  # fmt: skip
@@ -243,6 +235,16 @@ def bench_fit(folder: Path) -> dict:
     out["same"] = same_profile(single.to_dict(), clustered.to_dict())
     out["edges_f0"] = clustered.columns["f0"].edges.tolist()
     return out
+
+
+def _print_pass(label: str, figures: dict, rows: int, same: str) -> None:
+    """One pass's single-process and cluster lines, then its speed-up and what was compared."""
+    for name in ("single", "cluster"):
+        print(f"  {label} {name:8s} {figures[name]['wall_s']:8.1f} s = {rows / figures[name]['wall_s'] / 1e6:6.1f} M rows/s; "
+              f"peak RSS per process {', '.join(f'{m:.0f}' for m in figures[name]['peak_mb'])} MB")  # fmt: skip
+    print(
+        f"  {label} cluster speed-up: {figures['single']['wall_s'] / figures['cluster']['wall_s']:.2f}x; {same}"
+    )
 
 
 if __name__ == "__main__":
