@@ -7,7 +7,7 @@ A plugin adds one with the ``mlops_tasks_register_detectors`` hook::
         return {"my_detector": MyDetector}     # a subclass of Detector
 
 >>> sorted(BUILTIN)
-['ensemble', 'entropy', 'jump', 'level', 'moving', 'seasonal', 'stl']
+['ensemble', 'entropy', 'jump', 'level', 'moving', 'pattern', 'seasonal', 'stl']
 >>> make_detector({"detector": "level", "window": 500}).window
 500
 """
@@ -22,6 +22,7 @@ from mlops_tasks.aiops.detectors.entropy import RelativeEntropyDetector
 from mlops_tasks.aiops.detectors.jump import JumpDetector
 from mlops_tasks.aiops.detectors.level import LevelDetector
 from mlops_tasks.aiops.detectors.moving import MovingDetector
+from mlops_tasks.aiops.detectors.pattern import PatternDetector
 from mlops_tasks.aiops.detectors.seasonal import SeasonalDetector
 from mlops_tasks.aiops.detectors.stl import StlDetector
 
@@ -31,6 +32,7 @@ BUILTIN: dict[str, type[Detector]] = {
         LevelDetector,
         JumpDetector,
         MovingDetector,
+        PatternDetector,
         SeasonalDetector,
         StlDetector,
         RelativeEntropyDetector,

@@ -9,6 +9,10 @@ Runs of mildly rare points matter too (a level that drifts out of its band, a no
 for each ``runs`` length m, the sum of a member's surprise over its last m points (Fisher's
 combination) is itself calibrated against its own past sums, and competes with the single-point
 surprises. The members' past surprises are kept in the state, so this stays exactly resumable.
+A member listed in ``runs_only`` competes through its runs alone: one more candidate in the max
+is one more chance for a normal point to look rare, and a member whose single points add false
+alarms but whose runs add detections (the pattern member, a window statistic already) is
+worth only its runs.
 
 >>> import numpy as np
 >>> x = np.r_[np.random.default_rng(0).normal(0, 1, 1500), [9.0], np.zeros(10)]
@@ -39,6 +43,7 @@ class EnsembleDetector(Detector):
         "runs",
         "window",
         "block",
+        "runs_only",
     )
 
     def __init__(
@@ -49,6 +54,7 @@ class EnsembleDetector(Detector):
         runs: list[int] | None = None,
         window: int = 1000,
         block: int = 50,
+        runs_only: list[int] | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -63,6 +69,11 @@ class EnsembleDetector(Detector):
             raise ValueError("weights must have one entry per member")
         if not 1 <= self.agree <= len(self.members):
             raise ValueError(f"agree must be between 1 and {len(self.members)}")
+        self.runs_only = sorted({int(i) for i in (runs_only or [])})
+        if any(not 0 <= i < len(self.members) for i in self.runs_only):
+            raise ValueError(f"runs_only must list member indices below {len(self.members)}")
+        if self.runs_only and not self.runs:
+            raise ValueError("runs_only needs runs")
         self._detectors = [make_detector(m) for m in self.members]
         self._past = np.zeros((len(self.members), 0))  # members' recent surprises, for the runs
 
@@ -74,7 +85,8 @@ class EnsembleDetector(Detector):
         each = np.vstack(
             [w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)]
         )
-        rows = [each]
+        single = [i for i in range(len(self.members)) if i not in self.runs_only]
+        rows = [each[single]]
         if self.runs:
             rows.append(self._run_surprise(each))
         self.seen += each.shape[1]
