@@ -25,6 +25,7 @@ SPECS = [
     {"detector": "entropy"},
     {"detector": "moving", "stat": "std", "span": 24},
     {"detector": "moving", "stat": "mean", "span": 12},
+    {"detector": "pattern", "span": 16, "lags": 300},
     DEFAULT_DETECTOR,
     {
         "detector": "ensemble",
