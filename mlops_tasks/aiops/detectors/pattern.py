@@ -18,6 +18,10 @@ order, not on where the buffer starts: a resumed run gives bit-identical scores.
 centred on the first one the detector saw (kept in its state) before the products, so that a
 large level does not cost the cross products their precision.
 
+Not in the shipped default: on NAB it helped one half of the dev files and hurt the other
+(``mlops_tasks/aiops/defaults.py`` has the figures). In an ensemble, list it in ``runs_only``:
+its runs of novelty carry its detections, its single points mostly false alarms.
+
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> motif = np.sin(np.linspace(0, 2 * np.pi, 40))
@@ -52,7 +56,8 @@ def window_sums(a: np.ndarray, span: int) -> np.ndarray:
     while remaining:
         if remaining & 1:
             part = power[..., offset : offset + n - span + 1]
-            out = part if out is None else out + part  # a view at first: the caller copies
+            # A view at first; for span >= 2 the result is never a view of ``a`` itself.
+            out = part if out is None else out + part
             offset += size
         remaining >>= 1
         if remaining:
