@@ -7,7 +7,18 @@ topology within the larger of `gap` and `together` (a fault spreads along calls;
 topology's connected component, as Alertmanager's `group_by` groups by one label set). Only the first kind keeps the incident open:
 the clock is the newest start of an alert next to the incident's services (an alert that merely
 keeps firing does not hold the door open either), so stray alerts reached through the wider
-topology or by time alone join but cannot chain one fault's incident into the next. When the
+topology or by time alone join but cannot chain one fault's incident into the next.
+
+A problem fires several rules in one evaluation; a stray alert (a scrape failing, a certificate
+expiring, a flapping check) comes alone. So once an incident holds alerts that fired *in company*
+(another alert started within `company` of them: one rule evaluation, whatever its interval),
+only such alerts keep it open, and `max_span` counts from the first of them: a lone alert joins
+but does not extend the quiet period, so strays between two problems cannot chain the first
+problem's incident into the next, and a stray that happened to open the incident does not start
+its window early. Until an incident has such alerts, lone alerts keep it open as before (one rule
+on one service still forms one incident).
+
+When the
 stream shows how often its rules re-send (`evaluation_interval`), `gap`, `together` and
 `max_span` grow with it (1.5, 0.5 and 5 intervals): 5-minute aggregates fire 5 minutes apart.
 Otherwise an alert opens a new incident. An incident is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
@@ -39,6 +50,10 @@ from mlops_tasks.aiops.alerts import Alert
 # minute), and one incident absorbs alerts for at most five intervals.
 TOGETHER_SHARE = 0.5
 SPAN_INTERVALS = 5
+# Alerts of one rule evaluation start together: Prometheus stamps them with the evaluation's time,
+# and groups evaluated a few seconds apart still count. Not scaled with the interval: an evaluation
+# is an instant however rarely it runs.
+COMPANY = timedelta(seconds=10)
 # Labels that say two service-less alerts are about the same place.
 GROUP_LABELS = ("cluster", "namespace", "instance", "node", "host")
 
@@ -53,6 +68,8 @@ class Incident:
     resolved_at: datetime | None = None
     # The newest start of an alert that keeps the incident open (see `correlate`).
     held_open_at: datetime | None = None
+    # The start of its first alert that fired in company; None while it holds lone alerts only.
+    confirmed_at: datetime | None = None
 
     @property
     def started_at(self) -> datetime:
@@ -70,6 +87,11 @@ class Incident:
     def clock(self) -> datetime:
         """When the incident last showed that its problem goes on: the quiet period runs from here."""
         return self.held_open_at or self.latest_start
+
+    @property
+    def window_start(self) -> datetime:
+        """Where `max_span` counts from: the first alert that fired in company, else the first."""
+        return self.confirmed_at or self.started_at
 
     @property
     def services(self) -> set[str]:
@@ -96,6 +118,7 @@ class Incident:
             "last_seen": self.last_seen.isoformat(),
             "resolved_at": self.resolved_at.isoformat() if self.resolved_at else None,
             "held_open_at": self.held_open_at.isoformat() if self.held_open_at else None,
+            "confirmed_at": self.confirmed_at.isoformat() if self.confirmed_at else None,
             "services": sorted(self.services),
             "notifications": self.notifications,
             "alerts": [a.to_json() for a in self.alerts],
@@ -111,6 +134,7 @@ class Incident:
             status=data.get("status", "open"),
             resolved_at=parse_time(data["resolved_at"]) if data.get("resolved_at") else None,
             held_open_at=parse_time(data["held_open_at"]) if data.get("held_open_at") else None,
+            confirmed_at=parse_time(data["confirmed_at"]) if data.get("confirmed_at") else None,
         )
 
 
@@ -141,6 +165,7 @@ def correlate(
     gap: timedelta = timedelta(seconds=90),
     hops: int = 1,
     together: timedelta = timedelta(seconds=10),
+    company: timedelta = COMPANY,
     max_span: timedelta = timedelta(minutes=10),
     resolve_after: timedelta = timedelta(minutes=15),
     now: datetime | None = None,
@@ -152,8 +177,10 @@ def correlate(
     second or two late as often as early (scrape jitter), and at exactly one interval the
     late half would each open an incident of their own.
     `max_span` caps how long one incident keeps absorbing alerts (those starting less than
-    `max_span` after its first), so a flapping alert cannot
-    chain unrelated problems together for hours. `now` (default: the newest alert) decides
+    `max_span` after its first alert in company, or its first), so a flapping alert cannot
+    chain unrelated problems together for hours. `company`: alerts starting this close fired in one
+    evaluation; a lone alert is looked for company among this call's alerts and the open incidents'.
+    `now` (default: the newest alert) decides
     which incidents are stale enough to resolve.
     """
     edges = list(edges)
@@ -165,14 +192,21 @@ def correlate(
         max_span = max(max_span, SPAN_INTERVALS * interval)
     incidents = [i for i in (open_incidents or []) if i.alerts]
     known = {(a.fingerprint, a.starts_at) for i in incidents for a in i.alerts}
-    for alert in sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint)):
+    ordered = sorted(alerts, key=lambda a: (a.starts_at, a.fingerprint))
+    accompanied = _in_company(ordered, known, company)
+    for alert, in_company in zip(ordered, accompanied):
         if (alert.fingerprint, alert.starts_at) in known:
             continue
         home = _best_incident(alert, incidents, near, gap, max_span)
         # Only an alert on a service next to the incident's own keeps it open: one reached through
         # the wider topology, or placed by time alone, joins but does not extend the quiet period,
-        # so stray alerts cannot chain one fault's incident into the next.
-        holds_open = home is not None and bool(alert.service and home.services)
+        # so stray alerts cannot chain one fault's incident into the next. Nor does a lone alert
+        # once the incident has alerts that fired in company (see the module's docstring).
+        holds_open = (
+            home is not None
+            and bool(alert.service and home.services)
+            and (in_company or home.confirmed_at is None)
+        )
         home = home or _best_incident(alert, incidents, further, max(gap, together), max_span)
         if home is None:
             digest = hashlib.sha256(
@@ -182,12 +216,30 @@ def correlate(
             incidents.append(home)
             holds_open = True
         home.alerts.append(alert)
+        if in_company and home.confirmed_at is None:
+            home.confirmed_at = alert.starts_at
         if holds_open:
             home.held_open_at = max(home.held_open_at or alert.starts_at, alert.starts_at)
     now = now or max((i.last_seen for i in incidents), default=None)
     for incident in incidents:
         _update_status(incident, now, resolve_after)
     return sorted(incidents, key=lambda i: i.started_at)
+
+
+def _in_company(
+    ordered: list[Alert], known: set[tuple[str, datetime]], company: timedelta
+) -> list[bool]:
+    """Per alert (sorted by start): did another alert start within `company` of it?"""
+    import bisect
+
+    starts = sorted({(a.fingerprint, a.starts_at) for a in ordered} | known, key=lambda k: k[1])
+    times = [t for _, t in starts]
+    out = []
+    for alert in ordered:
+        low = bisect.bisect_left(times, alert.starts_at - company)
+        high = bisect.bisect_right(times, alert.starts_at + company)
+        out.append(high - low > 1)
+    return out
 
 
 def evaluation_interval(alerts: list[Alert]) -> timedelta | None:
@@ -224,7 +276,7 @@ def _best_incident(
         if (
             alert.starts_at > incident.clock + gap
             # Half-open: five intervals hold five evaluations, and the sixth is a new window.
-            or alert.starts_at >= incident.started_at + max_span
+            or alert.starts_at >= incident.window_start + max_span
         ):
             continue
         if not _related(alert, incident, near):

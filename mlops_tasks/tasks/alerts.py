@@ -33,6 +33,12 @@ class CorrelateAlertsConfig(TaskConfig):
         ge=0,
         description="Alerts starting this close to an incident's newest alert may be one hop further away.",
     )
+    company_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="Alerts starting this close fired in one rule evaluation; once an incident has "
+        "such alerts, a lone alert joins it without keeping it open.",
+    )
     max_span_minutes: float = Field(10.0, gt=0)
     resolve_after_minutes: float = Field(15.0, gt=0)
 
@@ -51,7 +57,7 @@ class CorrelateAlertsResult(TaskResult):
     alerts_skipped: int = Field(0, description="Entries skipped as unusable; problems says why.")
 
 
-@task(stage="aiops", version="1", libraries=())
+@task(stage="aiops", version="2", libraries=())
 def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> CorrelateAlertsResult:
     """Ingest alerts, de-duplicate by fingerprint, and correlate them into open/resolved incidents.
 
@@ -105,6 +111,7 @@ def correlate_alerts(config: CorrelateAlertsConfig, ctx: TaskContext) -> Correla
         gap=timedelta(minutes=config.gap_minutes),
         hops=config.hops,
         together=timedelta(seconds=config.together_seconds),
+        company=timedelta(seconds=config.company_seconds),
         max_span=timedelta(minutes=config.max_span_minutes),
         resolve_after=timedelta(minutes=config.resolve_after_minutes),
         open_incidents=store.open_incidents(),

@@ -156,3 +156,65 @@ def test_an_incident_absorbs_five_evaluations_and_the_sixth_opens_a_new_one():
     incidents = correlate(alerts)
     assert [len(i.alerts) for i in incidents] == [5, 1]
     assert incidents[1].started_at == T + timedelta(minutes=25)
+
+
+def burst(service_names, second, name="Latency"):
+    """Alerts of one rule evaluation: the same start on each service."""
+    return [
+        Alert({"alertname": name, "service": s}, T + timedelta(seconds=second))
+        for s in service_names
+    ]
+
+
+def test_lone_strays_after_a_burst_do_not_chain_it_into_the_next_problem():
+    edges = [("frontend", "cart"), ("cart", "redis"), ("frontend", "ads")]
+    first, second = burst(["cart", "redis"], 0), burst(["frontend", "ads"], 240)
+    # Strays one gap apart in between, each alone and next to the incident's services.
+    at = (("frontend", 60), ("cart", 120), ("redis", 180))
+    strays = [
+        Alert({"alertname": "PodRestart", "service": s}, T + timedelta(seconds=t)) for s, t in at
+    ]
+
+    def home(incidents):
+        return {(a.service, (a.starts_at - T).seconds): i.key for i in incidents for a in i.alerts}
+
+    where = home(correlate(first + strays + second, edges=edges))
+    # The first stray joins the burst's incident but does not hold it open past 90 s.
+    assert where["cart", 0] == where["redis", 0] == where["frontend", 60]
+    assert where["cart", 120] != where["cart", 0]
+    assert where["frontend", 240] == where["ads", 240] != where["cart", 0]
+    # The same strays each with a second rule firing at once are evidence that it goes on.
+    company = [
+        Alert({"alertname": "Errors", "service": s}, T + timedelta(seconds=t)) for s, t in at
+    ]
+    assert len(set(home(correlate(first + strays + company + second, edges=edges)).values())) == 1
+
+
+def test_max_span_counts_from_the_first_alerts_in_company_not_a_stray_before_them():
+    stray = Alert({"alertname": "CertExpiry", "service": "cart"}, T)
+    # Two rules fire every minute from 60 s to 600 s on cart, then again at 660 s.
+    bursts = [a for t in range(60, 661, 60) for r in ("R0", "R1") for a in burst(["cart"], t, r)]
+    incidents = correlate([stray, *bursts])
+    assert [len(i.alerts) for i in incidents] == [1 + 20, 2]
+    assert incidents[0].confirmed_at == T + timedelta(seconds=60)
+    assert incidents[1].started_at == T + timedelta(seconds=660)
+
+
+def test_whether_an_incident_fired_in_company_survives_between_runs():
+    from mlops_tasks.aiops.incidents import Incident
+
+    def again(incidents):  # what the incident store keeps and gives back
+        return [Incident.from_json(i.to_json()) for i in incidents]
+
+    run1 = correlate(burst(["cart", "redis"], 0), edges=[("cart", "redis")])
+    assert run1[0].confirmed_at == T
+    lone = [Alert({"alertname": "PodRestart", "service": "cart"}, T + timedelta(seconds=60))]
+    run2 = correlate(lone, edges=[("cart", "redis")], open_incidents=again(run1))
+    assert len(run2) == 1 and len(run2[0].alerts) == 3
+    run3 = correlate(
+        burst(["cart", "redis"], 120, "Errors"),
+        edges=[("cart", "redis")],
+        open_incidents=again(run2),
+    )
+    # 120 s after the last alert in company: beyond the 90 s gap, a new incident.
+    assert sorted(len(i.alerts) for i in run3) == [2, 3]
