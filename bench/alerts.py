@@ -100,6 +100,17 @@ def _step(metrics: dict) -> timedelta:
     return (min(steps) if steps else pd.Timedelta(minutes=1)).to_pytimedelta()
 
 
+def _print_mixed(incident, holds: list, faults: list[FaultCase]) -> None:
+    """One line per alert of an incident holding two faults' alerts: when, where, whose."""
+    print(f"    mixed incident from {incident.started_at:%H:%M:%S}:")
+    for alert, owner in zip(incident.alerts, holds):
+        whose = faults[owner].case_id if owner is not None else "-"
+        print(
+            f"      {alert.starts_at:%H:%M:%S}-{alert.seen_until:%H:%M:%S} {alert.status:8} "
+            f"x{alert.count} {alert.service} {alert.name} [{whose}]"
+        )
+
+
 def evaluate(system: System, noise: float, rng: random.Random) -> dict:
     notifications = incidents_out = mixed = 0
     per_fault: list[int] = []
@@ -128,6 +139,10 @@ def evaluate(system: System, noise: float, rng: random.Random) -> dict:
 
         holds = [[fault_of(a) for a in inc.alerts] for inc in incidents]
         mixed += sum(len(set(h) - {None}) > 1 for h in holds)
+        if VERBOSE:
+            for h, inc in zip(holds, incidents):
+                if len(set(h) - {None}) > 1:
+                    _print_mixed(inc, h, faults)
         for i, fault in enumerate(faults):
             mine = [(h.count(i), inc) for h, inc in zip(holds, incidents) if i in h]
             if not mine:
@@ -190,10 +205,12 @@ if __name__ == "__main__":
     parser.add_argument("folders", nargs="*")
     parser.add_argument("--noise", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--verbose", action="store_true", help="print split and mixed faults")
     parser.add_argument(
         "--seeds", type=int, default=1, help="repeat with this many noise seeds from --seed on"
     )
     args = parser.parse_args()
+    VERBOSE = args.verbose
     data = ROOT.parent / "shared" / "data"
     folders = [Path(f) for f in args.folders] or [data / "nezha_ob", data / "petshop"]
     runs = [main(folders, args.noise, seed) for seed in range(args.seed, args.seed + args.seeds)]
