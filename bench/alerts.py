@@ -1,6 +1,6 @@
 """Alert correlation on alert streams built from labelled fault cases (Nezha, PetShop or generic layout).
 
-Usage: python bench/alerts.py [FOLDER ...] [--noise 0.2] [--seed 0] [--seeds 1]
+Usage: python bench/alerts.py [FOLDER ...] [--noise 0.2] [--seed 0] [--seeds 1] [--verbose]
 (default ../shared/data/nezha_ob ../shared/data/petshop)
 
 The alert stream is what a plain Prometheus set-up would send: the library's threshold rule

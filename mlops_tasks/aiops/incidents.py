@@ -7,7 +7,8 @@ topology within the larger of `gap` and `together` (a fault spreads along calls;
 topology's connected component, as Alertmanager's `group_by` groups by one label set). Only the first kind keeps the incident open:
 the clock is the newest start of an alert next to the incident's services (an alert that merely
 keeps firing does not hold the door open either), so stray alerts reached through the wider
-topology or by time alone join but cannot chain one fault's incident into the next.
+topology or by time alone join but cannot chain one fault's incident into the next. Otherwise
+an alert opens a new incident.
 
 A problem fires several rules in one evaluation; a stray alert (a scrape failing, a certificate
 expiring, a flapping check) comes alone. So once an incident holds alerts that fired *in company*
@@ -18,10 +19,10 @@ problem's incident into the next, and a stray that happened to open the incident
 its window early. Until an incident has such alerts, lone alerts keep it open as before (one rule
 on one service still forms one incident).
 
-When the
-stream shows how often its rules re-send (`evaluation_interval`), `gap`, `together` and
+When the stream shows how often its rules re-send (`evaluation_interval`), `gap`, `together` and
 `max_span` grow with it (1.5, 0.5 and 5 intervals): 5-minute aggregates fire 5 minutes apart.
-Otherwise an alert opens a new incident. An incident is resolved once every alert in it is resolved, or nothing in it was seen for `resolve_after`.
+An incident is resolved once every alert in it is resolved, or nothing in it was seen for
+`resolve_after`.
 
 >>> from datetime import datetime, timezone, timedelta
 >>> from mlops_tasks.aiops.alerts import Alert
