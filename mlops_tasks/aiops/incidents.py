@@ -51,9 +51,10 @@ from mlops_tasks.aiops.alerts import Alert
 # minute), and one incident absorbs alerts for at most five intervals.
 TOGETHER_SHARE = 0.5
 SPAN_INTERVALS = 5
-# Alerts of one rule evaluation start together: Prometheus stamps them with the evaluation's time,
-# and groups evaluated a few seconds apart still count. Not scaled with the interval: an evaluation
-# is an instant however rarely it runs.
+# Alerts of one rule evaluation start together: Prometheus stamps every alert of a rule group's
+# evaluation (one rule on several series, or several rules) with that evaluation's time; 10 s
+# also covers series sampled a few seconds apart (Online Boutique's pods: 1-2 s). Not scaled
+# with the interval: an evaluation is an instant however rarely it runs.
 COMPANY = timedelta(seconds=10)
 # Labels that say two service-less alerts are about the same place.
 GROUP_LABELS = ("cluster", "namespace", "instance", "node", "host")
