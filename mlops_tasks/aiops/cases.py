@@ -6,7 +6,8 @@ list of `FaultCase`s (metrics, graph, onset, and the ground truth used only to s
 * **Nezha** (this module): ``rca_data/<day>/metric/<pod>_metric.csv.gz``,
   ``rca_data/<day>/<day>-fault_list.json``, optional ``dependency.csv(.gz)`` (in the day or its
   ``metric/`` folder), ``metric/source_50.csv.gz`` (per-edge caller-side latency, added to each
-  callee's metrics) and ``trace/*.csv.gz``. Split: the first day folder is ``train``, the
+  callee's metrics) and ``trace/*.csv.gz`` (call graph, traced services and per-service span
+  series, `span_series`). Split: the first day folder is ``train``, the
   others ``test`` (with a single day, the first half of its faults in time order is ``train``).
 * **PetShop** (`cases_petshop`): ``<scenario>/graph.csv``, ``<scenario>/noissue/metrics.csv``,
   ``<scenario>/{train,test}/issue_<n>/{metrics.csv,target.json}``; the split is the folder's.
@@ -134,10 +135,12 @@ def load_day(folder: str | Path, *, with_traces: bool = True) -> Day:
         day.edge_source = "dependency.csv"
     traces = sorted((folder / "trace").glob("*.csv*")) if with_traces else []
     if traces:
+        from mlops_tasks.aiops.span_series import add_span_series
         from mlops_tasks.aiops.topology import edges_from_spans, span_services
 
         spans = pd.concat([pd.read_csv(p) for p in traces], ignore_index=True)
         day.active = span_services(spans, service_of=service_of_pod) & services
+        add_span_series(day.metrics, spans, service_of=service_of_pod)
         if dependency is None:
             day.edges = sorted(edges_from_spans(spans, service_of=service_of_pod))
             day.edge_source = "traces"
