@@ -22,8 +22,10 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    has its evidence halved and ranks after the active services of its tier: it served nothing,
    so it is rarely what users felt.
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
-   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the same
-   way (a faster callee does not explain a slower caller) is explained by it: callers sit below
+   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric also got worse
+   (`got_worse`: a faster callee does not explain a slower caller, a callee's availability drop
+   does), and that is not weak while the caller is (an idle callee has no before to compare
+   with; an untraced one is a caller's view), is explained by it: callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
    slowness shows in three layers above it before a load balancer's client view one call below
@@ -56,6 +58,8 @@ HOST_PREFIXES = ("Node", "node_")
 # Metrics a caller measures of its calls (Istio's client latency): evidence about its callees.
 CLIENT = re.compile(r"client", re.IGNORECASE)
 TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps", re.IGNORECASE)
+# Metrics where higher is better (a fall is the bad way): availability, success rates, hit rates.
+HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNORECASE)
 MIN_BASELINE = 2
 MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
@@ -75,6 +79,17 @@ class Cause:
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("service", "score", "metric", "deviation", "reason")}
+
+
+def got_worse(metric: str, shift: float) -> bool:
+    """Whether a metric's median shift after the onset is the bad way: up, or down for a metric
+    where higher is better (`HIGHER_IS_BETTER`). A callee explains a caller only if both got worse:
+    a callee's availability drop explains a caller's slower calls, a faster callee does not.
+
+    >>> got_worse("latency.p90", 2.0), got_worse("availability.Average", -4.0), got_worse("latency.p50", -3.0)
+    (True, True, False)
+    """
+    return bool(shift < 0) if HIGHER_IS_BETTER.search(metric) else bool(shift > 0)
 
 
 def family(column: str) -> str:
@@ -295,7 +310,7 @@ def rank_root_causes(
         floor[name] = median if median > 0 else min(moving, default=0.0)
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
-    rises: dict[str, bool] = {}  # whether the deciding metric rose (else fell)
+    worse: dict[str, bool] = {}  # whether the deciding metric moved the bad way (see `got_worse`)
     lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
     inherited: dict[str, tuple[float, str]] = {}
     callees: dict[str, list[str]] = {}
@@ -338,10 +353,10 @@ def rank_root_causes(
             # What a caller measures of its calls is evidence about its callees too.
             best = int(np.nanargmax(np.where(client, evidence, np.nan)))
             lent[service] = (float(evidence[best]) * weight, f"{names[best]} of {service}")
-            rises[f"{names[best]} of {service}"] = bool(shift[best] > 0)
+            worse[f"{names[best]} of {service}"] = got_worse(names[best], shift[best])
         best = int(np.nanargmax(evidence))
         scored[service] = (float(evidence[best]) * weight, names[best])
-        rises[service] = bool(shift[best] > 0)
+        worse[service] = got_worse(names[best], shift[best])
     for caller, (value, metric) in lent.items():
         for callee in callees[caller]:
             if callee in scored and value > scored[callee][0]:
@@ -351,7 +366,7 @@ def rank_root_causes(
     own = {s: v for s, (v, _) in scored.items()}
     final = {s: max(own[s], inherited.get(s, (0.0, ""))[0]) for s in scored}
     metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
-    rise = {s: rises[s] if own[s] >= final[s] else rises[inherited[s][1]] for s in scored}
+    bad_way = {s: worse[s] if own[s] >= final[s] else worse[inherited[s][1]] for s in scored}
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
     explains = {s: 0 for s in scored}
@@ -364,7 +379,11 @@ def rank_root_causes(
             # A callee that got faster (or fewer errors) does not explain a slower caller.
             if caller == callee or caller not in bad or callee not in bad:
                 continue
-            if rise[caller] != rise[callee]:
+            if callee in weak and caller not in weak:
+                # A callee that served nothing before the onset has no before to compare with:
+                # its numbers after it do not explain an active caller's change.
+                continue
+            if bad_way[caller] != bad_way[callee]:
                 continue
             tier[caller] = 1
             # How far an anomaly reaches counts the callers' own evidence, not what they lent.

@@ -42,6 +42,38 @@ def test_a_callee_that_got_faster_does_not_explain_a_slower_caller():
     assert order(frames, edges=edges)[0] == "cache"
 
 
+def test_a_callee_availability_drop_explains_a_slower_caller():
+    """Both got worse: db's availability fell (higher is better), web's latency rose."""
+    rng = np.random.default_rng(4)
+    frames = calm(["web"])
+    frames["web"].loc[IDX[70:], "latency"] += 2.0  # louder than db's drop
+    frames["db"] = pd.DataFrame({"availability": 99.0 + rng.normal(0, 0.1, 90)}, index=IDX)
+    frames["db"].loc[IDX[70:], "availability"] -= 2.0
+    edges = [("web", "db")]
+    assert order(frames, propagate=False)[0] == "web"
+    assert order(frames, edges=edges)[0] == "db"
+    better = frames["db"]["availability"].where(IDX < ONSET, frames["db"]["availability"] + 4.0)
+    frames["db"] = frames["db"].assign(
+        availability=better
+    )  # as far off, but better: web is the cause
+    assert order(frames, edges=edges)[0] == "web"
+
+
+def test_an_idle_callee_does_not_explain_an_active_caller():
+    """db served nothing before the onset (PetShop's S3 between issues): its latency once it is
+    called has no before to compare with, so it does not push its active caller down."""
+    frames = calm(["web", "db"])
+    for name in frames:
+        frames[name]["requests"] = 50.0
+    frames["web"].loc[IDX[70:], "latency"] += 1.0
+    frames["db"].loc[IDX[70:], "latency"] += 3.0
+    edges = [("web", "db")]
+    assert order(frames, edges=edges)[0] == "db"  # active: db explains web
+    # Idle before the onset (a new frame: the ranker caches arrays per frame object).
+    frames["db"] = frames["db"].assign(requests=np.where(IDX < ONSET, 0.0, 50.0))
+    assert order(frames, edges=edges)[0] == "web"
+
+
 def test_noise_that_does_not_reach_the_symptom_ranks_after_a_cause_that_does():
     frames = calm(["site", "pets", "cron", "lambda"])
     frames["site"].loc[IDX[70:], "latency"] += 0.5
