@@ -78,6 +78,12 @@ def _errors(values: pd.Series, column: str) -> pd.Series:
     return text.str.contains("ERROR") | (text == "2")
 
 
+def _services(values: pd.Series, service_of: Callable[[str], str]) -> pd.Series:
+    """`service_of` of each value, called once per distinct value (pods repeat 100,000s of times)."""
+    text = values.astype(str)
+    return text.map({v: service_of(v) for v in text.unique()})
+
+
 def span_series(
     spans: pd.DataFrame,
     clocks: dict[str, pd.DatetimeIndex],
@@ -103,7 +109,7 @@ def span_series(
             "trace": spans[cols["trace"]].astype(str),
             "span": spans[cols["span"]].astype(str),
             "parent": spans[cols["parent"]].astype(str),
-            "service": spans[cols["service"]].astype(str).map(service_of),
+            "service": _services(spans[cols["service"]], service_of),
             "start": _times(spans[start]),
             "end": _times(spans[end]),
         }
@@ -111,21 +117,28 @@ def span_series(
     if status is not None:
         frame["error"] = _errors(spans[status], status).to_numpy()
     frame = frame.dropna(subset=["start", "end"]).drop_duplicates(["trace", "span"])
+    frame = frame.reset_index(drop=True)
     frame["duration"] = (frame["end"] - frame["start"]) / 1e9
-    key = frame["trace"] + "\x00" + frame["span"]
-    parent_key = frame["trace"] + "\x00" + frame["parent"]
-    service_of_span = pd.Series(frame["service"].to_numpy(), index=key.to_numpy())
-    parent_service = parent_key.map(service_of_span)
-    entry = parent_service.isna() | (parent_service != frame["service"])
-    children = frame.groupby(parent_key.to_numpy())["duration"].sum()
-    frame["self"] = (frame["duration"] - key.map(children).fillna(0.0)).clip(lower=0.0)
+    # Integer keys per (trace, span): string keys and maps cost seconds on 300k spans.
+    trace = pd.factorize(frame["trace"])[0].astype("int64")
+    ids = pd.factorize(pd.concat([frame["span"], frame["parent"]], ignore_index=True))[0]
+    width = int(ids.max()) + 1 if len(ids) else 1
+    own_key, parent_key = trace * width + ids[: len(frame)], trace * width + ids[len(frame) :]
+    parent = pd.Index(own_key).get_indexer(parent_key)  # the parent's row, -1 for none
+    where = frame["service"].to_numpy()
+    has_parent = parent >= 0
+    parent_service = np.where(has_parent, where[np.where(has_parent, parent, 0)], None)
+    entry = ~has_parent | (parent_service != where)
+    duration = frame["duration"].to_numpy()
+    children = np.bincount(parent[has_parent], weights=duration[has_parent], minlength=len(frame))
+    frame["self"] = np.clip(duration - children, 0.0, None)
     # A client span (not an entry span itself, with a child in another service) spends its own
     # time on the way to the callee. An entry span calling another service directly keeps its own.
-    crossing = entry & parent_service.notna()
-    callee = pd.Series(frame["service"][crossing].to_numpy(), index=parent_key[crossing].to_numpy())
-    callee = callee[~callee.index.duplicated()]
-    owner = key.map(callee).where(~entry, None)
-    frame["owner"] = owner.fillna(frame["service"]).to_numpy()
+    callee = np.full(len(frame), None, dtype=object)
+    crossing = np.flatnonzero(entry & has_parent)[::-1]  # reversed: the first child wins
+    callee[parent[crossing]] = where[crossing]
+    owner = np.where(~entry & (callee != None), callee, where)  # noqa: E711 (elementwise)
+    frame["owner"] = owner
     out: dict[str, pd.DataFrame] = {}
     for service, clock in clocks.items():
         times = pd.DatetimeIndex(clock).as_unit("ns").asi8
@@ -138,7 +151,7 @@ def span_series(
             at = np.searchsorted(times, rows["start"].to_numpy(), side="left")
             return np.where(at < len(times), at, -1)
 
-        served = frame[(frame["service"] == service) & entry.to_numpy()]
+        served = frame[(frame["service"] == service).to_numpy() & entry]
         if served.empty:
             continue
         at = bucket(served)
