@@ -99,3 +99,11 @@ def test_spans_in_the_generic_layout_find_a_delay_and_an_exception_metrics_miss(
         assert ranked[0].metric == (SELF_TIME if name == "delay" else ERROR_RATE)
         plain = {s: f[["cpu"]] for s, f in case.metrics.items()}
         assert max(c.deviation for c in rank_root_causes(plain, case.onset)) < 3  # cpu saw nothing
+
+
+def test_spans_without_times_give_the_graph_and_no_series(tmp_path):
+    spans = _spans(slow_wire_to="db")[["trace_id", "span_id", "parent_id", "service"]]
+    case = _folder(tmp_path, spans, "db")
+    assert ("web", "db") in case.edges and case.active == {"web", "db", "cache"}
+    assert list(case.metrics["db"].columns) == ["cpu"]
+    assert span_series(spans, {"db": TIMES}) == {}
