@@ -74,6 +74,35 @@ def test_an_idle_callee_does_not_explain_an_active_caller():
     assert order(frames, edges=edges)[0] == "web"
 
 
+def test_a_slower_callee_that_added_no_time_does_not_reach_the_symptom():
+    """site starts queue's executions asynchronously: queue runs 2 s longer each, on fewer runs,
+    so it spent less time serving than before; db's 20 ms more per call on 1,000 calls is the
+    time site's users waited."""
+    rng = np.random.default_rng(6)
+
+    def service(latency, jump, requests, after_requests):
+        frame = pd.DataFrame(
+            {
+                "latency.Average": latency * (1 + rng.normal(0, 0.02, 90)),
+                "requests.Sum": np.where(IDX < ONSET, requests, after_requests),
+            },
+            index=IDX,
+        )
+        frame.loc[IDX[70:], "latency.Average"] += jump
+        return frame
+
+    frames = {
+        "site": service(0.1, 0.1, 600, 600),
+        "db": service(0.01, 0.02, 1000, 1000),
+        "queue": service(1.0, 2.0, 20, 5),
+    }
+    edges = [("site", "db"), ("site", "queue")]
+    assert order(frames, edges=edges)[0] == "queue"  # louder, and no symptom given
+    assert order(frames, edges=edges, symptom="site")[0] == "db"
+    frames["queue"] = service(1.0, 2.0, 20, 20)  # as many runs: its added time is on site's path
+    assert order(frames, edges=edges, symptom="site")[0] == "queue"
+
+
 def test_noise_that_does_not_reach_the_symptom_ranks_after_a_cause_that_does():
     frames = calm(["site", "pets", "cron", "lambda"])
     frames["site"].loc[IDX[70:], "latency"] += 0.5
