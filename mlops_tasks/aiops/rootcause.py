@@ -18,7 +18,8 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
    counts as no deviation.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
-   traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset,
+   traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset
+   (typically, over the baseline with its normal period; or in the samples right before it),
    has its evidence halved and ranks after the active services of its tier: it served nothing,
    so it is rarely what users felt.
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
@@ -234,13 +235,16 @@ def _stats(
     mad, tail = nanquantiles(dev, (0.5, 0.95))
     mad, tail = 1.4826 * mad, tail / 1.96
     own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
+    traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
+    # Idle in the whole baseline (normal period included: a service called in 2% of its normal
+    # intervals) or right before the onset.
+    idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
     if level is not None:
         median = np.where(np.isfinite(level), level, median)
         if recent is not None and len(recent) >= MIN_BASELINE:
             (spread,) = nanquantiles(np.abs(recent - level), (0.5,))
             own = np.fmax(own, 1.4826 * spread)
-    traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
-    idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
+    idle = idle or (bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any()))
     if traffic and not EVIDENCE_FROM_TRAFFIC:
         # The load is the users', not the fault's: traffic tells idleness only.
         own[traffic] = np.nan

@@ -74,6 +74,28 @@ def test_an_idle_callee_does_not_explain_an_active_caller():
     assert order(frames, edges=edges)[0] == "web"
 
 
+def test_a_service_idle_in_its_normal_period_is_weak_though_called_before_the_onset():
+    """PetShop's S3 serves nothing in 98% of the normal period's intervals; called a few times
+    right before an issue, its latency is still no stronger evidence than an active service's."""
+    normal = pd.date_range("2023-12-31", periods=300, freq="min", tz="UTC")
+    rng = np.random.default_rng(8)
+    reference, frames = {}, {}
+    for name, calls in (
+        ("api", np.full(300, 50.0)),
+        ("s3", np.where(np.arange(300) % 50, 0.0, 5.0)),
+    ):
+        reference[name] = pd.DataFrame(
+            {"latency": rng.normal(1.0, 0.05, 300), "requests": calls}, index=normal
+        )
+        frames[name] = pd.DataFrame(
+            {"latency": rng.normal(1.0, 0.05, 90), "requests": 50.0}, index=IDX
+        )
+    frames["api"].loc[IDX[70:], "latency"] += 1.0
+    frames["s3"].loc[IDX[70:], "latency"] += 1.5
+    assert order(frames)[0] == "s3"  # no normal period: both active, s3 deviates more
+    assert order(frames, reference=reference)[0] == "api"
+
+
 def test_a_slower_callee_that_added_no_time_does_not_reach_the_symptom():
     """site starts queue's executions asynchronously: queue runs 2 s longer each, on fewer runs,
     so it spent less time serving than before; db's 20 ms more per call on 1,000 calls is the
