@@ -19,13 +19,13 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    counts as no deviation.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
    traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset
-   (typically, over the baseline with its normal period; or in the samples right before it),
+   (in the median over the whole baseline, normal period included, or right before the onset),
    has its evidence halved and ranks after the active services of its tier: it served nothing,
    so it is rarely what users felt.
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
-   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric also got worse
-   (`got_worse`: a faster callee does not explain a slower caller, a callee's availability drop
-   does), and that is not weak while the caller is (an idle callee has no before to compare
+   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the
+   same way in goodness (`got_worse`: a faster callee does not explain a slower caller, a callee's
+   availability drop does), and that is not weak while the caller is (an idle callee has no before to compare
    with; an untraced one is a caller's view), is explained by it: callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
@@ -387,7 +387,6 @@ def rank_root_causes(
         tier = {s: 0 if s in bad else 2 for s in scored}
         callers: dict[str, set[str]] = {}
         for caller, callee in edges:
-            # A callee that got faster (or fewer errors) does not explain a slower caller.
             if caller == callee or caller not in bad or callee not in bad:
                 continue
             if callee in weak and caller not in weak:
@@ -395,7 +394,7 @@ def rank_root_causes(
                 # its numbers after it do not explain an active caller's change.
                 continue
             if bad_way[caller] != bad_way[callee]:
-                continue
+                continue  # a callee that got faster (or fewer errors) does not explain a slower caller
             tier[caller] = 1
             # How far an anomaly reaches counts the callers' own evidence, not what they lent.
             if min(own[caller], own[callee]) >= abnormal:
