@@ -5,7 +5,9 @@ list of `FaultCase`s (metrics, graph, onset, and the ground truth used only to s
 
 * **Nezha** (this module): ``rca_data/<day>/metric/<pod>_metric.csv.gz``,
   ``rca_data/<day>/<day>-fault_list.json``, optional ``dependency.csv(.gz)`` (in the day or its
-  ``metric/`` folder) and ``trace/*.csv.gz``. Split: the first day folder is ``train``, the
+  ``metric/`` folder), ``metric/source_50.csv.gz`` (per-edge caller-side latency, added to each
+  callee's metrics) and ``trace/*.csv.gz`` (call graph, traced services and per-service span
+  series, `span_series`). Split: the first day folder is ``train``, the
   others ``test`` (with a single day, the first half of its faults in time order is ``train``).
 * **PetShop** (`cases_petshop`): ``<scenario>/graph.csv``, ``<scenario>/noissue/metrics.csv``,
   ``<scenario>/{train,test}/issue_<n>/{metrics.csv,target.json}``; the split is the folder's.
@@ -118,6 +120,11 @@ def load_day(folder: str | Path, *, with_traces: bool = True) -> Day:
         ]
     day.metrics = {service: _replicas(frames) for service, frames in pods.items()}
     services = set(day.metrics)
+    calls = folder / "metric" / "source_50.csv.gz"
+    for path in (calls, calls.with_suffix("")):
+        if path.is_file():
+            _add_call_latency(day.metrics, pd.read_csv(path))
+            break
     dependency = dependency_file(folder)
     if dependency is not None:
         from mlops_tasks.aiops.topology import edges_from_calls
@@ -128,14 +135,59 @@ def load_day(folder: str | Path, *, with_traces: bool = True) -> Day:
         day.edge_source = "dependency.csv"
     traces = sorted((folder / "trace").glob("*.csv*")) if with_traces else []
     if traces:
+        from mlops_tasks.aiops.span_series import add_span_series
         from mlops_tasks.aiops.topology import edges_from_spans, span_services
 
         spans = pd.concat([pd.read_csv(p) for p in traces], ignore_index=True)
         day.active = span_services(spans, service_of=service_of_pod) & services
+        add_span_series(day.metrics, spans, service_of=service_of_pod)
         if dependency is None:
             day.edges = sorted(edges_from_spans(spans, service_of=service_of_pod))
             day.edge_source = "traces"
     return day
+
+
+# A caller's view of its calls to one callee (the mesh's per-edge latency, as a client span would
+# give it), kept as evidence about the callee: a network delay into a service shows on every call
+# to it by hundreds of robust z while the callee's own metrics move by 1-2.
+CALL_LATENCY = "CallerLatencyP50(s)"
+
+
+def _add_call_latency(metrics: dict[str, pd.DataFrame], calls: pd.DataFrame) -> None:
+    """Add Nezha's ``source_50`` per-edge latency (columns ``<caller>_<callee>``, caller side) to each
+    callee's frame as ``CallerLatencyP50(s)@<caller>`` (one family across edges, for its floor),
+    on the callee's clock (nearest sample within half a step). Unknown edge names are skipped.
+
+    >>> import pandas as pd
+    >>> t = pd.date_range("2024-01-01", periods=2, freq="60s", tz="UTC")
+    >>> m = {"web": pd.DataFrame({"cpu": [1.0, 2]}, index=t), "db": pd.DataFrame({"cpu": [3.0, 4]}, index=t)}
+    >>> calls = pd.DataFrame({"time": [str(x) for x in t], "web_db": [0.1, 0.5]})
+    >>> _add_call_latency(m, calls); m["db"].columns.tolist(), m["db"].iloc[:, 1].tolist()
+    (['cpu', 'CallerLatencyP50(s)@web'], [0.1, 0.5])
+    """
+    clock = "time" if "time" in calls else "Time"
+    calls = calls.set_index(parse_go_time(calls[clock])).drop(
+        columns=[c for c in calls if c.lower() in ("time", "timestamp")]
+    )
+    calls = calls[calls.index.notna() & ~calls.index.duplicated(keep="last")].sort_index()
+    added: dict[str, dict[str, pd.Series]] = {}
+    for column in calls.columns:
+        parts = str(column).split("_")
+        # Service names may hold underscores: the split is where both halves are services.
+        for i in range(1, len(parts)):
+            caller, callee = "_".join(parts[:i]), "_".join(parts[i:])
+            if caller in metrics and callee in metrics and caller != callee:
+                added.setdefault(callee, {})[f"{CALL_LATENCY}@{caller}"] = calls[column]
+                break
+    for callee, series in added.items():
+        frame = metrics[callee]
+        steps = frame.index.to_series().diff().dropna()
+        tolerance = steps.median() / 2 if len(steps) else None
+        extra = {
+            name: s.reindex(frame.index, method="nearest", tolerance=tolerance).to_numpy()
+            for name, s in series.items()
+        }
+        metrics[callee] = frame.assign(**extra)
 
 
 def dependency_file(folder: Path) -> Path | None:

@@ -9,7 +9,9 @@ A folder with:
   ``symptom`` (the service where the problem was seen, e.g. the one whose SLO alert fired);
 * optionally ``graph.csv`` (``source,target[,calls]``: caller -> callee) and ``spans.csv``
   (``trace_id,span_id,parent_id,service``: the call graph when there is no graph.csv, and the
-  set of services that served traced requests).
+  set of services that served traced requests; with ``start_time,end_time`` (epoch ns or
+  ISO-8601) and optionally ``status_code``, per-service span series as extra metrics, see
+  `mlops_tasks.aiops.span_series`).
 
 >>> import pandas as pd, tempfile, pathlib
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -52,6 +54,7 @@ def generic_system(folder: str | Path) -> System:
     import pandas as pd
 
     from mlops_tasks.aiops.metrics_input import metrics_from_frame
+    from mlops_tasks.aiops.span_series import add_span_series
     from mlops_tasks.aiops.topology import edges_from_calls, edges_from_spans, span_services
     from mlops_tasks.errors import DataError
 
@@ -87,6 +90,7 @@ def generic_system(folder: str | Path) -> System:
         spans = _read(spans_path)
         try:
             active = span_services(spans) & services
+            add_span_series(metrics, spans)
             if not edges:
                 edges, edge_source = sorted(edges_from_spans(spans)), "spans.csv"
         except ValueError as exc:

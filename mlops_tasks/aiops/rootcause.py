@@ -18,19 +18,25 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
    counts as no deviation.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
-   traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset,
+   traffic metrics (requests, workload, ops, calls) were all zero or missing before the onset
+   (in the median over the whole baseline, normal period included, or right before the onset),
    has its evidence halved and ranks after the active services of its tier: it served nothing,
    so it is rarely what users felt.
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
-   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the same
-   way (a faster callee does not explain a slower caller) is explained by it: callers sit below
+   `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the
+   same way in goodness (`got_worse`: a faster callee does not explain a slower caller, a callee's
+   availability drop does), and that is not weak while the caller is (an idle callee has no before to compare
+   with; an untraced one is a caller's view), is explained by it: callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
    slowness shows in three layers above it before a load balancer's client view one call below
    the front end), then by evidence.
 5. **Where the problem was seen.** Given a `symptom` (the service an alert or SLO fired on), a
    candidate with no path of abnormal calls from it ranks after those with one: PetShop's
-   step-function lambdas are noisy, but their noise does not reach the page users saw.
+   step-function lambdas are noisy, but their noise does not reach the page users saw. Where a
+   service has a mean latency and a request count, the path goes only through callees that
+   spent more time serving after the onset than before (mean latency x requests): a state
+   machine started asynchronously runs 2 s longer per execution but adds nothing to the page.
 
 >>> import pandas as pd
 >>> idx = pd.date_range("2024-01-01", periods=40, freq="min", tz="UTC")
@@ -56,11 +62,15 @@ HOST_PREFIXES = ("Node", "node_")
 # Metrics a caller measures of its calls (Istio's client latency): evidence about its callees.
 CLIENT = re.compile(r"client", re.IGNORECASE)
 TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps", re.IGNORECASE)
+# Metrics where higher is better (a fall is the bad way): availability, success rates, hit rates.
+HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNORECASE)
 MIN_BASELINE = 2
 MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
 ABNORMAL = 3.0
+# A mean latency: with a request count it gives the time a service spent serving (`_added_time`).
+AVERAGE = re.compile(r"latency.*(avg|average|mean)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,17 @@ class Cause:
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in ("service", "score", "metric", "deviation", "reason")}
+
+
+def got_worse(metric: str, shift: float) -> bool:
+    """Whether a metric's median shift after the onset is the bad way: up, or down for a metric
+    where higher is better (`HIGHER_IS_BETTER`). A callee explains a caller only if both got worse:
+    a callee's availability drop explains a caller's slower calls, a faster callee does not.
+
+    >>> got_worse("latency.p90", 2.0), got_worse("availability.Average", -4.0), got_worse("latency.p50", -3.0)
+    (True, True, False)
+    """
+    return bool(shift < 0) if HIGHER_IS_BETTER.search(metric) else bool(shift > 0)
 
 
 def family(column: str) -> str:
@@ -126,6 +147,7 @@ class _Stats:
     own_scale: np.ndarray
     post: np.ndarray
     idle: bool
+    added: float | None = None
 
 
 def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -213,13 +235,16 @@ def _stats(
     mad, tail = nanquantiles(dev, (0.5, 0.95))
     mad, tail = 1.4826 * mad, tail / 1.96
     own = np.fmax(np.fmax(mad, (q75 - q25) / 1.349), tail)
+    traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
+    # Idle in the whole baseline (normal period included: a service called in 2% of its normal
+    # intervals) or right before the onset.
+    idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
     if level is not None:
         median = np.where(np.isfinite(level), level, median)
         if recent is not None and len(recent) >= MIN_BASELINE:
             (spread,) = nanquantiles(np.abs(recent - level), (0.5,))
             own = np.fmax(own, 1.4826 * spread)
-    traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
-    idle = bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any())
+    idle = idle or (bool(traffic) and not bool((np.nan_to_num(median[traffic]) > 0).any()))
     if traffic and not EVIDENCE_FROM_TRAFFIC:
         # The load is the users', not the fault's: traffic tells idleness only.
         own[traffic] = np.nan
@@ -279,6 +304,7 @@ def rank_root_causes(
             reason = "no numeric metrics"
         else:
             stats[service] = _stats(base, post, columns, level, recent)
+            stats[service].added = _added_time(columns, values[lo:mid], post)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.
@@ -295,7 +321,7 @@ def rank_root_causes(
         floor[name] = median if median > 0 else min(moving, default=0.0)
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
-    rises: dict[str, bool] = {}  # whether the deciding metric rose (else fell)
+    worse: dict[str, bool] = {}  # whether the deciding metric moved the bad way (see `got_worse`)
     lent: dict[str, tuple[float, str]] = {}  # a caller's client-side evidence, lent to its callees
     inherited: dict[str, tuple[float, str]] = {}
     callees: dict[str, list[str]] = {}
@@ -338,10 +364,10 @@ def rank_root_causes(
             # What a caller measures of its calls is evidence about its callees too.
             best = int(np.nanargmax(np.where(client, evidence, np.nan)))
             lent[service] = (float(evidence[best]) * weight, f"{names[best]} of {service}")
-            rises[f"{names[best]} of {service}"] = bool(shift[best] > 0)
+            worse[f"{names[best]} of {service}"] = got_worse(names[best], shift[best])
         best = int(np.nanargmax(evidence))
         scored[service] = (float(evidence[best]) * weight, names[best])
-        rises[service] = bool(shift[best] > 0)
+        worse[service] = got_worse(names[best], shift[best])
     for caller, (value, metric) in lent.items():
         for callee in callees[caller]:
             if callee in scored and value > scored[callee][0]:
@@ -351,7 +377,7 @@ def rank_root_causes(
     own = {s: v for s, (v, _) in scored.items()}
     final = {s: max(own[s], inherited.get(s, (0.0, ""))[0]) for s in scored}
     metric = {s: scored[s][1] if own[s] >= final[s] else inherited[s][1] for s in scored}
-    rise = {s: rises[s] if own[s] >= final[s] else rises[inherited[s][1]] for s in scored}
+    bad_way = {s: worse[s] if own[s] >= final[s] else worse[inherited[s][1]] for s in scored}
     # Tiers: abnormal and unexplained, abnormal but explained by an abnormal callee, normal.
     tier = {s: 0 for s in scored}
     explains = {s: 0 for s in scored}
@@ -361,11 +387,14 @@ def rank_root_causes(
         tier = {s: 0 if s in bad else 2 for s in scored}
         callers: dict[str, set[str]] = {}
         for caller, callee in edges:
-            # A callee that got faster (or fewer errors) does not explain a slower caller.
             if caller == callee or caller not in bad or callee not in bad:
                 continue
-            if rise[caller] != rise[callee]:
+            if callee in weak and caller not in weak:
+                # A callee that served nothing before the onset has no before to compare with:
+                # its numbers after it do not explain an active caller's change.
                 continue
+            if bad_way[caller] != bad_way[callee]:
+                continue  # a callee that got faster (or fewer errors) does not explain a slower caller
             tier[caller] = 1
             # How far an anomaly reaches counts the callers' own evidence, not what they lent.
             if min(own[caller], own[callee]) >= abnormal:
@@ -379,7 +408,13 @@ def rank_root_causes(
             todo = [symptom]
             while todo:
                 for callee in callees.get(todo.pop(), ()):
-                    if callee in bad and callee not in reach:
+                    # A callee that spent no more time serving than before the onset added
+                    # nothing to its callers' time: its slowness is not on their path (an
+                    # asynchronous call, or fewer calls), so it does not reach the symptom.
+                    if callee not in bad or callee in reach:
+                        continue
+                    added = stats[callee].added
+                    if added is None or added > 0:
                         reach.add(callee)
                         todo.append(callee)
             off = bad - reach  # normal services are in the last tier anyway
@@ -416,3 +451,20 @@ def _upstream(service: str, callers: dict[str, set[str]]) -> int:
             return depth
         seen.update(level)
         depth += 1
+
+
+def _added_time(columns: list[str], before: np.ndarray, after: np.ndarray) -> float | None:
+    """Seconds a service spent serving after the onset beyond before it, per sample (median mean
+    latency x median requests), or None without a mean-latency and a traffic column."""
+    import numpy as np
+
+    avg = next((i for i, c in enumerate(columns) if AVERAGE.search(c)), None)
+    req = next((i for i, c in enumerate(columns) if TRAFFIC.search(c)), None)
+    if avg is None or req is None or not len(before) or not len(after):
+        return None
+
+    def total(rows: np.ndarray) -> float:
+        # A missing mean latency is an interval with no requests: no time spent.
+        return float(np.median(np.nan_to_num(rows[:, avg]) * np.nan_to_num(rows[:, req])))
+
+    return total(after) - total(before)

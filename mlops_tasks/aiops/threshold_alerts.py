@@ -2,7 +2,8 @@
 
 Per service and metric: the robust z of each sample (distance from the baseline's median in units
 of its IQR spread, floored at 1% of the median) against the trailing `baseline` window, or
-against a normal-period `reference` frame when one is given. A breach must last `hold_for` of
+against a normal-period `reference` frame when one is given (whose spread is at least its tail:
+the 95th percentile of absolute deviations / 1.96). A breach must last `hold_for` of
 metric time before the alert fires (Prometheus' ``for:``), counting each sample as lasting one
 sampling step: on 1-minute samples a 2-minute hold needs two breaching samples in a row, while
 one 5-minute aggregate already summarises five minutes. A single-sample blip on a heavy-tailed
@@ -98,6 +99,11 @@ def _robust_z(
         past = reference.reindex(columns=frame.columns)
         median = past.median()
         spread = (past.quantile(0.75) - past.quantile(0.25)) / 1.349
+        # A series constant most of the time (IQR 0) but moving now and then, as an endpoint's
+        # 15 requests an interval: the normal period's tail (its 95th percentile of absolute
+        # deviations / 1.96, the standard deviation for normal noise) is normal too. Only from a
+        # normal period: a trailing hour holds the previous faults, whose tail would hide the next.
+        spread = np.fmax(spread, (past - median).abs().quantile(0.95) / 1.96)
     else:
         rows = int(pd.Timedelta(baseline) / step)
         window = frame.shift(1).rolling(baseline, min_periods=min(10, max(2, rows // 4)))

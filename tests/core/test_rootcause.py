@@ -100,6 +100,28 @@ def test_one_real_fault_case(tmp_path):
     assert rank_root_causes(day.metrics, onset, edges=day.edges)[0].service == "adservice"
 
 
+def test_a_network_delay_shows_in_its_callers_view_of_the_calls():
+    """Real data: currencyservice's own metrics move by ~1 robust z under a network delay (it
+    ranked 4th on them alone); its callers' per-edge latency (``source_50``) singles it out."""
+    from mlops_tasks.aiops.cases import CALL_LATENCY, load_day
+    from tests.conftest import SHARED_DATA
+
+    folder = SHARED_DATA / "nezha_ob" / "rca_data" / "2022-08-22"
+    if not folder.exists():
+        pytest.fail(f"shared data missing: {folder}")
+    day = load_day(folder)
+    calls = [c for c in day.metrics["currencyservice"] if c.startswith(CALL_LATENCY)]
+    assert sorted(calls) == [f"{CALL_LATENCY}@checkoutservice", f"{CALL_LATENCY}@frontend"]
+    assert not any(c.startswith(CALL_LATENCY) for c in day.metrics["frontend"])  # nobody calls it
+    onset = pd.Timestamp("2022-08-22 05:27:06", tz="UTC")  # currencyservice network_delay
+    ranked = rank_root_causes(day.metrics, onset, edges=day.edges)
+    assert ranked[0].service == "currencyservice" and ranked[0].metric.startswith(CALL_LATENCY)
+    without = {
+        s: f.drop(columns=calls) if s == "currencyservice" else f for s, f in day.metrics.items()
+    }
+    assert rank_root_causes(without, onset, edges=day.edges)[0].service != "currencyservice"
+
+
 def test_replicas_of_a_service_keep_their_own_columns(tmp_path):
     from mlops_tasks.aiops.cases import load_day
 

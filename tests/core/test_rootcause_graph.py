@@ -42,6 +42,89 @@ def test_a_callee_that_got_faster_does_not_explain_a_slower_caller():
     assert order(frames, edges=edges)[0] == "cache"
 
 
+def test_a_callee_availability_drop_explains_a_slower_caller():
+    """Both got worse: db's availability fell (higher is better), web's latency rose."""
+    rng = np.random.default_rng(4)
+    frames = calm(["web"])
+    frames["web"].loc[IDX[70:], "latency"] += 2.0  # louder than db's drop
+    frames["db"] = pd.DataFrame({"availability": 99.0 + rng.normal(0, 0.1, 90)}, index=IDX)
+    frames["db"].loc[IDX[70:], "availability"] -= 2.0
+    edges = [("web", "db")]
+    assert order(frames, propagate=False)[0] == "web"
+    assert order(frames, edges=edges)[0] == "db"
+    better = frames["db"]["availability"].where(IDX < ONSET, frames["db"]["availability"] + 4.0)
+    frames["db"] = frames["db"].assign(
+        availability=better
+    )  # as far off, but better: web is the cause
+    assert order(frames, edges=edges)[0] == "web"
+
+
+def test_an_idle_callee_does_not_explain_an_active_caller():
+    """db served nothing before the onset (PetShop's S3 between issues): its latency once it is
+    called has no before to compare with, so it does not push its active caller down."""
+    frames = calm(["web", "db"])
+    for name in frames:
+        frames[name]["requests"] = 50.0
+    frames["web"].loc[IDX[70:], "latency"] += 1.0
+    frames["db"].loc[IDX[70:], "latency"] += 3.0
+    edges = [("web", "db")]
+    assert order(frames, edges=edges)[0] == "db"  # active: db explains web
+    # Idle before the onset (a new frame: the ranker caches arrays per frame object).
+    frames["db"] = frames["db"].assign(requests=np.where(IDX < ONSET, 0.0, 50.0))
+    assert order(frames, edges=edges)[0] == "web"
+
+
+def test_a_service_idle_in_its_normal_period_is_weak_though_called_before_the_onset():
+    """PetShop's S3 serves nothing in 98% of the normal period's intervals; called a few times
+    right before an issue, its latency is still no stronger evidence than an active service's."""
+    normal = pd.date_range("2023-12-31", periods=300, freq="min", tz="UTC")
+    rng = np.random.default_rng(8)
+    reference, frames = {}, {}
+    for name, calls in (
+        ("api", np.full(300, 50.0)),
+        ("s3", np.where(np.arange(300) % 50, 0.0, 5.0)),
+    ):
+        reference[name] = pd.DataFrame(
+            {"latency": rng.normal(1.0, 0.05, 300), "requests": calls}, index=normal
+        )
+        frames[name] = pd.DataFrame(
+            {"latency": rng.normal(1.0, 0.05, 90), "requests": 50.0}, index=IDX
+        )
+    frames["api"].loc[IDX[70:], "latency"] += 1.0
+    frames["s3"].loc[IDX[70:], "latency"] += 1.5
+    assert order(frames)[0] == "s3"  # no normal period: both active, s3 deviates more
+    assert order(frames, reference=reference)[0] == "api"
+
+
+def test_a_slower_callee_that_added_no_time_does_not_reach_the_symptom():
+    """site starts queue's executions asynchronously: queue runs 2 s longer each, on fewer runs,
+    so it spent less time serving than before; db's 20 ms more per call on 1,000 calls is the
+    time site's users waited."""
+    rng = np.random.default_rng(6)
+
+    def service(latency, jump, requests, after_requests):
+        frame = pd.DataFrame(
+            {
+                "latency.Average": latency * (1 + rng.normal(0, 0.02, 90)),
+                "requests.Sum": np.where(IDX < ONSET, requests, after_requests),
+            },
+            index=IDX,
+        )
+        frame.loc[IDX[70:], "latency.Average"] += jump
+        return frame
+
+    frames = {
+        "site": service(0.1, 0.1, 600, 600),
+        "db": service(0.01, 0.02, 1000, 1000),
+        "queue": service(1.0, 2.0, 20, 5),
+    }
+    edges = [("site", "db"), ("site", "queue")]
+    assert order(frames, edges=edges)[0] == "queue"  # louder, and no symptom given
+    assert order(frames, edges=edges, symptom="site")[0] == "db"
+    frames["queue"] = service(1.0, 2.0, 20, 20)  # as many runs: its added time is on site's path
+    assert order(frames, edges=edges, symptom="site")[0] == "queue"
+
+
 def test_noise_that_does_not_reach_the_symptom_ranks_after_a_cause_that_does():
     frames = calm(["site", "pets", "cron", "lambda"])
     frames["site"].loc[IDX[70:], "latency"] += 0.5

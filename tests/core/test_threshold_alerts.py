@@ -44,6 +44,20 @@ def test_the_hold_counts_metric_time_so_one_five_minute_aggregate_is_enough():
     assert [a.status for a in sent] == ["firing", "resolved"]
 
 
+def test_a_normal_period_constant_but_for_its_tail_does_not_fire_on_its_usual_moves():
+    """An endpoint's 15 requests an interval, 16 or 13 in one interval of ten (IQR 0): those
+    moves are normal and stay silent (1% of 15 made each a breach); 30 still fires."""
+    normal = [15.0] * 9 + [16.0]
+    normal = pd.Series((normal + [15.0] * 9 + [13.0]) * 30)
+    now = _series("5min").mul(0).add(15.0)
+    now.iloc[[20, 40, 41]] = [16.0, 13.0, 16.0]
+    now.iloc[60] = 30.0
+    sent = threshold_alerts(
+        {"elb": pd.DataFrame({"requests": now})}, {"elb": pd.DataFrame({"requests": normal})}
+    )
+    assert {a.starts_at for a in sent} == {now.index[60].to_pydatetime()}
+
+
 def test_a_rule_that_clears_and_fires_again_is_two_alerts_not_one_long_one():
     cpu = _series("min")
     cpu.iloc[60:63] = 40.0
