@@ -47,6 +47,7 @@ class _Chunk:
     width: int | None = (
         None  # every string this many bytes long (ids, codes): row i starts at i * width
     )
+    present_width: int | None = None  # every non-null string this many bytes long, nulls empty
 
     @classmethod
     def of(cls, chunk: Any) -> _Chunk:
@@ -73,8 +74,27 @@ class _Chunk:
             offsets[1:], offsets[:-1], out=np.empty(len(chunk), np.int32), casting="unsafe"
         )
         valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
-        width = int(lengths[0]) if len(lengths) and lengths.min() == lengths.max() else None
-        return cls(starts, lengths, raw[first:last], valid, width)
+        # One width when the bytes are exactly (present strings) x (longest): every present string
+        # is that long and every null holds no bytes (one pass for the max, none for a min).
+        present = len(chunk) - chunk.null_count
+        longest = int(lengths.max()) if len(lengths) else 0
+        one_width = longest if present and last - first == present * longest else None
+        width = one_width if valid is None else None
+        return cls(starts, lengths, raw[first:last], valid, width, one_width)
+
+    def present(self) -> tuple[_Chunk, np.ndarray | None]:
+        """The non-null strings as a chunk of their own, and their rows in this one (None: all rows).
+
+        Nulls hold no bytes, so when the present strings share one width (an id column with a
+        few nulls) they are a fixed-width chunk by themselves and take the strided kernels
+        instead of the gather through every string's offset.
+        """
+        if self.valid is None or not self.present_width:
+            return self, None
+        rows = np.flatnonzero(self.valid)
+        w = self.present_width
+        starts = np.arange(0, len(rows) * w, w, dtype=np.int64)
+        return _Chunk(starts, np.full(len(rows), w, np.int32), self.data, None, w, w), rows
 
     def blocks(self, size: int | None = None) -> Iterator[tuple[slice, _Chunk]]:
         """Consecutive pieces of `size` strings, as views: the kernels' temporaries stay a few MB,
@@ -93,6 +113,7 @@ class _Chunk:
                     self.data[first:last],
                     valid,
                     self.width,
+                    self.present_width,
                 ),
             )
 
@@ -161,7 +182,8 @@ def _hash_block(chunk: _Chunk, words: int) -> np.ndarray:
 def count_duplicates(array: Any, *, sample: int = 5) -> tuple[int, list[int]]:
     """Rows that repeat an earlier row's string (nulls ignored), and up to `sample` of their positions.
 
-    The count is exact: hashes only pick the candidates, which are then compared as strings.
+    The count is exact: hashes (or, for ids already in order, neighbours) only pick the
+    candidates, which are then compared as strings.
     """
     import pyarrow as pa
 
@@ -172,34 +194,150 @@ def count_duplicates(array: Any, *, sample: int = 5) -> tuple[int, list[int]]:
     longest = max(int(v.lengths.max(initial=0)) for v in views)
     if longest > MAX_GATHER_BYTES:
         return _count_duplicates_arrow(pa.chunked_array(chunks), sample)
-    words = (longest + 7) // 8
-    hashes = (
-        np.concatenate([_hash(v, words) for v in views])
-        if len(views) > 1
-        else _hash(views[0], words)
-    )
-    valid = None
-    if any(v.valid is not None for v in views):
-        valid = np.concatenate(
-            [v.valid if v.valid is not None else np.ones(len(v.starts), bool) for v in views]
-        )
-    keep = hashes if valid is None else hashes[valid]
+    present = [v.present() for v in views]
+    suspects = None
+    if len(present) == 1 and present[0][0].width:
+        suspects = _ordered_suspects(present[0][0])  # None unless nearly in order
+        if suspects is not None and present[0][1] is not None:
+            suspects = present[0][1][suspects]
+    if suspects is None:
+        suspects = _hash_suspects(present, [len(v.starts) for v in views], (longest + 7) // 8)
+    if suspects is None:
+        return 0, []
+    # Exact check on the few suspects: equal hashes of different strings do not count.
+    import pandas as pd
+
+    values = pa.chunked_array(chunks).take(pa.array(suspects)).to_pandas()
+    dup_positions = suspects[pd.Series(values).duplicated(keep="first").to_numpy()]
+    return len(dup_positions), dup_positions[:sample].tolist()
+
+
+def _hash_suspects(
+    present: list[tuple[_Chunk, np.ndarray | None]], sizes: list[int], words: int
+) -> np.ndarray | None:
+    """Rows (ascending) whose hash another present row shares; None when no two hashes are equal.
+
+    `present` holds each chunk's present strings and their rows in it (None: all), `sizes` the
+    chunks' row counts.
+    """
+    hashes, rows = [], []  # rows: each chunk's present rows, or (first row, count) when all are
+    for (view, where), base in zip(present, np.cumsum([0, *sizes[:-1]]).tolist()):
+        h = _hash(view, words)
+        if where is None and view.valid is not None:
+            where = np.flatnonzero(view.valid)
+            h = h[where]
+        hashes.append(h)
+        rows.append((base, len(h)) if where is None else where + base)
+    keep = np.concatenate(hashes) if len(hashes) > 1 else hashes[0]
     # One sort on this thread: the engine already runs the numeric rules on the other core, and
     # splitting the sort over two threads cost more than it saved (194 vs 81 ms at 10M ids).
     ordered = np.sort(keep)
     equal = ordered[1:] == ordered[:-1]
     if not equal.any():
-        return 0, []
-    suspects = np.isin(hashes, np.unique(ordered[1:][equal]))
-    if valid is not None:
-        suspects &= valid
-    positions = np.flatnonzero(suspects)
-    # Exact check on the few suspects: equal hashes of different strings do not count.
-    import pandas as pd
+        return None
+    picked = np.flatnonzero(np.isin(keep, np.unique(ordered[1:][equal])))
+    if len(rows) == 1 and isinstance(rows[0], tuple):
+        return picked  # one chunk, every row present: the index is the row
+    spelled = [np.arange(r[0], r[0] + r[1]) if isinstance(r, tuple) else r for r in rows]
+    return np.concatenate(spelled)[picked]
 
-    values = pa.chunked_array(chunks).take(pa.array(positions)).to_pandas()
-    dup_positions = positions[pd.Series(values).duplicated(keep="first").to_numpy()]
-    return len(dup_positions), dup_positions[:sample].tolist()
+
+# Ids in order but for this many rows that break it still skip the hash sort.
+MAX_OUT_OF_ORDER = 1024
+
+
+def _ordered_suspects(view: _Chunk) -> np.ndarray | None:
+    """For a fixed-width chunk in byte order but for at most `MAX_OUT_OF_ORDER` rows: the rows
+    (ascending) that may repeat another, found from neighbours with no sort; else None.
+
+    Ids are often written in order (a sequence, a timestamp prefix): then equal strings are
+    neighbours, and the rows out of order ("dips", smaller than the row before) are looked up
+    in the rest by binary search. A first block out of order gives up after 64k rows.
+    """
+    n, w = len(view.starts), view.width
+    if w < 8 or n < 2:
+        return None  # short codes: the hash of one word is as cheap
+    # Big-endian words at 0, 8, ... and a last one ending with the string (overlapping the one
+    # before: its overlap is equal whenever the earlier words are), read straight from the bytes
+    # into buffers reused for every block: fresh pages and byte swaps cost more than comparing.
+    at = [*range(0, w - 8, 8), w - 8]
+    size = 1 << 16
+    keys = [np.empty(size + 1, np.uint64) for _ in at]
+    less, same, scratch = (np.empty(size, bool) for _ in range(3))
+    dips, equal = [], []
+    for start in range(1, n, size):
+        m = min(size, n - start)
+        for key, offset in zip(keys, at):  # rows start-1 .. start+m-1
+            row = np.ndarray(
+                (m + 1,),
+                dtype=">u8",
+                buffer=view.data,
+                offset=(start - 1) * w + offset,
+                strides=(w,),
+            )
+            np.copyto(key[: m + 1], row)
+        lt, eq, tmp = less[:m], same[:m], scratch[:m]
+        np.less(keys[0][1 : m + 1], keys[0][:m], out=lt)
+        np.equal(keys[0][1 : m + 1], keys[0][:m], out=eq)
+        for key in keys[1:]:
+            np.less(key[1 : m + 1], key[:m], out=tmp)
+            tmp &= eq
+            lt |= tmp
+            np.equal(key[1 : m + 1], key[:m], out=tmp)
+            eq &= tmp
+        if lt.any():
+            dips.append(np.flatnonzero(lt) + start)
+            if sum(map(len, dips)) > MAX_OUT_OF_ORDER:
+                return None
+        if eq.any():
+            equal.append(np.flatnonzero(eq) + start)
+    dips = np.concatenate(dips) if dips else np.zeros(0, np.int64)
+    equal = np.concatenate(equal) if equal else np.zeros(0, np.int64)
+
+    def key(i: int) -> bytes:
+        return view.data[i * w : (i + 1) * w].tobytes()
+
+    # Drop each dip and the rows after it still below the row before it: the rest is in order
+    # (a row too large, not too small, drops everything after it and passes the cap).
+    suspects, dropped, done = [equal, equal - 1], [], -1
+    is_dip = set(dips.tolist())
+    for dip in dips.tolist():
+        if dip <= done:
+            continue
+        before, after = dip - 1, dip
+        while after < n and (after in is_dip or key(after) < key(before)):
+            dropped.append(after)
+            after += 1
+            if len(dropped) > MAX_OUT_OF_ORDER:
+                return None
+        if after < n and key(after) == key(before):
+            suspects.append(np.array([before, after]))
+        done = after
+    dips = np.array(dropped, dtype=np.int64)
+    suspects.append(dips)
+    # Kept row of rank r is row r + (dips at or before it): dips[j] - j kept rows precede dips[j].
+    gaps = dips - np.arange(len(dips))
+    kept = n - len(dips)
+
+    def row(rank: int) -> int:
+        return rank + int(np.searchsorted(gaps, rank, side="right"))
+
+    def bound(value: bytes, below: bool) -> int:
+        """The first kept rank whose string is not below (`below`) or is above `value`."""
+        lo, hi = 0, kept
+        while lo < hi:
+            mid = (lo + hi) // 2
+            here = key(row(mid))
+            lo, hi = (mid + 1, hi) if (here < value if below else here <= value) else (lo, mid)
+        return lo
+
+    for dip in dips.tolist():
+        value = key(dip)
+        first, end = bound(value, True), bound(value, False)
+        if end > first:
+            ranks = np.arange(first, end)
+            suspects.append(ranks + np.searchsorted(gaps, ranks, side="right"))
+    return np.unique(np.concatenate(suspects))
 
 
 def _count_duplicates_arrow(array: Any, sample: int) -> tuple[int, list[int]]:
@@ -300,14 +438,15 @@ def count_simple_mismatches(
     bad_rows, base = [], 0
     for chunk in getattr(array, "chunks", [array]):
         if len(chunk):
-            view = _Chunk.of(chunk)
+            view, rows = _Chunk.of(chunk).present()
             bad = np.empty(len(view.starts), dtype=bool)
             # Fixed width: a block's few uint64 words per string (512 KB per 64k) stay in L2.
             for where, block in view.blocks(1 << 16 if view.width else None):
                 bad[where] = ~_simple_matches(block, pattern)
             if view.valid is not None:
                 bad &= view.valid
-            bad_rows.append(np.flatnonzero(bad) + base)
+            found = np.flatnonzero(bad)
+            bad_rows.append((rows[found] if rows is not None else found) + base)
         base += len(chunk)
     positions = np.concatenate(bad_rows) if bad_rows else np.zeros(0, np.int64)
     return len(positions), positions[:sample].tolist()
