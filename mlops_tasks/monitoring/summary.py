@@ -94,8 +94,8 @@ def summarize_column(ref: ColumnReference, values: Any, grid: bool = True) -> Co
     # einsum's own loop, not BLAS: np.dot starts BLAS threads, 10x slower on a busy machine.
     out.total, out.total_sq = float(x.sum()), float(np.einsum("i,i->", x, x))
     if not (grid and len(ref.grid)):
-        # Bins only (PSI and the other binned methods): each value's bin among the ~10 edges and
-        # one bincount, a linear pass, where a sort would be n log n.
+        # Bins only (PSI and the other binned methods): the values at most each of the ~10
+        # edges, counted block by block (`bin_counts`), a linear pass where a sort is n log n.
         out.hist = bin_counts(x, ref.edges)
         return out
     # The CDF sketch needs the values against ~1000 points and per-interval sums: one sort,

@@ -398,3 +398,24 @@ def test_id_kernels_agree_with_pandas_in_any_order_with_nulls(order, nulls):
             array, strings.simple_pattern(pattern), sample=10**6
         )
         assert (count, first) == (len(bad), bad)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "Int64", "float64"])
+def test_unique_on_numeric_ids_in_order_or_not_with_nulls_matches_pandas(dtype):
+    """An id column in order takes the no-sort path (repeats are neighbours); with nulls
+    (masked Int64, NaN floats) or out of order, the counts and sample rows equal pandas'."""
+    rng = np.random.default_rng(3)
+    ids = np.arange(5_000) * 3
+    ids[[10, 11, 400]] = ids[[9, 9, 399]]  # repeats, still in order
+    shuffled = rng.permutation(ids)
+    for values in (ids, shuffled):
+        series = pd.Series(values, dtype=dtype)
+        if dtype != "int64":
+            series[[0, 12, 4_000]] = None
+        frame = pd.DataFrame({"id": series})
+        (outcome,) = validate_frame(
+            frame, [parse_rule({"rule": "unique", "column": "id"})], sample_rows=10
+        )
+        expected = np.flatnonzero((series.duplicated() & series.notna()).to_numpy())
+        assert outcome.failing_rows == len(expected) == 3
+        assert [s["row"] for s in outcome.samples] == expected.tolist()
