@@ -137,6 +137,11 @@ class Column:
             return values, ~np.isnan(values)
         return values, None
 
+    def string_views(self) -> list[Any]:
+        """The Arrow string chunks as `strings` views (offsets, lengths, bytes), shared by the
+        column's string rules (unique and regex each built them: ~20 ms at 10M ids)."""
+        return self._once("views", lambda: strings.chunk_views(self.arrow()))
+
     def arrow(self) -> Any:
         """The column as an Arrow (chunked) array: zero-copy for pandas' Arrow-backed strings."""
         import pyarrow as pa
@@ -395,7 +400,13 @@ class _Checker:
         if not bad_codes:
             return Measure(failing=0)
         codes = np.asarray(col.series.cat.codes)
-        return self._found(np.isin(codes, bad_codes), (column,))
+        bad = np.array(bad_codes, dtype=codes.dtype)
+
+        def offending(a: int, b: int) -> np.ndarray:
+            return codes[a:b] == bad[0] if len(bad) == 1 else np.isin(codes[a:b], bad)
+
+        failing, first = flagged(len(codes), offending, self.sample_rows)
+        return Measure(failing=failing, samples=self.samples(first, (column,)))
 
     def _regex(self, rule: r.Regex) -> Measure:
         col = self.column(rule.column)
@@ -412,7 +423,7 @@ class _Checker:
         simple = strings.simple_pattern(rule.pattern)
         if simple is not None:
             failing, first = strings.count_simple_mismatches(
-                col.arrow(), simple, sample=self.sample_rows
+                col.arrow(), simple, sample=self.sample_rows, views=col.string_views()
             )
         else:
             failing, first = strings.count_regex_mismatches(
@@ -424,7 +435,9 @@ class _Checker:
         if len(rule.columns) == 1:
             col = self.column(rule.columns[0])
             if col.kind == "string" and not col.categorical:
-                failing, first = strings.count_duplicates(col.arrow(), sample=self.sample_rows)
+                failing, first = strings.count_duplicates(
+                    col.arrow(), sample=self.sample_rows, views=col.string_views()
+                )
                 return Measure(failing=failing, samples=self.samples(first, tuple(rule.columns)))
             if col.kind in ("int", "float", "datetime", "bool") and not col.categorical:
                 values, valid = col.valid_values()

@@ -179,7 +179,19 @@ def _hash_block(chunk: _Chunk, words: int) -> np.ndarray:
     return h
 
 
-def count_duplicates(array: Any, *, sample: int = 5) -> tuple[int, list[int]]:
+def chunk_views(array: Any) -> list[tuple[int, _Chunk]]:
+    """(first row, view) of each non-empty chunk: made once per column, shared by its rules."""
+    out, base = [], 0
+    for chunk in getattr(array, "chunks", [array]):
+        if len(chunk):
+            out.append((base, _Chunk.of(chunk)))
+        base += len(chunk)
+    return out
+
+
+def count_duplicates(
+    array: Any, *, sample: int = 5, views: list[tuple[int, _Chunk]] | None = None
+) -> tuple[int, list[int]]:
     """Rows that repeat an earlier row's string (nulls ignored), and up to `sample` of their positions.
 
     The count is exact: hashes (or, for ids already in order, neighbours) only pick the
@@ -190,7 +202,7 @@ def count_duplicates(array: Any, *, sample: int = 5) -> tuple[int, list[int]]:
     chunks = [c for c in getattr(array, "chunks", [array]) if len(c)]
     if not chunks:
         return 0, []
-    views = [_Chunk.of(c) for c in chunks]
+    views = [v for _, v in (views if views is not None else chunk_views(array))]
     longest = max(int(v.lengths.max(initial=0)) for v in views)
     if longest > MAX_GATHER_BYTES:
         return _count_duplicates_arrow(pa.chunked_array(chunks), sample)
@@ -432,22 +444,24 @@ def _byte_class(spec: str) -> tuple[tuple[int, int], ...] | None:
 
 
 def count_simple_mismatches(
-    array: Any, pattern: SimplePattern, *, sample: int = 5
+    array: Any,
+    pattern: SimplePattern,
+    *,
+    sample: int = 5,
+    views: list[tuple[int, _Chunk]] | None = None,
 ) -> tuple[int, list[int]]:
     """Non-null strings that do not match `pattern`, and up to `sample` of their positions."""
-    bad_rows, base = [], 0
-    for chunk in getattr(array, "chunks", [array]):
-        if len(chunk):
-            view, rows = _Chunk.of(chunk).present()
-            bad = np.empty(len(view.starts), dtype=bool)
-            # Fixed width: a block's few uint64 words per string (512 KB per 64k) stay in L2.
-            for where, block in view.blocks(1 << 16 if view.width else None):
-                bad[where] = ~_simple_matches(block, pattern)
-            if view.valid is not None:
-                bad &= view.valid
-            found = np.flatnonzero(bad)
-            bad_rows.append((rows[found] if rows is not None else found) + base)
-        base += len(chunk)
+    bad_rows = []
+    for base, whole in views if views is not None else chunk_views(array):
+        view, rows = whole.present()
+        bad = np.empty(len(view.starts), dtype=bool)
+        # Fixed width: a block's few uint64 words per string (512 KB per 64k) stay in L2.
+        for where, block in view.blocks(1 << 16 if view.width else None):
+            bad[where] = ~_simple_matches(block, pattern)
+        if view.valid is not None:
+            bad &= view.valid
+        found = np.flatnonzero(bad)
+        bad_rows.append((rows[found] if rows is not None else found) + base)
     positions = np.concatenate(bad_rows) if bad_rows else np.zeros(0, np.int64)
     return len(positions), positions[:sample].tolist()
 
