@@ -519,15 +519,21 @@ def _word_in_class(
     and ``b + (0x7F - hi)`` iff b > hi, and neither sum carries into the next byte; a byte with
     its own high bit set (not ASCII) is never inside.
     """
-    low = words & _LOW7
-    inside = np.zeros_like(words)
-    for lo, hi in byte_class:
-        at_least = low + np.uint64(0x80 - lo) * _ONES
-        above = low + np.uint64(0x7F - hi) * _ONES
-        inside |= at_least & ~above
-    lanes = _HIGH & _MASKS[nbytes]
-    inside &= ~words
-    return (inside & lanes) == lanes
+    # In place on three buffers: each temporary of a block is a pass over L2 and an allocation.
+    low = np.bitwise_and(words, _LOW7)
+    inside, above = np.empty_like(words), np.empty_like(words)
+    for i, (lo, hi) in enumerate(byte_class):
+        at_least = inside if i == 0 else np.empty_like(words)
+        np.add(low, np.uint64(0x80 - lo) * _ONES, out=at_least)
+        np.add(low, np.uint64(0x7F - hi) * _ONES, out=above)
+        np.invert(above, out=above)
+        at_least &= above
+        if i:
+            inside |= at_least
+    np.invert(words, out=low)  # a byte with its high bit set is never inside
+    inside &= low
+    inside &= _HIGH & _MASKS[nbytes]
+    return inside == (_HIGH & _MASKS[nbytes])
 
 
 def _in_class(data: np.ndarray, byte_class: tuple[tuple[int, int], ...]) -> np.ndarray:
