@@ -114,10 +114,12 @@ class _Chunk:
             first = int(self.starts[a])
             last = int(self.starts[b - 1]) + int(self.lengths[b - 1])
             valid = self.valid[a:b] if self.valid is not None else None
+            # Fixed width: a block's starts are the chunk's first ones (i * width), a view.
+            starts = self.starts[: b - a] if self.width else self.starts[a:b] - first
             yield (
                 slice(a, b),
                 _Chunk(
-                    self.starts[a:b] - first,
+                    starts,
                     self.lengths[a:b],
                     self.data[first:last],
                     valid,
@@ -131,7 +133,10 @@ class _Chunk:
         at = skip + 8 * k
         size = len(self.data)
         # The last few strings may sit within 8 bytes of the buffer's end: read them from a padded copy.
-        near_end = int(np.searchsorted(self.starts, size - 8 - at, side="right"))
+        if self.width:  # starts are i * width: no search
+            near_end = min(max((size - 8 - at) // self.width + 1, 0), len(self.starts))
+        else:
+            near_end = int(np.searchsorted(self.starts, size - 8 - at, side="right"))
         if self.width and near_end:
             # Fixed width: a strided view reads every string's word with no index array to gather
             # through (the gather was most of a 10M-id uniqueness check).
@@ -479,10 +484,14 @@ def count_simple_mismatches(
 def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
     size = len(pattern.prefix)
     lengths = view.lengths
-    if pattern.byte_class is None:
+    shortest = size if pattern.byte_class is None else size + (1 if pattern.at_least_one else 0)
+    if view.width is not None:  # one length: the test is one comparison, not one per string
+        fits = view.width == size if pattern.byte_class is None else view.width >= shortest
+        ok = np.full(len(view.starts), fits)
+    elif pattern.byte_class is None:
         ok = lengths == size
     else:
-        ok = lengths >= size + (1 if pattern.at_least_one else 0)
+        ok = lengths >= shortest
     for k in range(0, size, 8):
         piece = pattern.prefix[k : k + 8]
         expected = np.uint64(int.from_bytes(piece, "little"))
