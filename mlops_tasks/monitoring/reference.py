@@ -335,7 +335,7 @@ def _fit_numeric(
         col.grid_le = np.searchsorted(s, grid, side="right") / len(s)
     col.edges = edges
     col.hist = np.diff(np.concatenate(([0], np.searchsorted(s, edges, side="right"), [len(s)])))
-    col.mean, col.std, col.min, col.max = float(x.mean()), float(x.std()), lo, hi
+    col.mean, col.std, col.min, col.max = *mean_std(x), lo, hi
     return col
 
 
@@ -361,7 +361,7 @@ def _fit_binned(
     if lo == hi:
         edges = np.array([np.nextafter(lo, -np.inf), lo])
     col.edges, col.hist = edges, bin_counts(x, edges)
-    col.mean, col.std, col.min, col.max = float(x.mean()), float(x.std()), lo, hi
+    col.mean, col.std, col.min, col.max = *mean_std(x), lo, hi
     return col
 
 
@@ -422,6 +422,17 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
             return np.partition(x, ranks)[ranks]  # the sample misled: the exact way
         out.update(zip(wanted, np.partition(values, local)[local].tolist()))
     return np.array([out[r] for r in ranks.tolist()])
+
+
+def mean_std(x: np.ndarray) -> tuple[float, float]:
+    """Mean and population std of finite `x`: the deviations squared and summed block by block
+    (`np.std` makes a whole-column array of them: fresh pages, ~4x the time at 10M)."""
+    mean = float(np.add.reduce(x) / len(x))
+    m2, scratch = 0.0, np.empty(min(SELECT_BLOCK, len(x)))
+    for start in range(0, len(x), SELECT_BLOCK):
+        d = np.subtract(x[start : start + SELECT_BLOCK], mean, out=scratch[: len(x) - start])
+        m2 += float(np.einsum("i,i->", d, d))
+    return mean, float(np.sqrt(m2 / len(x)))
 
 
 def _few_distinct(x: np.ndarray) -> bool:
