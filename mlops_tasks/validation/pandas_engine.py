@@ -289,7 +289,9 @@ class _Checker:
             return Measure(failing=0)
         values, mask = col.numeric() if col.kind in ("int", "float") else (None, None)
         if values is not None and mask is None and values.dtype.kind == "f" and not col.categorical:
-            _, first = flagged(len(values), lambda a, b: np.isnan(values[a:b]), self.sample_rows)
+            _, first = flagged(
+                len(values), lambda a, b: np.isnan(values[a:b]), self.sample_rows, counted=False
+            )
             return Measure(failing=nulls, samples=self.samples(first, (rule.column,)))
         return self._found(np.asarray(col.series.isna()), (rule.column,))
 
@@ -313,6 +315,17 @@ class _Checker:
             and (hi is None or (stats["max"] <= hi if rule.inclusive else stats["max"] < hi))
         ):
             return Measure(failing=0, observed=_finite(observed))
+        values, mask = col.numeric()
+        if mask is None and (lo is None or hi is None or lo <= hi):
+            # NaN compares false either way, so no validity mask: per block, a compare and a
+            # count per bound (a value is below or above, never both), the flags only where
+            # samples are still wanted.
+            failing, first = _outside_count(values, lo, hi, rule.inclusive, self.sample_rows)
+            return Measure(
+                failing=failing,
+                observed=_finite(observed),
+                samples=self.samples(first, (rule.column,)),
+            )
         values, valid = col.valid_values()
 
         def outside(a: int, b: int) -> np.ndarray:
@@ -531,19 +544,45 @@ def _float_stats(values: np.ndarray) -> dict[str, Any]:
     return {"nulls": nulls, "min": lo, "max": hi}
 
 
+def _outside_count(
+    values: np.ndarray, lo: Any, hi: Any, inclusive: bool, first: int
+) -> tuple[int, np.ndarray]:
+    """(values outside [lo, hi] (or the open interval), positions of the first `first`)."""
+    below, above = (np.less, np.greater) if inclusive else (np.less_equal, np.greater_equal)
+    low, high = np.empty(min(BLOCK, len(values)), bool), np.empty(min(BLOCK, len(values)), bool)
+    count, positions, have = 0, [], 0
+    for start in range(0, len(values), BLOCK):
+        block = values[start : start + BLOCK]
+        lf, hf, found = low[: len(block)], high[: len(block)], 0
+        if lo is not None:
+            found += int(np.count_nonzero(below(block, lo, out=lf)))
+        if hi is not None:
+            found += int(np.count_nonzero(above(block, hi, out=hf)))
+        if found and have < first:
+            flags = lf | hf if lo is not None and hi is not None else lf if lo is not None else hf
+            positions.append(np.flatnonzero(flags)[: first - have] + start)
+            have += len(positions[-1])
+        count += found
+    return count, (np.concatenate(positions) if positions else np.zeros(0, np.int64))
+
+
 def flagged(
-    n: int, flags_of: Callable[[int, int], np.ndarray], first: int
+    n: int, flags_of: Callable[[int, int], np.ndarray], first: int, *, counted: bool = True
 ) -> tuple[int, np.ndarray]:
     """(rows flagged, positions of the first `first`) with ``flags_of(start, stop)`` a block's
-    flags: the blocks' masks stay small, where one whole-column mask costs fresh pages."""
-    count, positions = 0, []
+    flags: the blocks' masks stay small, where one whole-column mask costs fresh pages. With
+    ``counted=False`` (the count is known already) it stops at the block holding the last sample."""
+    count, positions, have = 0, [], 0
     for start in range(0, n, BLOCK):
+        if not counted and have >= first:
+            break
         flags = flags_of(start, min(start + BLOCK, n))
         found = int(np.count_nonzero(flags))
-        if found and sum(map(len, positions)) < first:
-            positions.append(np.flatnonzero(flags)[:first] + start)
+        if found and have < first:
+            positions.append(np.flatnonzero(flags)[: first - have] + start)
+            have += len(positions[-1])
         count += found
-    picked = np.concatenate(positions)[:first] if positions else np.zeros(0, np.int64)
+    picked = np.concatenate(positions) if positions else np.zeros(0, np.int64)
     return count, picked
 
 

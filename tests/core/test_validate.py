@@ -419,3 +419,33 @@ def test_unique_on_numeric_ids_in_order_or_not_with_nulls_matches_pandas(dtype):
         expected = np.flatnonzero((series.duplicated() & series.notna()).to_numpy())
         assert outcome.failing_rows == len(expected) == 3
         assert [s["row"] for s in outcome.samples] == expected.tolist()
+
+
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_blocked_numeric_kernels_match_pandas_across_blocks(inclusive):
+    """range, not_null and allowed counted block by block (200k rows: several 64k blocks, the
+    offenders late) give pandas' counts and first rows, NaN and inf included."""
+    rng = np.random.default_rng(int(inclusive))
+    n = 200_000
+    x = rng.uniform(0, 10, n)
+    x[rng.choice(n, 500, replace=False)] = np.nan
+    x[[150_000, 150_001, 199_999]] = [np.inf, -np.inf, 10.0]
+    i = rng.integers(0, 10, n)
+    i[[70_000, 190_000]] = [-3, 99]
+    cat = pd.Categorical.from_codes(rng.integers(0, 3, n), categories=["a", "b", "zz"])
+    frame = pd.DataFrame({"x": x, "i": i, "cat": cat})
+    rules = [
+        parse_rule({"rule": "range", "column": "x", "min": 0, "max": 10, "inclusive": inclusive}),
+        parse_rule({"rule": "range", "column": "i", "min": 0, "max": 9, "inclusive": inclusive}),
+        parse_rule({"rule": "not_null", "column": "x"}),
+        parse_rule({"rule": "allowed", "column": "cat", "values": ["a", "b"]}),
+    ]
+    outcomes = validate_frame(frame, rules, sample_rows=7)
+    s = frame["x"]
+    outside_x = (s < 0) | (s > 10) if inclusive else (s <= 0) | (s >= 10)
+    outside_i = (frame.i < 0) | (frame.i > 9) if inclusive else (frame.i <= 0) | (frame.i >= 9)
+    expected = [outside_x, outside_i, s.isna(), frame["cat"] == "zz"]
+    for outcome, mask in zip(outcomes, expected):
+        rows = np.flatnonzero(mask.to_numpy())
+        assert outcome.failing_rows == len(rows), outcome.id
+        assert [r["row"] for r in outcome.samples] == rows[:7].tolist(), outcome.id
