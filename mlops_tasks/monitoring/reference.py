@@ -231,9 +231,11 @@ def finite_values(values: Any) -> tuple[np.ndarray, int, int]:
     """(finite float64 values, nulls, non-finite count): NaN and None are nulls; +-inf are set aside."""
     import pandas as pd
 
-    x = pd.to_numeric(pd.Series(values, copy=False), errors="coerce").to_numpy(
-        dtype=np.float64, na_value=np.nan
-    )
+    series = pd.Series(values, copy=False)
+    if isinstance(series.dtype, np.dtype) and series.dtype == np.float64:
+        x = series.to_numpy()  # NaN already marks the nulls: a view (na_value= would copy)
+    else:
+        x = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: NaN, which is the answer
         if len(x) and np.isfinite(np.add.reduce(x)):
             return x, 0, 0  # a finite sum has no NaN or inf among its terms: one pass, no mask
