@@ -346,8 +346,8 @@ def _fit_binned(
 ) -> ColumnReference:
     """The numeric fit without a CDF sketch, in linear passes: the same edges and counts as the sort.
 
-    The quantiles' order statistics come from `order_statistics` (linear), the counts from
-    `bin_counts`; the few-distinct-values test looks at a head sample first and
+    The quantiles' order statistics come from `order_statistics` (linear), the counts from its
+    brackets (`at_most`; else `bin_counts`); the few-distinct-values test looks at a head sample first and
     checks the whole column against it, so only a column of few values pays for `np.unique`.
     """
     from mlops_tasks.monitoring.summary import bin_counts
@@ -357,12 +357,21 @@ def _fit_binned(
         return _fit_categorical(col.name, values, bins, 0)
     pos, below, above = interpolation_ranks(len(x), edge_probs(bins))
     ranks = np.unique(np.concatenate((below, above)))
-    at = dict(zip(ranks.tolist(), order_statistics(x, ranks).tolist()))
+    brackets: list[tuple[float, float, int, np.ndarray]] = []
+    at = dict(zip(ranks.tolist(), order_statistics(x, ranks, keep=brackets).tolist()))
     low, high = np.array([at[r] for r in below]), np.array([at[r] for r in above])
     edges = np.unique(low + (high - low) * (pos - below))
     if lo == hi:
         edges = np.array([np.nextafter(lo, -np.inf), lo])
-    col.edges, col.hist = edges, bin_counts(x, edges)
+    # Each edge lies between two order statistics, so inside their bracket: the counts come
+    # from the brackets' few values, not another pass over the column.
+    counted = at_most(brackets, edges) if brackets else None
+    col.edges = edges
+    col.hist = (
+        bin_counts(x, edges)
+        if counted is None
+        else np.diff(np.concatenate(([0], counted, [len(x)])))
+    )
     col.mean, col.std, col.min, col.max = *mean_std(x), lo, hi
     return col
 
@@ -375,7 +384,9 @@ SELECT_SAMPLE = (1 << 14, 1 << 17)
 SELECT_BLOCK = 1 << 16
 
 
-def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+def order_statistics(
+    x: np.ndarray, ranks: np.ndarray, keep: list[tuple[float, float, int, np.ndarray]] | None = None
+) -> np.ndarray:
     """The values at the 0-based sorted `ranks` (ascending, unique) of finite `x`: exactly
     ``np.partition(x, ranks)[ranks]``, without partitioning all of `x` around every rank.
 
@@ -384,6 +395,9 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
     and gathers those inside (about 1% of `x` per rank), and a partition of those few finds the
     rank. A bracket that misses its rank (a sample out of step with the data) falls back to
     `np.partition`, so the answer is always exact.
+
+    `keep`, a list, receives each bracket as (low, high, values below low, values inside), from
+    which `at_most` counts the values up to any point inside a bracket with no other pass.
     """
     n = len(x)
     if n <= SELECT_DIRECT or not len(ranks):
@@ -417,13 +431,30 @@ def order_statistics(x: np.ndarray, ranks: np.ndarray) -> np.ndarray:
             e &= g
             inside[k].append(block[e])
     out = {}
-    for (_, _, wanted), count, parts in zip(brackets, below, inside):
+    for (a, b, wanted), count, parts in zip(brackets, below, inside):
         values = np.concatenate(parts)
         local = np.array(wanted) - count
         if local[0] < 0 or local[-1] >= len(values):
             return np.partition(x, ranks)[ranks]  # the sample misled: the exact way
         out.update(zip(wanted, np.partition(values, local)[local].tolist()))
+        if keep is not None:
+            keep.append((a, b, count, values))
     return np.array([out[r] for r in ranks.tolist()])
+
+
+def at_most(
+    brackets: list[tuple[float, float, int, np.ndarray]], points: np.ndarray
+) -> np.ndarray | None:
+    """Values at most each point, from `order_statistics`' brackets (None if a point lies in none):
+    below the bracket, plus those inside it up to the point (none above it can be)."""
+    counts = []
+    for point in points.tolist():
+        inside = [(below, v) for a, b, below, v in brackets if a <= point <= b]
+        if not inside:
+            return None
+        below, values = inside[0]
+        counts.append(below + int(np.count_nonzero(values <= point)))
+    return np.array(counts, dtype=np.int64)
 
 
 def mean_std(x: np.ndarray) -> tuple[float, float]:

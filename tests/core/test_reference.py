@@ -103,6 +103,14 @@ def test_linear_kernels_equal_the_sorting_ones_past_the_direct_size():
             edges = np.unique(got)
             want = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
             assert bin_counts(x, edges).tolist() == want.tolist(), (name, bins)
+    # The linear fit (sketch=0: brackets, counts from them) equals the sorting fit's bins.
+    frame = pd.DataFrame(shapes)
+    linear, sorting = fit_reference(frame, sketch=0), fit_reference(frame, sketch=50)
+    for name in shapes:
+        a, b = linear.columns[name], sorting.columns[name]
+        assert a.kind == b.kind, name
+        if a.kind == "numeric":
+            assert a.edges.tolist() == b.edges.tolist() and a.hist.tolist() == b.hist.tolist()
     codes = rng.integers(-1, 7, n)
     series = pd.Series(pd.Categorical.from_codes(codes, categories=[*"abcde", 1.0, 2.5]))
     counts, nulls = category_counts(series)
