@@ -549,6 +549,9 @@ def _outside_count(
 ) -> tuple[int, np.ndarray]:
     """(values outside [lo, hi] (or the open interval), positions of the first `first`)."""
     below, above = (np.less, np.greater) if inclusive else (np.less_equal, np.greater_equal)
+    if values.dtype.kind in "iu":
+        # A whole-number bound as an int: an int column against a float casts every block.
+        lo, hi = (_as_int(v) for v in (lo, hi))
     low, high = np.empty(min(BLOCK, len(values)), bool), np.empty(min(BLOCK, len(values)), bool)
     count, positions, have = 0, [], 0
     for start in range(0, len(values), BLOCK):
@@ -564,6 +567,13 @@ def _outside_count(
             have += len(positions[-1])
         count += found
     return count, (np.concatenate(positions) if positions else np.zeros(0, np.int64))
+
+
+def _as_int(bound: Any) -> Any:
+    """A whole-number float bound as a Python int (compares alike, no cast); others unchanged."""
+    if isinstance(bound, float) and bound.is_integer() and abs(bound) < 2**62:
+        return int(bound)
+    return bound
 
 
 def flagged(
