@@ -6,6 +6,8 @@ built: 10 million ids are a few vectorised passes, not 10 million objects.
 * `count_duplicates`: each string becomes a 64-bit hash of its bytes (gathered 8 bytes at a
   time, masked to its length); a sort of the hashes finds equal ones, and only those few
   candidates are compared exactly, so a hash collision can never count as a duplicate.
+  Fixed-width strings already in byte order (but for a few rows) skip the hash sort: equal
+  strings are then neighbours (`_ordered_suspects`).
 * `simple_pattern` / `count_simple_mismatches`: ``^<literal><class>+$``-style patterns (an id
   format, a code) are checked as "prefix bytes equal, every later byte in the class", which is
   several times cheaper than running a regex engine per string. Other patterns go to RE2
