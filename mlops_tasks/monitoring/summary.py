@@ -91,10 +91,11 @@ def summarize_column(ref: ColumnReference, values: Any, grid: bool = True) -> Co
     out = ColumnSummary(kind="numeric", n=len(x), nulls=nulls + nonfinite)
     if not ref.count:
         return out
-    out.total, out.total_sq = float(x.sum()), float(np.dot(x, x))
+    # einsum's own loop, not BLAS: np.dot starts BLAS threads, 10x slower on a busy machine.
+    out.total, out.total_sq = float(x.sum()), float(np.einsum("i,i->", x, x))
     if not (grid and len(ref.grid)):
-        # Bins only (PSI and the other binned methods): each value's bin among the ~10 edges and
-        # one bincount, a linear pass, where a sort would be n log n.
+        # Bins only (PSI and the other binned methods): the values at most each of the ~10
+        # edges, counted block by block (`bin_counts`), a linear pass where a sort is n log n.
         out.hist = bin_counts(x, ref.edges)
         return out
     # The CDF sketch needs the values against ~1000 points and per-interval sums: one sort,
@@ -111,14 +112,32 @@ def summarize_column(ref: ColumnReference, values: Any, grid: bool = True) -> Co
     return out
 
 
+# Up to this many edges, counting "at most each edge" beats a binary search per value.
+MAX_COUNTED_EDGES = 64
+BLOCK = 1 << 16  # values per block of the counting pass: the block stays in L2 across edges
+
+
 def bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of `x` in the bins ``(-inf, e0], (e0, e1], ..., (e_last, inf)`` of the inner `edges`.
+    """Counts of `x` in the bins ``(-inf, e0], (e0, e1], ..., (e_last, inf)`` of the inner `edges`
+    (NaN, above every edge, in the last).
 
     >>> bin_counts(np.array([0.5, 1.0, 1.5, 3.0]), np.array([1.0, 2.0])).tolist()
     [2, 1, 1]
     """
-    # side="left": the number of edges below a value, i.e. its bin with right-closed bins.
-    return np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+    if len(edges) > MAX_COUNTED_EDGES:
+        # side="left": the number of edges below a value, i.e. its bin with right-closed bins.
+        return np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+    # Values at most each edge, block by block: a compare and a count per edge on L2-resident
+    # data, ~30x cheaper than numpy's per-value binary search for the ~10 edges of deciles.
+    at_most = np.zeros(len(edges), dtype=np.int64)
+    flags = np.empty(min(BLOCK, len(x)), dtype=bool)
+    for start in range(0, len(x), BLOCK):
+        block = x[start : start + BLOCK]
+        out = flags[: len(block)]
+        for k, edge in enumerate(edges.tolist()):
+            np.less_equal(block, edge, out=out)
+            at_most[k] += np.count_nonzero(out)
+    return np.diff(np.concatenate(([0], at_most, [len(x)])))
 
 
 def summarize(

@@ -102,13 +102,14 @@ class Column:
 
     def _stats(self) -> dict[str, Any]:
         values, mask = self.numeric()
+        if values.dtype.kind == "f" and mask is None:
+            return _float_stats(values)
         if values.dtype.kind == "f":
-            nulls = int(np.count_nonzero(np.isnan(values))) if mask is None else int(mask.sum())
+            nulls = int(mask.sum())
             if len(values) - nulls == 0:
                 return {"nulls": nulls, "min": None, "max": None}
-            where = {} if mask is None else {"where": ~mask}
-            lo = np.fmin.reduce(values, initial=np.inf, **where)
-            hi = np.fmax.reduce(values, initial=-np.inf, **where)
+            lo = np.fmin.reduce(values, initial=np.inf, where=~mask)
+            hi = np.fmax.reduce(values, initial=-np.inf, where=~mask)
             return {"nulls": nulls, "min": float(lo), "max": float(hi)}
         nulls = 0 if mask is None else int(mask.sum())
         if len(values) - nulls == 0:
@@ -135,6 +136,11 @@ class Column:
         if values.dtype.kind == "f" and self.stats()["nulls"]:
             return values, ~np.isnan(values)
         return values, None
+
+    def string_views(self) -> list[Any]:
+        """The Arrow string chunks as `strings` views (offsets, lengths, bytes), shared by the
+        column's string rules (unique and regex each built them: ~20 ms at 10M ids)."""
+        return self._once("views", lambda: strings.chunk_views(self.arrow()))
 
     def arrow(self) -> Any:
         """The column as an Arrow (chunked) array: zero-copy for pandas' Arrow-backed strings."""
@@ -281,6 +287,12 @@ class _Checker:
         nulls = col.null_count()
         if not nulls:
             return Measure(failing=0)
+        values, mask = col.numeric() if col.kind in ("int", "float") else (None, None)
+        if values is not None and mask is None and values.dtype.kind == "f" and not col.categorical:
+            _, first = flagged(
+                len(values), lambda a, b: np.isnan(values[a:b]), self.sample_rows, counted=False
+            )
+            return Measure(failing=nulls, samples=self.samples(first, (rule.column,)))
         return self._found(np.asarray(col.series.isna()), (rule.column,))
 
     def _numeric_column(self, rule: r.Rule, column: str) -> Column | Measure:
@@ -303,15 +315,33 @@ class _Checker:
             and (hi is None or (stats["max"] <= hi if rule.inclusive else stats["max"] < hi))
         ):
             return Measure(failing=0, observed=_finite(observed))
+        values, mask = col.numeric()
+        if mask is None and (lo is None or hi is None or lo <= hi):
+            # NaN compares false either way, so no validity mask: per block, a compare and a
+            # count per bound (a value is below or above, never both), the flags only where
+            # samples are still wanted.
+            failing, first = _outside_count(values, lo, hi, rule.inclusive, self.sample_rows)
+            return Measure(
+                failing=failing,
+                observed=_finite(observed),
+                samples=self.samples(first, (rule.column,)),
+            )
         values, valid = col.valid_values()
-        bad = np.zeros(len(values), dtype=bool)
-        if lo is not None:
-            bad |= values < lo if rule.inclusive else values <= lo
-        if hi is not None:
-            bad |= values > hi if rule.inclusive else values >= hi
-        if valid is not None:
-            bad &= valid
-        return self._found(bad, (rule.column,), _finite(observed))
+
+        def outside(a: int, b: int) -> np.ndarray:
+            block, bad = values[a:b], np.zeros(b - a, dtype=bool)
+            if lo is not None:
+                bad |= block < lo if rule.inclusive else block <= lo
+            if hi is not None:
+                bad |= block > hi if rule.inclusive else block >= hi
+            if valid is not None:
+                bad &= valid[a:b]
+            return bad
+
+        failing, first = flagged(len(values), outside, self.sample_rows)
+        return Measure(
+            failing=failing, observed=_finite(observed), samples=self.samples(first, (rule.column,))
+        )
 
     def _finite(self, rule: r.Finite) -> Measure:
         col = self._numeric_column(rule, rule.column)
@@ -331,6 +361,18 @@ class _Checker:
         if isinstance(col, Measure):
             return col
         values, valid = col.valid_values()
+        stats = col.stats()
+        if (
+            values.dtype.kind == "f"
+            and valid is None
+            and stats["min"] is not None
+            and np.isfinite(stats["min"])
+            and np.isfinite(stats["max"])
+        ):
+            # Every value finite (the shared stats say so): a plain pairwise sum, no mask.
+            return Measure(
+                observed={"mean": float(np.add.reduce(values) / len(values)), "count": len(values)}
+            )
         if values.dtype.kind == "f":
             finite = np.isfinite(values) if valid is None else (valid & np.isfinite(values))
             count = int(np.count_nonzero(finite))
@@ -371,7 +413,13 @@ class _Checker:
         if not bad_codes:
             return Measure(failing=0)
         codes = np.asarray(col.series.cat.codes)
-        return self._found(np.isin(codes, bad_codes), (column,))
+        bad = np.array(bad_codes, dtype=codes.dtype)
+
+        def offending(a: int, b: int) -> np.ndarray:
+            return codes[a:b] == bad[0] if len(bad) == 1 else np.isin(codes[a:b], bad)
+
+        failing, first = flagged(len(codes), offending, self.sample_rows)
+        return Measure(failing=failing, samples=self.samples(first, (column,)))
 
     def _regex(self, rule: r.Regex) -> Measure:
         col = self.column(rule.column)
@@ -388,7 +436,7 @@ class _Checker:
         simple = strings.simple_pattern(rule.pattern)
         if simple is not None:
             failing, first = strings.count_simple_mismatches(
-                col.arrow(), simple, sample=self.sample_rows
+                col.arrow(), simple, sample=self.sample_rows, views=col.string_views()
             )
         else:
             failing, first = strings.count_regex_mismatches(
@@ -400,11 +448,23 @@ class _Checker:
         if len(rule.columns) == 1:
             col = self.column(rule.columns[0])
             if col.kind == "string" and not col.categorical:
-                failing, first = strings.count_duplicates(col.arrow(), sample=self.sample_rows)
+                failing, first = strings.count_duplicates(
+                    col.arrow(), sample=self.sample_rows, views=col.string_views()
+                )
                 return Measure(failing=failing, samples=self.samples(first, tuple(rule.columns)))
             if col.kind in ("int", "float", "datetime", "bool") and not col.categorical:
                 values, valid = col.valid_values()
                 present = values if valid is None else values[valid]
+                if not np.count_nonzero(present[1:] < present[:-1]):
+                    # Already in order (a sequence id, a timestamp): repeats are neighbours,
+                    # each after the first of its run, and no sort is needed.
+                    repeats = np.flatnonzero(present[1:] == present[:-1]) + 1
+                    if valid is not None:
+                        repeats = np.flatnonzero(valid)[repeats]
+                    return Measure(
+                        failing=len(repeats),
+                        samples=self.samples(repeats, tuple(rule.columns)),
+                    )
                 ordered = np.sort(present)
                 if not np.count_nonzero(ordered[1:] == ordered[:-1]):
                     return Measure(failing=0)
@@ -462,6 +522,78 @@ class _Checker:
                 problem=f"{rule.id}: plugin check returned {mask.shape}, expected one flag per row ({self.rows})"
             )
         return self._found(mask, (column,) if column else tuple(map(str, self.frame.columns[:5])))
+
+
+BLOCK = 1 << 16  # values per block of the numeric kernels: a block stays in L2 between passes
+
+
+def _float_stats(values: np.ndarray) -> dict[str, Any]:
+    """nulls (NaN), min, max (inf included) of a float column: each block read from memory once,
+    its NaN count skipped when its sum is finite (a NaN would make it NaN)."""
+    nulls, lo, hi = 0, np.inf, -np.inf
+    flags = np.empty(min(BLOCK, len(values)), dtype=bool)
+    with np.errstate(invalid="ignore", over="ignore"):
+        for start in range(0, len(values), BLOCK):
+            block = values[start : start + BLOCK]
+            if not np.isfinite(np.add.reduce(block)):
+                nulls += int(np.count_nonzero(np.isnan(block, out=flags[: len(block)])))
+            lo = min(lo, float(np.fmin.reduce(block, initial=np.inf)))
+            hi = max(hi, float(np.fmax.reduce(block, initial=-np.inf)))
+    if nulls == len(values):
+        return {"nulls": nulls, "min": None, "max": None}
+    return {"nulls": nulls, "min": lo, "max": hi}
+
+
+def _outside_count(
+    values: np.ndarray, lo: Any, hi: Any, inclusive: bool, first: int
+) -> tuple[int, np.ndarray]:
+    """(values outside [lo, hi] (or the open interval), positions of the first `first`)."""
+    below, above = (np.less, np.greater) if inclusive else (np.less_equal, np.greater_equal)
+    if values.dtype.kind in "iu":
+        # A whole-number bound as an int: an int column against a float casts every block.
+        lo, hi = (_as_int(v) for v in (lo, hi))
+    low, high = np.empty(min(BLOCK, len(values)), bool), np.empty(min(BLOCK, len(values)), bool)
+    count, positions, have = 0, [], 0
+    for start in range(0, len(values), BLOCK):
+        block = values[start : start + BLOCK]
+        lf, hf, found = low[: len(block)], high[: len(block)], 0
+        if lo is not None:
+            found += int(np.count_nonzero(below(block, lo, out=lf)))
+        if hi is not None:
+            found += int(np.count_nonzero(above(block, hi, out=hf)))
+        if found and have < first:
+            flags = lf | hf if lo is not None and hi is not None else lf if lo is not None else hf
+            positions.append(np.flatnonzero(flags)[: first - have] + start)
+            have += len(positions[-1])
+        count += found
+    return count, (np.concatenate(positions) if positions else np.zeros(0, np.int64))
+
+
+def _as_int(bound: Any) -> Any:
+    """A whole-number float bound as a Python int (compares alike, no cast); others unchanged."""
+    if isinstance(bound, float) and bound.is_integer() and abs(bound) < 2**62:
+        return int(bound)
+    return bound
+
+
+def flagged(
+    n: int, flags_of: Callable[[int, int], np.ndarray], first: int, *, counted: bool = True
+) -> tuple[int, np.ndarray]:
+    """(rows flagged, positions of the first `first`) with ``flags_of(start, stop)`` a block's
+    flags: the blocks' masks stay small, where one whole-column mask costs fresh pages. With
+    ``counted=False`` (the count is known already) it stops at the block holding the last sample."""
+    count, positions, have = 0, [], 0
+    for start in range(0, n, BLOCK):
+        if not counted and have >= first:
+            break
+        flags = flags_of(start, min(start + BLOCK, n))
+        found = int(np.count_nonzero(flags))
+        if found and have < first:
+            positions.append(np.flatnonzero(flags)[: first - have] + start)
+            have += len(positions[-1])
+        count += found
+    picked = np.concatenate(positions) if positions else np.zeros(0, np.int64)
+    return count, picked
 
 
 def _finite(observed: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ of a failing rule (``sample_rows``; each failing rule's samples cost one more qu
 to 0 on very large tables when the counts are enough).
 
 Meanings match the pandas engine exactly, so a rule gets the same verdict and counts on both:
-NULL (and NaN, which PostgreSQL can store) is null; a regex is searched with ``$`` meaning the
+NULL (and NaN, which PostgreSQL and DuckDB store as a value of its own) is null; a regex is searched with ``$`` meaning the
 very end (PostgreSQL ``~``; on SQLite a ``REGEXP`` function registered on each connection).
 
 >>> import sqlite3, tempfile, os
@@ -99,7 +99,8 @@ class _Query:
             load_reference,
         )
         self.kinds = {c.name: sql_kind(c.type) for c in table.columns}
-        self.postgres = conn.dialect.name == "postgresql"
+        # Both store NaN as a value (equal to itself, above +inf) where pandas reads it as missing.
+        self.stores_nan = conn.dialect.name in ("postgresql", "duckdb")
         self.aggregates: list[Any] = []
         self.rows = 0
 
@@ -112,10 +113,8 @@ class _Query:
         import sqlalchemy as sa
 
         c = self.col(name)
-        if self.postgres and self.kinds[name] == "float":
-            return sa.or_(
-                c.is_(None), c == sa.cast(sa.literal("NaN"), sa.Float)
-            )  # PostgreSQL keeps NaN
+        if self.stores_nan and self.kinds[name] == "float":
+            return sa.or_(c.is_(None), c == sa.literal_column("CAST('NaN' AS DOUBLE PRECISION)"))
         return c.is_(None)
 
     def present(self, name: str) -> Any:
@@ -332,12 +331,14 @@ class _Query:
         )
         c = self.col(rule.column)
         if len(reference) <= MAX_INLINE_VALUES:
-            return self.counted(sa.and_(c.is_not(None), c.not_in(reference)), (rule.column,))
+            return self.counted(
+                sa.and_(self.present(rule.column), c.not_in(reference)), (rule.column,)
+            )
         # Too many to inline: fetch this column's distinct values with their counts (not its rows).
         known = set(reference)
 
         def read(values: Any) -> Measure:
-            query = sa.select(c, sa.func.count()).where(c.is_not(None)).group_by(c)
+            query = sa.select(c, sa.func.count()).where(self.present(rule.column)).group_by(c)
             bad = [(v, n) for v, n in self.conn.execute(query) if v not in known]
             samples = [{rule.column: jsonable(v)} for v, _ in bad[: self.sample_rows]]
             return Measure(failing=sum(n for _, n in bad), samples=samples)

@@ -6,6 +6,8 @@ built: 10 million ids are a few vectorised passes, not 10 million objects.
 * `count_duplicates`: each string becomes a 64-bit hash of its bytes (gathered 8 bytes at a
   time, masked to its length); a sort of the hashes finds equal ones, and only those few
   candidates are compared exactly, so a hash collision can never count as a duplicate.
+  Fixed-width strings already in byte order (but for a few rows) skip the hash sort: equal
+  strings are then neighbours (`_ordered_suspects`).
 * `simple_pattern` / `count_simple_mismatches`: ``^<literal><class>+$``-style patterns (an id
   format, a code) are checked as "prefix bytes equal, every later byte in the class", which is
   several times cheaper than running a regex engine per string. Other patterns go to RE2
@@ -47,6 +49,7 @@ class _Chunk:
     width: int | None = (
         None  # every string this many bytes long (ids, codes): row i starts at i * width
     )
+    present_width: int | None = None  # every non-null string this many bytes long, nulls empty
 
     @classmethod
     def of(cls, chunk: Any) -> _Chunk:
@@ -69,12 +72,40 @@ class _Chunk:
             else np.zeros(0, np.uint8)
         )
         starts = offsets[:-1] - first if first else offsets[:-1]
-        lengths = np.subtract(
-            offsets[1:], offsets[:-1], out=np.empty(len(chunk), np.int32), casting="unsafe"
-        )
+        n = len(chunk)
         valid = chunk.is_valid().to_numpy(zero_copy_only=False) if chunk.null_count else None
-        width = int(lengths[0]) if len(lengths) and lengths.min() == lengths.max() else None
-        return cls(starts, lengths, raw[first:last], valid, width)
+        # One width when the bytes are exactly (present strings) x (longest): every present string
+        # is that long and every null holds no bytes. The longest comes block by block, and one
+        # width needs no lengths array at all (40 MB of fresh pages at 10M strings).
+        longest = 0
+        for a in range(0, n, 1 << 16):
+            b = min(a + (1 << 16), n)
+            longest = max(longest, int(np.subtract(offsets[a + 1 : b + 1], offsets[a:b]).max()))
+        present = n - chunk.null_count
+        one_width = longest if present and last - first == present * longest else None
+        width = one_width if valid is None else None
+        if width is not None:
+            lengths = np.broadcast_to(np.int32(width), (n,))
+        else:
+            lengths = np.subtract(
+                offsets[1:], offsets[:-1], out=np.empty(n, np.int32), casting="unsafe"
+            )
+        return cls(starts, lengths, raw[first:last], valid, width, one_width)
+
+    def present(self) -> tuple[_Chunk, np.ndarray | None]:
+        """The non-null strings as a chunk of their own, and their rows in this one (None: all rows).
+
+        Nulls hold no bytes, so when the present strings share one width (an id column with a
+        few nulls) they are a fixed-width chunk by themselves and take the strided kernels
+        instead of the gather through every string's offset.
+        """
+        if self.valid is None or not self.present_width:
+            return self, None
+        rows = np.flatnonzero(self.valid)
+        w = self.present_width
+        starts = np.arange(0, len(rows) * w, w, dtype=np.int64)
+        lengths = np.broadcast_to(np.int32(w), (len(rows),))
+        return _Chunk(starts, lengths, self.data, None, w, w), rows
 
     def blocks(self, size: int | None = None) -> Iterator[tuple[slice, _Chunk]]:
         """Consecutive pieces of `size` strings, as views: the kernels' temporaries stay a few MB,
@@ -85,14 +116,17 @@ class _Chunk:
             first = int(self.starts[a])
             last = int(self.starts[b - 1]) + int(self.lengths[b - 1])
             valid = self.valid[a:b] if self.valid is not None else None
+            # Fixed width: a block's starts are the chunk's first ones (i * width), a view.
+            starts = self.starts[: b - a] if self.width else self.starts[a:b] - first
             yield (
                 slice(a, b),
                 _Chunk(
-                    self.starts[a:b] - first,
+                    starts,
                     self.lengths[a:b],
                     self.data[first:last],
                     valid,
                     self.width,
+                    self.present_width,
                 ),
             )
 
@@ -101,7 +135,10 @@ class _Chunk:
         at = skip + 8 * k
         size = len(self.data)
         # The last few strings may sit within 8 bytes of the buffer's end: read them from a padded copy.
-        near_end = int(np.searchsorted(self.starts, size - 8 - at, side="right"))
+        if self.width:  # starts are i * width: no search
+            near_end = min(max((size - 8 - at) // self.width + 1, 0), len(self.starts))
+        else:
+            near_end = int(np.searchsorted(self.starts, size - 8 - at, side="right"))
         if self.width and near_end:
             # Fixed width: a strided view reads every string's word with no index array to gather
             # through (the gather was most of a 10M-id uniqueness check).
@@ -158,48 +195,177 @@ def _hash_block(chunk: _Chunk, words: int) -> np.ndarray:
     return h
 
 
-def count_duplicates(array: Any, *, sample: int = 5) -> tuple[int, list[int]]:
+def chunk_views(array: Any) -> list[tuple[int, _Chunk]]:
+    """(first row, view) of each non-empty chunk: made once per column, shared by its rules."""
+    out, base = [], 0
+    for chunk in getattr(array, "chunks", [array]):
+        if len(chunk):
+            out.append((base, _Chunk.of(chunk)))
+        base += len(chunk)
+    return out
+
+
+def count_duplicates(
+    array: Any, *, sample: int = 5, views: list[tuple[int, _Chunk]] | None = None
+) -> tuple[int, list[int]]:
     """Rows that repeat an earlier row's string (nulls ignored), and up to `sample` of their positions.
 
-    The count is exact: hashes only pick the candidates, which are then compared as strings.
+    The count is exact: hashes (or, for ids already in order, neighbours) only pick the
+    candidates, which are then compared as strings.
     """
     import pyarrow as pa
 
     chunks = [c for c in getattr(array, "chunks", [array]) if len(c)]
     if not chunks:
         return 0, []
-    views = [_Chunk.of(c) for c in chunks]
+    views = [v for _, v in (views if views is not None else chunk_views(array))]
     longest = max(int(v.lengths.max(initial=0)) for v in views)
     if longest > MAX_GATHER_BYTES:
         return _count_duplicates_arrow(pa.chunked_array(chunks), sample)
-    words = (longest + 7) // 8
-    hashes = (
-        np.concatenate([_hash(v, words) for v in views])
-        if len(views) > 1
-        else _hash(views[0], words)
-    )
-    valid = None
-    if any(v.valid is not None for v in views):
-        valid = np.concatenate(
-            [v.valid if v.valid is not None else np.ones(len(v.starts), bool) for v in views]
-        )
-    keep = hashes if valid is None else hashes[valid]
+    present = [v.present() for v in views]
+    suspects = None
+    if len(present) == 1 and present[0][0].width:
+        suspects = _ordered_suspects(present[0][0])  # None unless nearly in order
+        if suspects is not None and present[0][1] is not None:
+            suspects = present[0][1][suspects]
+    if suspects is None:
+        suspects = _hash_suspects(present, [len(v.starts) for v in views], (longest + 7) // 8)
+    if suspects is None:
+        return 0, []
+    # Exact check on the few suspects: equal hashes of different strings do not count.
+    import pandas as pd
+
+    values = pa.chunked_array(chunks).take(pa.array(suspects)).to_pandas()
+    dup_positions = suspects[pd.Series(values).duplicated(keep="first").to_numpy()]
+    return len(dup_positions), dup_positions[:sample].tolist()
+
+
+def _hash_suspects(
+    present: list[tuple[_Chunk, np.ndarray | None]], sizes: list[int], words: int
+) -> np.ndarray | None:
+    """Rows (ascending) whose hash another present row shares; None when no two hashes are equal.
+
+    `present` holds each chunk's present strings and their rows in it (None: all), `sizes` the
+    chunks' row counts.
+    """
+    hashes, rows = [], []  # rows: each chunk's present rows, or (first row, count) when all are
+    for (view, where), base in zip(present, np.cumsum([0, *sizes[:-1]]).tolist()):
+        h = _hash(view, words)
+        if where is None and view.valid is not None:
+            where = np.flatnonzero(view.valid)
+            h = h[where]
+        hashes.append(h)
+        rows.append((base, len(h)) if where is None else where + base)
+    keep = np.concatenate(hashes) if len(hashes) > 1 else hashes[0]
     # One sort on this thread: the engine already runs the numeric rules on the other core, and
     # splitting the sort over two threads cost more than it saved (194 vs 81 ms at 10M ids).
     ordered = np.sort(keep)
     equal = ordered[1:] == ordered[:-1]
     if not equal.any():
-        return 0, []
-    suspects = np.isin(hashes, np.unique(ordered[1:][equal]))
-    if valid is not None:
-        suspects &= valid
-    positions = np.flatnonzero(suspects)
-    # Exact check on the few suspects: equal hashes of different strings do not count.
-    import pandas as pd
+        return None
+    picked = np.flatnonzero(np.isin(keep, np.unique(ordered[1:][equal])))
+    if len(rows) == 1 and isinstance(rows[0], tuple):
+        return picked  # one chunk, every row present: the index is the row
+    spelled = [np.arange(r[0], r[0] + r[1]) if isinstance(r, tuple) else r for r in rows]
+    return np.concatenate(spelled)[picked]
 
-    values = pa.chunked_array(chunks).take(pa.array(positions)).to_pandas()
-    dup_positions = positions[pd.Series(values).duplicated(keep="first").to_numpy()]
-    return len(dup_positions), dup_positions[:sample].tolist()
+
+# Ids in order but for this many rows that break it still skip the hash sort.
+MAX_OUT_OF_ORDER = 1024
+
+
+def _ordered_suspects(view: _Chunk) -> np.ndarray | None:
+    """For a fixed-width chunk in byte order but for at most `MAX_OUT_OF_ORDER` rows: the rows
+    (ascending) that may repeat another, found from neighbours with no sort; else None.
+
+    Ids are often written in order (a sequence, a timestamp prefix): then equal strings are
+    neighbours, and the rows out of order ("dips", smaller than the row before) are looked up
+    in the rest by binary search. A first block out of order gives up after 64k rows.
+    """
+    n, w = len(view.starts), view.width
+    if w < 8 or n < 2:
+        return None  # short codes: the hash of one word is as cheap
+    # Big-endian words at 0, 8, ... and a last one ending with the string (overlapping the one
+    # before: its overlap is equal whenever the earlier words are), read straight from the bytes
+    # into buffers reused for every block: fresh pages and byte swaps cost more than comparing.
+    at = [*range(0, w - 8, 8), w - 8]
+    size = 1 << 16
+    keys = [np.empty(size + 1, np.uint64) for _ in at]
+    less, same, scratch = (np.empty(size, bool) for _ in range(3))
+    dips, equal = [], []
+    for start in range(1, n, size):
+        m = min(size, n - start)
+        for key, offset in zip(keys, at):  # rows start-1 .. start+m-1
+            row = np.ndarray(
+                (m + 1,),
+                dtype=">u8",
+                buffer=view.data,
+                offset=(start - 1) * w + offset,
+                strides=(w,),
+            )
+            np.copyto(key[: m + 1], row)
+        lt, eq, tmp = less[:m], same[:m], scratch[:m]
+        np.less(keys[0][1 : m + 1], keys[0][:m], out=lt)
+        np.equal(keys[0][1 : m + 1], keys[0][:m], out=eq)
+        for key in keys[1:]:
+            np.less(key[1 : m + 1], key[:m], out=tmp)
+            tmp &= eq
+            lt |= tmp
+            np.equal(key[1 : m + 1], key[:m], out=tmp)
+            eq &= tmp
+        if lt.any():
+            dips.append(np.flatnonzero(lt) + start)
+            if sum(map(len, dips)) > MAX_OUT_OF_ORDER:
+                return None
+        if eq.any():
+            equal.append(np.flatnonzero(eq) + start)
+    dips = np.concatenate(dips) if dips else np.zeros(0, np.int64)
+    equal = np.concatenate(equal) if equal else np.zeros(0, np.int64)
+
+    def key(i: int) -> bytes:
+        return view.data[i * w : (i + 1) * w].tobytes()
+
+    # Drop each dip and the rows after it still below the row before it: the rest is in order
+    # (a row too large, not too small, drops everything after it and passes the cap).
+    suspects, dropped, done = [equal, equal - 1], [], -1
+    is_dip = set(dips.tolist())
+    for dip in dips.tolist():
+        if dip <= done:
+            continue
+        before, after = dip - 1, dip
+        while after < n and (after in is_dip or key(after) < key(before)):
+            dropped.append(after)
+            after += 1
+            if len(dropped) > MAX_OUT_OF_ORDER:
+                return None
+        if after < n and key(after) == key(before):
+            suspects.append(np.array([before, after]))
+        done = after
+    dips = np.array(dropped, dtype=np.int64)
+    suspects.append(dips)
+    # Kept row of rank r is row r + (dips at or before it): dips[j] - j kept rows precede dips[j].
+    gaps = dips - np.arange(len(dips))
+    kept = n - len(dips)
+
+    def row(rank: int) -> int:
+        return rank + int(np.searchsorted(gaps, rank, side="right"))
+
+    def bound(value: bytes, below: bool) -> int:
+        """The first kept rank whose string is not below (`below`) or is above `value`."""
+        lo, hi = 0, kept
+        while lo < hi:
+            mid = (lo + hi) // 2
+            here = key(row(mid))
+            lo, hi = (mid + 1, hi) if (here < value if below else here <= value) else (lo, mid)
+        return lo
+
+    for dip in dips.tolist():
+        value = key(dip)
+        first, end = bound(value, True), bound(value, False)
+        if end > first:
+            ranks = np.arange(first, end)
+            suspects.append(ranks + np.searchsorted(gaps, ranks, side="right"))
+    return np.unique(np.concatenate(suspects))
 
 
 def _count_duplicates_arrow(array: Any, sample: int) -> tuple[int, list[int]]:
@@ -294,21 +460,25 @@ def _byte_class(spec: str) -> tuple[tuple[int, int], ...] | None:
 
 
 def count_simple_mismatches(
-    array: Any, pattern: SimplePattern, *, sample: int = 5
+    array: Any,
+    pattern: SimplePattern,
+    *,
+    sample: int = 5,
+    views: list[tuple[int, _Chunk]] | None = None,
 ) -> tuple[int, list[int]]:
     """Non-null strings that do not match `pattern`, and up to `sample` of their positions."""
-    bad_rows, base = [], 0
-    for chunk in getattr(array, "chunks", [array]):
-        if len(chunk):
-            view = _Chunk.of(chunk)
-            bad = np.empty(len(view.starts), dtype=bool)
-            # Fixed width: a block's few uint64 words per string (512 KB per 64k) stay in L2.
-            for where, block in view.blocks(1 << 16 if view.width else None):
-                bad[where] = ~_simple_matches(block, pattern)
-            if view.valid is not None:
-                bad &= view.valid
-            bad_rows.append(np.flatnonzero(bad) + base)
-        base += len(chunk)
+    bad_rows = []
+    for base, whole in views if views is not None else chunk_views(array):
+        view, rows = whole.present()
+        # Fixed width: a block's few uint64 words per string (512 KB per 64k) stay in L2; each
+        # block's mismatches are kept, not a flag per row of the column.
+        for where, block in view.blocks(1 << 16 if view.width else None):
+            bad = ~_simple_matches(block, pattern)
+            if block.valid is not None:
+                bad &= block.valid
+            found = np.flatnonzero(bad) + where.start
+            if len(found):
+                bad_rows.append((rows[found] if rows is not None else found) + base)
     positions = np.concatenate(bad_rows) if bad_rows else np.zeros(0, np.int64)
     return len(positions), positions[:sample].tolist()
 
@@ -316,10 +486,14 @@ def count_simple_mismatches(
 def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
     size = len(pattern.prefix)
     lengths = view.lengths
-    if pattern.byte_class is None:
+    shortest = size if pattern.byte_class is None else size + (1 if pattern.at_least_one else 0)
+    if view.width is not None:  # one length: the test is one comparison, not one per string
+        fits = view.width == size if pattern.byte_class is None else view.width >= shortest
+        ok = np.full(len(view.starts), fits)
+    elif pattern.byte_class is None:
         ok = lengths == size
     else:
-        ok = lengths >= size + (1 if pattern.at_least_one else 0)
+        ok = lengths >= shortest
     for k in range(0, size, 8):
         piece = pattern.prefix[k : k + 8]
         expected = np.uint64(int.from_bytes(piece, "little"))
@@ -356,15 +530,21 @@ def _word_in_class(
     and ``b + (0x7F - hi)`` iff b > hi, and neither sum carries into the next byte; a byte with
     its own high bit set (not ASCII) is never inside.
     """
-    low = words & _LOW7
-    inside = np.zeros_like(words)
-    for lo, hi in byte_class:
-        at_least = low + np.uint64(0x80 - lo) * _ONES
-        above = low + np.uint64(0x7F - hi) * _ONES
-        inside |= at_least & ~above
-    lanes = _HIGH & _MASKS[nbytes]
-    inside &= ~words
-    return (inside & lanes) == lanes
+    # In place on three buffers: each temporary of a block is a pass over L2 and an allocation.
+    low = np.bitwise_and(words, _LOW7)
+    inside, above = np.empty_like(words), np.empty_like(words)
+    for i, (lo, hi) in enumerate(byte_class):
+        at_least = inside if i == 0 else np.empty_like(words)
+        np.add(low, np.uint64(0x80 - lo) * _ONES, out=at_least)
+        np.add(low, np.uint64(0x7F - hi) * _ONES, out=above)
+        np.invert(above, out=above)
+        at_least &= above
+        if i:
+            inside |= at_least
+    np.invert(words, out=low)  # a byte with its high bit set is never inside
+    inside &= low
+    inside &= _HIGH & _MASKS[nbytes]
+    return inside == (_HIGH & _MASKS[nbytes])
 
 
 def _in_class(data: np.ndarray, byte_class: tuple[tuple[int, int], ...]) -> np.ndarray:

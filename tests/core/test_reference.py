@@ -66,3 +66,54 @@ def test_fit_reference_task_stores_a_reference_artifact(settings, tmp_path):
         run_task("fit_reference", {"dataset": dataset, "columns": ["nope"]}, settings=settings)
     with pytest.raises(ConfigError):
         run_task("fit_reference", {"dataset": dataset, "bins": 1}, settings=settings)
+
+
+def test_linear_kernels_equal_the_sorting_ones_past_the_direct_size():
+    """order_statistics (sample brackets, then a small partition), bin_counts (a count per edge)
+    and the categorical counts from codes give exactly what np.partition, np.searchsorted and
+    pandas' value_counts give, on shapes that strain the brackets: ties, sorted, heavy tails,
+    a period equal to the sample's stride (the sample misleads: the exact fallback)."""
+    from mlops_tasks.monitoring.reference import (
+        SELECT_DIRECT,
+        category_counts,
+        category_key,
+        edge_probs,
+        interpolation_ranks,
+        order_statistics,
+    )
+    from mlops_tasks.monitoring.summary import bin_counts
+
+    rng = np.random.default_rng(14)
+    n = SELECT_DIRECT + 12_345
+    stride = n // max(n // 64, 1 << 14)
+    shapes = {
+        "normal": rng.normal(size=n),
+        "sorted": np.sort(rng.lognormal(size=n)),
+        "ties": np.round(rng.exponential(size=n), 1),
+        "ten values": np.repeat(np.arange(10.0), n // 10 + 1)[:n],
+        "stride period": np.tile(np.r_[np.zeros(stride - 1), 1e6], n // stride + 1)[:n],
+        "cauchy": rng.standard_cauchy(n),
+    }
+    for name, x in shapes.items():
+        for bins in (4, 10, 100):
+            pos, below, above = interpolation_ranks(n, edge_probs(bins))
+            ranks = np.unique(np.concatenate((below, above, [0, n - 1])))
+            got = order_statistics(x, ranks)
+            assert np.array_equal(got, np.partition(x, ranks)[ranks]), (name, bins)
+            edges = np.unique(got)
+            want = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+            assert bin_counts(x, edges).tolist() == want.tolist(), (name, bins)
+    # The linear fit (sketch=0: brackets, counts from them) equals the sorting fit's bins.
+    frame = pd.DataFrame(shapes)
+    linear, sorting = fit_reference(frame, sketch=0), fit_reference(frame, sketch=50)
+    for name in shapes:
+        a, b = linear.columns[name], sorting.columns[name]
+        assert a.kind == b.kind, name
+        if a.kind == "numeric":
+            assert a.edges.tolist() == b.edges.tolist() and a.hist.tolist() == b.hist.tolist()
+    codes = rng.integers(-1, 7, n)
+    series = pd.Series(pd.Categorical.from_codes(codes, categories=[*"abcde", 1.0, 2.5]))
+    counts, nulls = category_counts(series)
+    expected = series.astype(object).value_counts(dropna=True)
+    assert counts == {category_key(k): int(v) for k, v in expected.items()}
+    assert nulls == int((codes == -1).sum())

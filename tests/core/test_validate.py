@@ -353,3 +353,99 @@ def test_inline_rule_typos_are_config_errors_naming_the_rule(settings):
         run_task("validate", {"dataset": dataset}, settings=settings)
     with pytest.raises(ConfigError, match="give either dataset or source"):
         run_task("validate", {"rules": [{"rule": "row_count", "min": 1}]}, settings=settings)
+
+
+@pytest.mark.parametrize("order", ["sorted", "nearly", "spike", "shuffled"])
+@pytest.mark.parametrize("nulls", [False, True])
+def test_id_kernels_agree_with_pandas_in_any_order_with_nulls(order, nulls):
+    """Fixed-width ids, in order or not, with nulls or not, in one chunk or three: the duplicate
+    count and the byte-class check equal pandas' and `re`'s, rows and all."""
+    import re
+
+    import pyarrow as pa
+
+    from mlops_tasks.validation import strings
+
+    rng = np.random.default_rng(len(order) + nulls)
+    n = 200_000  # past the 64k block, so block edges are crossed
+    ids = [f"id-{i:08d}" for i in range(n)]
+    if order == "shuffled":
+        ids = [ids[i] for i in rng.permutation(n)]
+    if order in ("nearly", "spike", "shuffled"):
+        for dup, orig in ((5, 3), (9, 4), (11, 4), (70_000, 69_999), (n - 1, 0), (65_536, 10)):
+            ids[dup] = ids[orig]
+        ids[7] = "ID-00000007"
+        ids[65_535] = ids[65_535].replace("id", "i_")  # a dip on a block's last row
+    if order == "spike":
+        ids[100] = "id-99999999"  # one row too large: not "in order but for dips"
+    values = [None if nulls and i % 997 in (0, 5) else v for i, v in enumerate(ids)]
+    expected_dups = pd.Series(values).pipe(lambda s: s.duplicated() & s.notna())
+    expected = np.flatnonzero(expected_dups.to_numpy())
+    pattern = r"^id-[0-9]+$"
+    bad = [i for i, v in enumerate(values) if v is not None and not re.search(r"^id-[0-9]+\Z", v)]
+    for array in (
+        pa.chunked_array([values], type=pa.string()),
+        pa.chunked_array([values[:1000], values[1000:150_001], values[150_001:]], type=pa.string()),
+    ):
+        view, rows = strings._Chunk.of(array.chunks[0]).present()
+        assert view.width == 11 and (rows is not None) == nulls  # the fixed-width path
+        if len(array.chunks) == 1:  # ids in order but for dips skip the hash sort
+            in_order = strings._ordered_suspects(view) is not None
+            assert in_order == (order in ("sorted", "nearly"))
+        count, first = strings.count_duplicates(array, sample=10**6)
+        assert (count, first) == (len(expected), expected.tolist())
+        count, first = strings.count_simple_mismatches(
+            array, strings.simple_pattern(pattern), sample=10**6
+        )
+        assert (count, first) == (len(bad), bad)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "Int64", "float64"])
+def test_unique_on_numeric_ids_in_order_or_not_with_nulls_matches_pandas(dtype):
+    """An id column in order takes the no-sort path (repeats are neighbours); with nulls
+    (masked Int64, NaN floats) or out of order, the counts and sample rows equal pandas'."""
+    rng = np.random.default_rng(3)
+    ids = np.arange(5_000) * 3
+    ids[[10, 11, 400]] = ids[[9, 9, 399]]  # repeats, still in order
+    shuffled = rng.permutation(ids)
+    for values in (ids, shuffled):
+        series = pd.Series(values, dtype=dtype)
+        if dtype != "int64":
+            series[[0, 12, 4_000]] = None
+        frame = pd.DataFrame({"id": series})
+        (outcome,) = validate_frame(
+            frame, [parse_rule({"rule": "unique", "column": "id"})], sample_rows=10
+        )
+        expected = np.flatnonzero((series.duplicated() & series.notna()).to_numpy())
+        assert outcome.failing_rows == len(expected) == 3
+        assert [s["row"] for s in outcome.samples] == expected.tolist()
+
+
+@pytest.mark.parametrize("inclusive", [True, False])
+def test_blocked_numeric_kernels_match_pandas_across_blocks(inclusive):
+    """range, not_null and allowed counted block by block (200k rows: several 64k blocks, the
+    offenders late) give pandas' counts and first rows, NaN and inf included."""
+    rng = np.random.default_rng(int(inclusive))
+    n = 200_000
+    x = rng.uniform(0, 10, n)
+    x[rng.choice(n, 500, replace=False)] = np.nan
+    x[[150_000, 150_001, 199_999]] = [np.inf, -np.inf, 10.0]
+    i = rng.integers(0, 10, n)
+    i[[70_000, 190_000]] = [-3, 99]
+    cat = pd.Categorical.from_codes(rng.integers(0, 3, n), categories=["a", "b", "zz"])
+    frame = pd.DataFrame({"x": x, "i": i, "cat": cat})
+    rules = [
+        parse_rule({"rule": "range", "column": "x", "min": 0, "max": 10, "inclusive": inclusive}),
+        parse_rule({"rule": "range", "column": "i", "min": 0, "max": 9, "inclusive": inclusive}),
+        parse_rule({"rule": "not_null", "column": "x"}),
+        parse_rule({"rule": "allowed", "column": "cat", "values": ["a", "b"]}),
+    ]
+    outcomes = validate_frame(frame, rules, sample_rows=7)
+    s = frame["x"]
+    outside_x = (s < 0) | (s > 10) if inclusive else (s <= 0) | (s >= 10)
+    outside_i = (frame.i < 0) | (frame.i > 9) if inclusive else (frame.i <= 0) | (frame.i >= 9)
+    expected = [outside_x, outside_i, s.isna(), frame["cat"] == "zz"]
+    for outcome, mask in zip(outcomes, expected):
+        rows = np.flatnonzero(mask.to_numpy())
+        assert outcome.failing_rows == len(rows), outcome.id
+        assert [r["row"] for r in outcome.samples] == rows[:7].tolist(), outcome.id

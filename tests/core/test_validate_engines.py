@@ -2,6 +2,7 @@
 
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -150,3 +151,64 @@ def test_plugin_rules_run_on_both_engines(even_plugin, tmp_path):
     assert "has no SQL form" in pushed[2].message
     with pytest.raises(SchemaError, match="unknown rule 'is_evne'; did you mean 'is_even'"):
         parse_rule({"rule": "is_evne", "column": "n"})
+
+
+# Floats as warehouses store them: NULL and NaN side by side (pandas' to_sql writes NaN as NULL,
+# so the NaN rows are set afterwards). In memory both are NaN, i.e. missing.
+NAN_FRAME = pd.DataFrame(
+    {
+        "row": range(10),
+        "v": [1.0, np.nan, np.nan, np.inf, -np.inf, 5.0, np.nan, 20.0, 5.0, 3.0],
+        "all_nan": [np.nan] * 10,
+    }
+)
+NAN_ROWS = (1, 2)  # NaN in the table; row 6 stays NULL
+NAN_RULES = [
+    {"rule": "not_null", "column": "v", "max_fraction": 0.2},
+    {"rule": "not_null", "column": "all_nan"},
+    {"rule": "range", "column": "v", "min": 0, "max": 10},
+    {"rule": "range", "column": "all_nan", "min": 0, "max": 10},
+    {"rule": "finite", "column": "v"},
+    {"rule": "mean_between", "column": "v", "min": 0, "max": 4},
+    {"rule": "mean_between", "column": "all_nan", "min": 0, "max": 1},
+    {"rule": "allowed", "column": "v", "values": [1.0, 5.0, 20.0]},
+    {"rule": "unique", "column": "v"},
+    {"rule": "unique", "columns": ["v", "row"]},
+    {"rule": "dtype", "column": "all_nan", "dtype": "int"},
+]
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def nan_db_url(request, tmp_path: Path) -> str:
+    """A database that stores NaN as a value distinct from NULL."""
+    if request.param == "duckdb":
+        pytest.importorskip("duckdb_engine")
+        return f"duckdb:///{tmp_path / 'nan.duckdb'}"
+    return request.getfixturevalue("pg_url")
+
+
+def test_pushdown_treats_stored_nan_as_missing_like_pandas(nan_db_url):
+    import sqlalchemy as sa
+
+    load(nan_db_url, NAN_FRAME)
+    engine = sa.create_engine(nan_db_url)
+    with engine.begin() as conn:
+        nan = "CAST('NaN' AS DOUBLE PRECISION)"
+        conn.exec_driver_sql(f'UPDATE data SET all_nan = {nan} WHERE "row" < 5')
+        conn.exec_driver_sql(f'UPDATE data SET v = {nan} WHERE "row" IN {NAN_ROWS}')
+        stored = conn.exec_driver_sql(
+            f"SELECT COUNT(*) FILTER (WHERE v IS NULL), COUNT(*) FILTER (WHERE v = {nan}) FROM data"
+        ).one()
+    engine.dispose()
+    assert tuple(stored) == (1, 2)  # the table really holds NaN beside NULL
+    rules = [parse_rule(r) for r in NAN_RULES]
+    in_memory = validate_frame(NAN_FRAME, rules)
+    rows, pushed = validate_table(nan_db_url, "data", rules)
+    assert rows == 10
+    assert verdicts(pushed) == verdicts(in_memory)
+    by_id = {o.id: o for o in pushed}
+    assert by_id["not_null:v"].failing_rows == 3 and by_id["range:v"].failing_rows == 3
+    assert by_id["finite:v"].failing_rows == 2 and by_id["unique:v"].failing_rows == 1
+    assert by_id["allowed:v"].failing_rows == 3  # inf, -inf, 3.0; not the NaN rows
+    assert by_id["mean_between:v"].observed == pytest.approx(in_memory[5].observed)
+    assert by_id["dtype:all_nan"].observed["dtype"] == "null"
