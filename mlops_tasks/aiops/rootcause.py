@@ -173,52 +173,43 @@ def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     return out
 
 
-# Frames converted to sorted arrays once: the bench and a DAG rank many onsets on one day's metrics.
-_ARRAYS: dict[int, tuple[Any, tuple]] = {}
+def _window_arrays(
+    frame: pd.DataFrame, onset: pd.Timestamp, baseline_minutes: float, after_minutes: float
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(columns, baseline rows, post-onset rows) of a frame's numeric non-host metrics.
 
-
-def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], int]:
-    """(epoch-ns times, values, columns, median step in ns) of a frame's numeric non-host metrics."""
+    Only the rows of the window are converted, on every call. No cache keyed by the frame: one
+    served the first call's values after a column was assigned anew between calls. The
+    window after the onset spans `after_minutes` but at least `MIN_AFTER` sampling steps (the
+    median step over the whole frame).
+    """
     import numpy as np
     import pandas as pd
 
-    cached = _ARRAYS.get(id(frame))
-    if cached is not None and cached[0] is frame:
-        return cached[1]
-    keep = [
-        c for c in frame.select_dtypes("number").columns if not str(c).startswith(HOST_PREFIXES)
-    ]
-    part = frame[keep]
-    if not part.index.is_monotonic_increasing or part.index.has_duplicates:
-        part = part[~part.index.duplicated(keep="last")].sort_index()
-    times = pd.DatetimeIndex(part.index).as_unit("ns").asi8  # pandas may keep us or s units
+    index = frame.index
+    if not index.is_monotonic_increasing or index.has_duplicates:
+        frame = frame[~index.duplicated(keep="last")].sort_index()
+        index = frame.index
+    times = pd.DatetimeIndex(index).as_unit("ns").asi8  # pandas may keep us or s units
     step = int(np.median(np.diff(times))) if len(times) > 1 else 60 * 10**9
-    out = (
-        np.asarray(times, dtype="int64"),
-        part.to_numpy(dtype=float),
-        [str(c) for c in keep],
-        step,
+    start = onset.value - 30 * 10**9  # onsets are known to a minute at best: open 30 s early
+    end = onset.value + max(int(after_minutes * 60e9), MIN_AFTER * step)
+    lo, mid, hi = np.searchsorted(
+        times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
     )
-    if len(_ARRAYS) > 4096:
-        _ARRAYS.clear()
-    _ARRAYS[id(frame)] = (frame, out)
-    return out
-
-
-_REFERENCES: dict[tuple[int, tuple[str, ...]], tuple[Any, np.ndarray]] = {}
-
-
-def _reference(ref: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """A normal-period frame as an array on `columns`, once per reference (cases share it)."""
-    key = (id(ref), tuple(columns))
-    cached = _REFERENCES.get(key)
-    if cached is not None and cached[0] is ref:
-        return cached[1]
-    out = ref.reindex(columns=columns).to_numpy(dtype=float)
-    if len(_REFERENCES) > 4096:
-        _REFERENCES.clear()
-    _REFERENCES[key] = (ref, out)
-    return out
+    numeric = frame.iloc[:0].select_dtypes("number").columns  # dtypes only: no rows copied
+    keep = [
+        i
+        for i, c in enumerate(frame.columns)
+        if c in numeric and not str(c).startswith(HOST_PREFIXES)
+    ]
+    part = frame.iloc[lo:hi]
+    if len(numeric) == frame.shape[1]:
+        # All numeric (the usual case): one conversion, then pick columns in numpy (cheaper than pandas).
+        rows = part.to_numpy(dtype=float)[:, keep]
+    else:
+        rows = part.iloc[:, keep].to_numpy(dtype=float)
+    return [str(frame.columns[i]) for i in keep], rows[: mid - lo], rows[mid - lo :]
 
 
 def _stats(
@@ -282,20 +273,15 @@ def rank_root_causes(
             unscored.append(Cause(service=service, score=0.0, reason="no metrics"))
             continue
         ref = (reference or {}).get(service)
-        times, values, columns, step = _arrays(frame)
-        start = onset.value - 30 * 10**9  # onsets are known to a minute at best: open 30 s early
-        end = onset.value + max(int(after_minutes * 60e9), MIN_AFTER * step)
-        lo, mid, hi = np.searchsorted(
-            times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
-        )
-        base, post = values[lo:mid], values[mid:hi]
+        columns, before, post = _window_arrays(frame, onset, baseline_minutes, after_minutes)
+        base = before
         level = recent = None
         if ref is not None and len(ref):
             # The normal period gives the noise scale; the case's own pre-onset samples the level
             # (another period runs at another traffic level).
             level = nanquantiles(base, (0.5,))[0] if len(base) else None
             recent = base
-            base = np.concatenate([_reference(ref, columns), base])
+            base = np.concatenate([ref.reindex(columns=columns).to_numpy(dtype=float), base])
         if len(base) < MIN_BASELINE:
             reason = f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
         elif not len(post):
@@ -304,7 +290,7 @@ def rank_root_causes(
             reason = "no numeric metrics"
         else:
             stats[service] = _stats(base, post, columns, level, recent)
-            stats[service].added = _added_time(columns, values[lo:mid], post)
+            stats[service].added = _added_time(columns, before, post)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.

@@ -206,3 +206,22 @@ def test_the_task_ranks_as_the_library_does_with_the_traced_services(tmp_path, s
         result = run_task("rank_root_causes", {**base, **extra}, settings=settings)
         assert result.top == expected, extra
         assert any(n.startswith("untraced (weak candidates): quiet") for n in result.notes)
+
+
+def test_a_frame_changed_in_place_is_ranked_on_its_new_values():
+    # A cache keyed by the frame served the first call's arrays to the second: a column assigned
+    # anew (a new block, where an in-place write to a float block happened to show through).
+    frames = services()
+    frames["db"]["note"] = "text"  # a non-numeric column is left out, not an error
+    assert rank_root_causes(frames, ONSET)[0].service == "db"
+    bump = pd.Series(0.0, index=IDX)
+    bump[IDX[70:75]] = 40.0
+    frames["db"]["cpu"] = frames["db"]["cpu"] - bump  # the fault repaired
+    frames["cart"]["cpu"] = frames["cart"]["cpu"] + bump  # and moved to cart
+    causes = rank_root_causes(frames, ONSET)
+    assert causes[0].service == "cart" and causes[0].metric == "cpu"
+    reference = {s: f.iloc[:60].copy() for s, f in frames.items()}
+    assert rank_root_causes(frames, ONSET, reference=reference)[0].service == "cart"
+    # The normal period's cpu now swings 50-90: the fault's +40 is inside its noise.
+    reference["cart"]["cpu"] = np.tile([50.0, 90.0], 30)
+    assert rank_root_causes(frames, ONSET, reference=reference)[0].service == "fe"
