@@ -174,7 +174,11 @@ def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
 
 
 def _window_arrays(
-    frame: pd.DataFrame, onset: pd.Timestamp, baseline_minutes: float, after_minutes: float
+    frame: pd.DataFrame,
+    onset: pd.Timestamp,
+    baseline_minutes: float,
+    after_minutes: float,
+    normal_period: bool = False,
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """(columns, baseline rows, post-onset rows) of a frame's numeric non-host metrics.
 
@@ -182,6 +186,12 @@ def _window_arrays(
     served the first call's values after a column was assigned anew between calls. The
     window after the onset spans `after_minutes` but at least `MIN_AFTER` sampling steps (the
     median step over the whole frame).
+
+    An aggregate row may stand for the interval it opens (CloudWatch's 5-minute periods): a row
+    whose interval holds the onset is part fault, so the baseline takes only rows whose interval
+    ends by the onset (``t + step < onset + 30 s``; for 1-minute samples the same as
+    ``t < onset - 30 s``). Without a `normal_period` and with fewer than `MIN_BASELINE` such rows,
+    that row stays in: a part-fault baseline is better than none.
     """
     import numpy as np
     import pandas as pd
@@ -194,9 +204,12 @@ def _window_arrays(
     step = int(np.median(np.diff(times))) if len(times) > 1 else 60 * 10**9
     start = onset.value - 30 * 10**9  # onsets are known to a minute at best: open 30 s early
     end = onset.value + max(int(after_minutes * 60e9), MIN_AFTER * step)
-    lo, mid, hi = np.searchsorted(
-        times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
+    clean = min(start, onset.value + 30 * 10**9 - step)
+    lo, before, mid, hi = np.searchsorted(
+        times, [onset.value - int(baseline_minutes * 60e9), clean, start, end], side="left"
     )
+    if before - lo < MIN_BASELINE and not normal_period:
+        before = mid
     numeric = frame.iloc[:0].select_dtypes("number").columns  # dtypes only: no rows copied
     keep = [
         i
@@ -209,7 +222,7 @@ def _window_arrays(
         rows = part.to_numpy(dtype=float)[:, keep]
     else:
         rows = part.iloc[:, keep].to_numpy(dtype=float)
-    return [str(frame.columns[i]) for i in keep], rows[: mid - lo], rows[mid - lo :]
+    return [str(frame.columns[i]) for i in keep], rows[: before - lo], rows[mid - lo :]
 
 
 def _stats(
@@ -273,7 +286,9 @@ def rank_root_causes(
             unscored.append(Cause(service=service, score=0.0, reason="no metrics"))
             continue
         ref = (reference or {}).get(service)
-        columns, before, post = _window_arrays(frame, onset, baseline_minutes, after_minutes)
+        columns, before, post = _window_arrays(
+            frame, onset, baseline_minutes, after_minutes, ref is not None and len(ref) > 0
+        )
         base = before
         level = recent = None
         if ref is not None and len(ref):
