@@ -225,3 +225,25 @@ def test_a_frame_changed_in_place_is_ranked_on_its_new_values():
     # The normal period's cpu now swings 50-90: the fault's +40 is inside its noise.
     reference["cart"]["cpu"] = np.tile([50.0, 90.0], 30)
     assert rank_root_causes(frames, ONSET, reference=reference)[0].service == "fe"
+
+
+def test_a_five_minute_row_holding_the_onset_is_not_baseline():
+    # PetShop's files: 5 five-minute rows, each standing for the interval it opens. The onset
+    # falls inside the second row, which is part fault: as baseline it moved the level and
+    # widened the spread (a drop of 3 points read as 1 z).
+    idx = pd.date_range("2024-01-01", periods=5, freq="5min", tz="UTC")
+    rng = np.random.default_rng(1)
+    normal = pd.date_range("2023-12-31", periods=60, freq="5min", tz="UTC")
+
+    def frame(values):
+        return pd.DataFrame({"availability.Average": values}, index=idx)
+
+    metrics = {"db": frame([100.0, 97.5, 94.7, 97.0, 100.0])}
+    reference = {"db": pd.DataFrame({"availability.Average": 100.0}, index=normal)}
+    for name in ("web", "queue", "cache"):
+        metrics[name] = frame(100.0 - rng.uniform(0, 0.4, 5))
+        reference[name] = pd.DataFrame(
+            {"availability.Average": 100.0 - rng.uniform(0, 0.4, 60)}, index=normal
+        )
+    causes = rank_root_causes(metrics, idx[1] + pd.Timedelta(minutes=2.5), reference=reference)
+    assert causes[0].service == "db" and causes[0].deviation >= 3
