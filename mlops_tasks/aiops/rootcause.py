@@ -65,6 +65,8 @@ TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps
 # Metrics where higher is better (a fall is the bad way): availability, success rates, hit rates.
 HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNORECASE)
 MIN_BASELINE = 2
+# Services with one sample of history needed to scale their changes across them.
+MIN_ACROSS = 3
 MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
@@ -281,6 +283,7 @@ def rank_root_causes(
 
     stats: dict[str, _Stats] = {}
     unscored: list[Cause] = []
+    single: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
     for service, frame in metrics.items():
         if frame is None or frame.empty:
             unscored.append(Cause(service=service, score=0.0, reason="no metrics"))
@@ -297,6 +300,11 @@ def rank_root_causes(
             level = nanquantiles(base, (0.5,))[0] if len(base) else None
             recent = base
             base = np.concatenate([ref.reindex(columns=columns).to_numpy(dtype=float), base])
+        if len(base) == 1 and len(post) and len(columns):
+            # One sample of history (no normal period): scaled across services when the whole
+            # case has only that (`_single_sample_stats`).
+            single[service] = (columns, before, post)
+            continue
         if len(base) < MIN_BASELINE:
             reason = f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
         elif not len(post):
@@ -308,6 +316,12 @@ def rank_root_causes(
             stats[service].added = _added_time(columns, before, post)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
+    if not stats and len(single) >= MIN_ACROSS:
+        stats.update(_single_sample_stats(single))
+    else:  # a service late among others with a history has no scale to borrow: unscored
+        for service in single:
+            reason = f"only 1 samples before the onset (need {MIN_BASELINE})"
+            unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.
     scales: dict[str, list[float]] = {}
     for st in stats.values():
@@ -440,6 +454,53 @@ def rank_root_causes(
         )
         + unscored
     )
+
+
+def _single_sample_stats(
+    single: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
+) -> dict[str, _Stats]:
+    """Stats of services with one sample before the onset and no normal period (in a case where no
+    service has more), in log units.
+
+    One sample has no spread of its own, and a fraction of its level is the collapsing scale
+    the module avoids; instead a change is compared with the same metric's change across these
+    services (1.4826 x the median absolute log change, or the smallest that moves when most do
+    not): PetShop's temporal files, whose first row is all there is before the onset, show a
+    4x mean latency on the faulty service where the others move by 10%. Positive values only
+    (latencies, counts, rates); the log of zero is a gap.
+    """
+    import numpy as np
+
+    if not single:
+        return {}
+    logs = {}
+    changes: dict[str, list[float]] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for service, (columns, before, post) in single.items():
+            b = np.log(np.where(before > 0, before, np.nan))
+            p = np.log(np.where(post > 0, post, np.nan))
+            logs[service] = (columns, b, p)
+            (shift,) = nanquantiles(p - b, (0.5,))
+            for column, x in zip(columns, shift):
+                if np.isfinite(x):
+                    changes.setdefault(family(column), []).append(abs(float(x)))
+    spread = {}
+    for name, values in changes.items():
+        moving = [x for x in values if x > 0]
+        median = 1.4826 * float(np.median(values))
+        spread[name] = median if median > 0 else min(moving, default=0.0)
+    out = {}
+    for service, (columns, b, p) in logs.items():
+        own = np.array([spread.get(family(c), np.nan) for c in columns])
+        raw_before = single[service][1]
+        traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
+        idle = bool(traffic) and not bool((np.nan_to_num(raw_before[0, traffic]) > 0).any())
+        if traffic and not EVIDENCE_FROM_TRAFFIC:
+            own[traffic] = np.nan
+        st = _Stats(columns, b[0], own, p, idle)
+        st.added = _added_time(columns, raw_before, single[service][2])
+        out[service] = st
+    return out
 
 
 def _upstream(service: str, callers: dict[str, set[str]]) -> int:

@@ -247,3 +247,23 @@ def test_a_five_minute_row_holding_the_onset_is_not_baseline():
         )
     causes = rank_root_causes(metrics, idx[1] + pd.Timedelta(minutes=2.5), reference=reference)
     assert causes[0].service == "db" and causes[0].deviation >= 3
+
+
+def test_one_sample_before_the_onset_is_scaled_across_services():
+    # PetShop's temporal files: one row before the onset and no normal period. Each metric's
+    # change is weighed against the same metric's change on the other services.
+    idx = pd.date_range("2024-01-01", periods=5, freq="5min", tz="UTC")
+    rng = np.random.default_rng(2)
+    metrics = {
+        name: pd.DataFrame(
+            {"latency.Average": 0.1 * rng.uniform(0.9, 1.1, 5), "requests.Sum": 500.0},
+            index=idx,
+        )
+        for name in ("web", "queue", "cache", "auth")
+    }
+    metrics["db"] = pd.DataFrame(
+        {"latency.Average": [0.007, 0.026, 0.051, 0.009, 0.007], "requests.Sum": 600.0}, index=idx
+    )
+    causes = rank_root_causes(metrics, idx[1])
+    assert causes[0].service == "db" and causes[0].metric == "latency.Average"
+    assert not any(c.reason for c in causes)  # every service scored, none "only 1 samples"
