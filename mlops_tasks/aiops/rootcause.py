@@ -6,7 +6,9 @@ every system (chosen on the development systems' training parts, see ``bench/roo
 1. **Deviation that persists.** Each metric of each service is compared with its baseline: the
    window before the onset, plus normal-period `reference` metrics when there are any. The
    evidence is the *median* robust z over the window after the onset (at least three samples:
-   a fault lasts; one spike is noise), so half the samples after the onset must deviate.
+   a fault lasts; one spike is noise), so half the samples after the onset must deviate. A
+   5-minute row whose interval holds the onset is not baseline (`_window_arrays`); a case with
+   one sample before the onset and no normal period is scaled across services (`_single_sample_stats`).
 2. **Scales that cannot collapse.** The scale is the largest of the baseline's MAD and IQR,
    its own history's tail (the 95th percentile of absolute deviations / 1.96: the standard
    deviation for normal noise, larger for a series that spikes in normal operation), and the
@@ -25,8 +27,10 @@ every system (chosen on the development systems' training parts, see ``bench/roo
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
    `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the
    same way in goodness (`got_worse`: a faster callee does not explain a slower caller, a callee's
-   availability drop does), and that is not weak while the caller is (an idle callee has no before to compare
-   with; an untraced one is a caller's view), is explained by it: callers sit below
+   availability drop does), that is not weak while the caller is (an idle callee has no before to compare
+   with; an untraced one is a caller's view), and that failed if the caller's deciding metric is a
+   failure one (availability, success: a callee that only got slower does not explain them), is
+   explained by it: callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
    slowness shows in three layers above it before a load balancer's client view one call below
@@ -410,6 +414,13 @@ def rank_root_causes(
                 continue
             if bad_way[caller] != bad_way[callee]:
                 continue  # a callee that got faster (or fewer errors) does not explain a slower caller
+            if HIGHER_IS_BETTER.search(metric[caller]) and not HIGHER_IS_BETTER.search(
+                metric[callee]
+            ):
+                # Failures are what a caller returned: a callee that failed shows it in its own
+                # availability (or success rate); one that only got slower explains slower
+                # calls, not the caller's failures (PetSearch's errors beside a slower S3).
+                continue
             tier[caller] = 1
             # How far an anomaly reaches counts the callers' own evidence, not what they lent.
             if min(own[caller], own[callee]) >= abnormal:

@@ -267,3 +267,22 @@ def test_one_sample_before_the_onset_is_scaled_across_services():
     causes = rank_root_causes(metrics, idx[1])
     assert causes[0].service == "db" and causes[0].metric == "latency.Average"
     assert not any(c.reason for c in causes)  # every service scored, none "only 1 samples"
+
+
+def test_a_slower_callee_does_not_explain_its_callers_failures():
+    frames = {
+        s: pd.DataFrame(
+            {"availability": 100.0 - np.random.default_rng(i).uniform(0, 0.2, 90),
+             "latency": np.random.default_rng(9 + i).normal(1, 0.05, 90)},
+            index=IDX,
+        )
+        for i, s in enumerate(("fe", "api", "db"))
+    }  # fmt: skip
+    frames["api"].loc[IDX[70:76], "availability"] -= 5  # api fails its calls
+    frames["fe"].loc[IDX[70:76], "availability"] -= 3  # which fe passes on
+    frames["db"].loc[IDX[70:76], "latency"] += 0.5  # db, called by api, is slower too
+    edges = [("fe", "api"), ("api", "db")]
+    order = [c.service for c in rank_root_causes(frames, ONSET, edges=edges)]
+    assert order[:2] == ["api", "db"]  # db still abnormal, but it does not explain api's failures
+    frames["db"].loc[IDX[70:76], "availability"] -= 8  # db failing as well does explain them
+    assert rank_root_causes(frames, ONSET, edges=edges)[0].service == "db"
