@@ -6,7 +6,9 @@ every system (chosen on the development systems' training parts, see ``bench/roo
 1. **Deviation that persists.** Each metric of each service is compared with its baseline: the
    window before the onset, plus normal-period `reference` metrics when there are any. The
    evidence is the *median* robust z over the window after the onset (at least three samples:
-   a fault lasts; one spike is noise), so half the samples after the onset must deviate.
+   a fault lasts; one spike is noise), so half the samples after the onset must deviate. A
+   5-minute row whose interval holds the onset is not baseline (`_window_arrays`); a case with
+   one sample before the onset and no normal period is scaled across services (`_single_sample_stats`).
 2. **Scales that cannot collapse.** The scale is the largest of the baseline's MAD and IQR,
    its own history's tail (the 95th percentile of absolute deviations / 1.96: the standard
    deviation for normal noise, larger for a series that spikes in normal operation), and the
@@ -25,8 +27,10 @@ every system (chosen on the development systems' training parts, see ``bench/roo
 4. **The graph: deepest abnormal first.** With call edges, an abnormal service (evidence above
    `abnormal`, a robust z of 3) that calls an abnormal callee whose deciding metric moved the
    same way in goodness (`got_worse`: a faster callee does not explain a slower caller, a callee's
-   availability drop does), and that is not weak while the caller is (an idle callee has no before to compare
-   with; an untraced one is a caller's view), is explained by it: callers sit below
+   availability drop does), that is not weak while the caller is (an idle callee has no before to compare
+   with; an untraced one is a caller's view), and that failed if the caller's deciding metric is a
+   failure one (availability, success: a callee that only got slower does not explain them), is
+   explained by it: callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
    slowness shows in three layers above it before a load balancer's client view one call below
@@ -65,6 +69,8 @@ TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps
 # Metrics where higher is better (a fall is the bad way): availability, success rates, hit rates.
 HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNORECASE)
 MIN_BASELINE = 2
+# Services with one sample of history needed to scale their changes across them.
+MIN_ACROSS = 3
 MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
@@ -173,52 +179,56 @@ def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     return out
 
 
-# Frames converted to sorted arrays once: the bench and a DAG rank many onsets on one day's metrics.
-_ARRAYS: dict[int, tuple[Any, tuple]] = {}
+def _window_arrays(
+    frame: pd.DataFrame,
+    onset: pd.Timestamp,
+    baseline_minutes: float,
+    after_minutes: float,
+    normal_period: bool = False,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(columns, baseline rows, post-onset rows) of a frame's numeric non-host metrics.
 
+    Only the rows of the window are converted, on every call. No cache keyed by the frame: one
+    served the first call's values after a column was assigned anew between calls. The
+    window after the onset spans `after_minutes` but at least `MIN_AFTER` sampling steps (the
+    median step over the whole frame).
 
-def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str], int]:
-    """(epoch-ns times, values, columns, median step in ns) of a frame's numeric non-host metrics."""
+    An aggregate row may stand for the interval it opens (CloudWatch's 5-minute periods): a row
+    whose interval holds the onset is part fault, so the baseline takes only rows whose interval
+    ends by the onset (``t + step < onset + 30 s``; for 1-minute samples the same as
+    ``t < onset - 30 s``). Without a `normal_period` and with fewer than `MIN_BASELINE` such rows,
+    that row stays in: a part-fault baseline is better than none.
+    """
     import numpy as np
     import pandas as pd
 
-    cached = _ARRAYS.get(id(frame))
-    if cached is not None and cached[0] is frame:
-        return cached[1]
-    keep = [
-        c for c in frame.select_dtypes("number").columns if not str(c).startswith(HOST_PREFIXES)
-    ]
-    part = frame[keep]
-    if not part.index.is_monotonic_increasing or part.index.has_duplicates:
-        part = part[~part.index.duplicated(keep="last")].sort_index()
-    times = pd.DatetimeIndex(part.index).as_unit("ns").asi8  # pandas may keep us or s units
+    index = frame.index
+    if not index.is_monotonic_increasing or index.has_duplicates:
+        frame = frame[~index.duplicated(keep="last")].sort_index()
+        index = frame.index
+    times = pd.DatetimeIndex(index).as_unit("ns").asi8  # pandas may keep us or s units
     step = int(np.median(np.diff(times))) if len(times) > 1 else 60 * 10**9
-    out = (
-        np.asarray(times, dtype="int64"),
-        part.to_numpy(dtype=float),
-        [str(c) for c in keep],
-        step,
+    start = onset.value - 30 * 10**9  # onsets are known to a minute at best: open 30 s early
+    end = onset.value + max(int(after_minutes * 60e9), MIN_AFTER * step)
+    clean = min(start, onset.value + 30 * 10**9 - step)
+    lo, before, mid, hi = np.searchsorted(
+        times, [onset.value - int(baseline_minutes * 60e9), clean, start, end], side="left"
     )
-    if len(_ARRAYS) > 4096:
-        _ARRAYS.clear()
-    _ARRAYS[id(frame)] = (frame, out)
-    return out
-
-
-_REFERENCES: dict[tuple[int, tuple[str, ...]], tuple[Any, np.ndarray]] = {}
-
-
-def _reference(ref: pd.DataFrame, columns: list[str]) -> np.ndarray:
-    """A normal-period frame as an array on `columns`, once per reference (cases share it)."""
-    key = (id(ref), tuple(columns))
-    cached = _REFERENCES.get(key)
-    if cached is not None and cached[0] is ref:
-        return cached[1]
-    out = ref.reindex(columns=columns).to_numpy(dtype=float)
-    if len(_REFERENCES) > 4096:
-        _REFERENCES.clear()
-    _REFERENCES[key] = (ref, out)
-    return out
+    if before - lo < MIN_BASELINE and not normal_period:
+        before = mid
+    numeric = frame.iloc[:0].select_dtypes("number").columns  # dtypes only: no rows copied
+    keep = [
+        i
+        for i, c in enumerate(frame.columns)
+        if c in numeric and not str(c).startswith(HOST_PREFIXES)
+    ]
+    part = frame.iloc[lo:hi]
+    if len(numeric) == frame.shape[1]:
+        # All numeric (the usual case): one conversion, then pick columns in numpy (cheaper than pandas).
+        rows = part.to_numpy(dtype=float)[:, keep]
+    else:
+        rows = part.iloc[:, keep].to_numpy(dtype=float)
+    return [str(frame.columns[i]) for i in keep], rows[: before - lo], rows[mid - lo :]
 
 
 def _stats(
@@ -277,25 +287,28 @@ def rank_root_causes(
 
     stats: dict[str, _Stats] = {}
     unscored: list[Cause] = []
+    single: dict[str, tuple[list[str], np.ndarray, np.ndarray]] = {}
     for service, frame in metrics.items():
         if frame is None or frame.empty:
             unscored.append(Cause(service=service, score=0.0, reason="no metrics"))
             continue
         ref = (reference or {}).get(service)
-        times, values, columns, step = _arrays(frame)
-        start = onset.value - 30 * 10**9  # onsets are known to a minute at best: open 30 s early
-        end = onset.value + max(int(after_minutes * 60e9), MIN_AFTER * step)
-        lo, mid, hi = np.searchsorted(
-            times, [onset.value - int(baseline_minutes * 60e9), start, end], side="left"
+        columns, before, post = _window_arrays(
+            frame, onset, baseline_minutes, after_minutes, ref is not None and len(ref) > 0
         )
-        base, post = values[lo:mid], values[mid:hi]
+        base = before
         level = recent = None
         if ref is not None and len(ref):
             # The normal period gives the noise scale; the case's own pre-onset samples the level
             # (another period runs at another traffic level).
             level = nanquantiles(base, (0.5,))[0] if len(base) else None
             recent = base
-            base = np.concatenate([_reference(ref, columns), base])
+            base = np.concatenate([ref.reindex(columns=columns).to_numpy(dtype=float), base])
+        if len(base) == 1 and len(post) and len(columns):
+            # One sample of history (no normal period): scaled across services when the whole
+            # case has only that (`_single_sample_stats`).
+            single[service] = (columns, before, post)
+            continue
         if len(base) < MIN_BASELINE:
             reason = f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
         elif not len(post):
@@ -304,9 +317,15 @@ def rank_root_causes(
             reason = "no numeric metrics"
         else:
             stats[service] = _stats(base, post, columns, level, recent)
-            stats[service].added = _added_time(columns, values[lo:mid], post)
+            stats[service].added = _added_time(columns, before, post)
             continue
         unscored.append(Cause(service=service, score=0.0, reason=reason))
+    if not stats and len(single) >= MIN_ACROSS:
+        stats.update(_single_sample_stats(single))
+    else:  # a service late among others with a history has no scale to borrow: unscored
+        for service in single:
+            reason = f"only 1 samples before the onset (need {MIN_BASELINE})"
+            unscored.append(Cause(service=service, score=0.0, reason=reason))
     # The family floor: the median own scale of a metric over the services (and replicas) that have it.
     scales: dict[str, list[float]] = {}
     for st in stats.values():
@@ -395,6 +414,13 @@ def rank_root_causes(
                 continue
             if bad_way[caller] != bad_way[callee]:
                 continue  # a callee that got faster (or fewer errors) does not explain a slower caller
+            if HIGHER_IS_BETTER.search(metric[caller]) and not HIGHER_IS_BETTER.search(
+                metric[callee]
+            ):
+                # Failures are what a caller returned: a callee that failed shows it in its own
+                # availability (or success rate); one that only got slower explains slower
+                # calls, not the caller's failures (PetSearch's errors beside a slower S3).
+                continue
             tier[caller] = 1
             # How far an anomaly reaches counts the callers' own evidence, not what they lent.
             if min(own[caller], own[callee]) >= abnormal:
@@ -439,6 +465,53 @@ def rank_root_causes(
         )
         + unscored
     )
+
+
+def _single_sample_stats(
+    single: dict[str, tuple[list[str], np.ndarray, np.ndarray]],
+) -> dict[str, _Stats]:
+    """Stats of services with one sample before the onset and no normal period (in a case where no
+    service has more), in log units.
+
+    One sample has no spread of its own, and a fraction of its level is the collapsing scale
+    the module avoids; instead a change is compared with the same metric's change across these
+    services (1.4826 x the median absolute log change, or the smallest that moves when most do
+    not): PetShop's temporal files, whose first row is all there is before the onset, show a
+    4x mean latency on the faulty service where the others move by 10%. Positive values only
+    (latencies, counts, rates); the log of zero is a gap.
+    """
+    import numpy as np
+
+    if not single:
+        return {}
+    logs = {}
+    changes: dict[str, list[float]] = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for service, (columns, before, post) in single.items():
+            b = np.log(np.where(before > 0, before, np.nan))
+            p = np.log(np.where(post > 0, post, np.nan))
+            logs[service] = (columns, b, p)
+            (shift,) = nanquantiles(p - b, (0.5,))
+            for column, x in zip(columns, shift):
+                if np.isfinite(x):
+                    changes.setdefault(family(column), []).append(abs(float(x)))
+    spread = {}
+    for name, values in changes.items():
+        moving = [x for x in values if x > 0]
+        median = 1.4826 * float(np.median(values))
+        spread[name] = median if median > 0 else min(moving, default=0.0)
+    out = {}
+    for service, (columns, b, p) in logs.items():
+        own = np.array([spread.get(family(c), np.nan) for c in columns])
+        raw_before = single[service][1]
+        traffic = [i for i, c in enumerate(columns) if TRAFFIC.search(c)]
+        idle = bool(traffic) and not bool((np.nan_to_num(raw_before[0, traffic]) > 0).any())
+        if traffic and not EVIDENCE_FROM_TRAFFIC:
+            own[traffic] = np.nan
+        st = _Stats(columns, b[0], own, p, idle)
+        st.added = _added_time(columns, raw_before, single[service][2])
+        out[service] = st
+    return out
 
 
 def _upstream(service: str, callers: dict[str, set[str]]) -> int:

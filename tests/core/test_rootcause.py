@@ -206,3 +206,83 @@ def test_the_task_ranks_as_the_library_does_with_the_traced_services(tmp_path, s
         result = run_task("rank_root_causes", {**base, **extra}, settings=settings)
         assert result.top == expected, extra
         assert any(n.startswith("untraced (weak candidates): quiet") for n in result.notes)
+
+
+def test_a_frame_changed_in_place_is_ranked_on_its_new_values():
+    # A cache keyed by the frame served the first call's arrays to the second: a column assigned
+    # anew (a new block, where an in-place write to a float block happened to show through).
+    frames = services()
+    frames["db"]["note"] = "text"  # a non-numeric column is left out, not an error
+    assert rank_root_causes(frames, ONSET)[0].service == "db"
+    bump = pd.Series(0.0, index=IDX)
+    bump[IDX[70:75]] = 40.0
+    frames["db"]["cpu"] = frames["db"]["cpu"] - bump  # the fault repaired
+    frames["cart"]["cpu"] = frames["cart"]["cpu"] + bump  # and moved to cart
+    causes = rank_root_causes(frames, ONSET)
+    assert causes[0].service == "cart" and causes[0].metric == "cpu"
+    reference = {s: f.iloc[:60].copy() for s, f in frames.items()}
+    assert rank_root_causes(frames, ONSET, reference=reference)[0].service == "cart"
+    # The normal period's cpu now swings 50-90: the fault's +40 is inside its noise.
+    reference["cart"]["cpu"] = np.tile([50.0, 90.0], 30)
+    assert rank_root_causes(frames, ONSET, reference=reference)[0].service == "fe"
+
+
+def test_a_five_minute_row_holding_the_onset_is_not_baseline():
+    # PetShop's files: 5 five-minute rows, each standing for the interval it opens. The onset
+    # falls inside the second row, which is part fault: as baseline it moved the level and
+    # widened the spread (a drop of 3 points read as 1 z).
+    idx = pd.date_range("2024-01-01", periods=5, freq="5min", tz="UTC")
+    rng = np.random.default_rng(1)
+    normal = pd.date_range("2023-12-31", periods=60, freq="5min", tz="UTC")
+
+    def frame(values):
+        return pd.DataFrame({"availability.Average": values}, index=idx)
+
+    metrics = {"db": frame([100.0, 97.5, 94.7, 97.0, 100.0])}
+    reference = {"db": pd.DataFrame({"availability.Average": 100.0}, index=normal)}
+    for name in ("web", "queue", "cache"):
+        metrics[name] = frame(100.0 - rng.uniform(0, 0.4, 5))
+        reference[name] = pd.DataFrame(
+            {"availability.Average": 100.0 - rng.uniform(0, 0.4, 60)}, index=normal
+        )
+    causes = rank_root_causes(metrics, idx[1] + pd.Timedelta(minutes=2.5), reference=reference)
+    assert causes[0].service == "db" and causes[0].deviation >= 3
+
+
+def test_one_sample_before_the_onset_is_scaled_across_services():
+    # PetShop's temporal files: one row before the onset and no normal period. Each metric's
+    # change is weighed against the same metric's change on the other services.
+    idx = pd.date_range("2024-01-01", periods=5, freq="5min", tz="UTC")
+    rng = np.random.default_rng(2)
+    metrics = {
+        name: pd.DataFrame(
+            {"latency.Average": 0.1 * rng.uniform(0.9, 1.1, 5), "requests.Sum": 500.0},
+            index=idx,
+        )
+        for name in ("web", "queue", "cache", "auth")
+    }
+    metrics["db"] = pd.DataFrame(
+        {"latency.Average": [0.007, 0.026, 0.051, 0.009, 0.007], "requests.Sum": 600.0}, index=idx
+    )
+    causes = rank_root_causes(metrics, idx[1])
+    assert causes[0].service == "db" and causes[0].metric == "latency.Average"
+    assert not any(c.reason for c in causes)  # every service scored, none "only 1 samples"
+
+
+def test_a_slower_callee_does_not_explain_its_callers_failures():
+    frames = {
+        s: pd.DataFrame(
+            {"availability": 100.0 - np.random.default_rng(i).uniform(0, 0.2, 90),
+             "latency": np.random.default_rng(9 + i).normal(1, 0.05, 90)},
+            index=IDX,
+        )
+        for i, s in enumerate(("fe", "api", "db"))
+    }  # fmt: skip
+    frames["api"].loc[IDX[70:76], "availability"] -= 5  # api fails its calls
+    frames["fe"].loc[IDX[70:76], "availability"] -= 3  # which fe passes on
+    frames["db"].loc[IDX[70:76], "latency"] += 0.5  # db, called by api, is slower too
+    edges = [("fe", "api"), ("api", "db")]
+    order = [c.service for c in rank_root_causes(frames, ONSET, edges=edges)]
+    assert order[:2] == ["api", "db"]  # db still abnormal, but it does not explain api's failures
+    frames["db"].loc[IDX[70:76], "availability"] -= 8  # db failing as well does explain them
+    assert rank_root_causes(frames, ONSET, edges=edges)[0].service == "db"
