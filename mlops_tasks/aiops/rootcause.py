@@ -14,7 +14,10 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    deviation for normal noise, larger for a series that spikes in normal operation), and the
    metric *family's* typical scale across services (the median over the services that have the
    metric, e.g. every pod's ``PodClientLatencyP99(s)``; when most members are constant, as
-   availability at 100% is, the quietest member that moves at all). With normal-period metrics
+   availability at 100% is, the quietest member that moves at all), and the family's median
+   scale *relative to its level* times the service's own level (members run at levels orders of
+   magnitude apart: a slow member's wobble is not read against fast members' noise). In the
+   one-sample path no family's spread is below the case's typical one. With normal-period metrics
    the level is the case's own pre-onset median (another period runs at another load) and the
    scale at least those samples' own spread. Not a fraction of its own level: that made
    z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
@@ -154,6 +157,7 @@ class _Stats:
     post: np.ndarray
     idle: bool
     added: float | None = None
+    log: bool = False  # in log units (`_single_sample_stats`): scales are relative already
 
 
 def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -326,18 +330,27 @@ def rank_root_causes(
         for service in single:
             reason = f"only 1 samples before the onset (need {MIN_BASELINE})"
             unscored.append(Cause(service=service, score=0.0, reason=reason))
-    # The family floor: the median own scale of a metric over the services (and replicas) that have it.
+    # The family floor: the median own scale of a metric over the services (and replicas) that
+    # have it, and the median scale relative to the level, times this service's level.
     scales: dict[str, list[float]] = {}
+    relative: dict[str, list[float]] = {}
     for st in stats.values():
-        for column, scale in zip(st.columns, st.own_scale):
+        for column, scale, level in zip(st.columns, st.own_scale, st.median):
             if np.isfinite(scale):
                 scales.setdefault(family(column), []).append(float(scale))
+                if np.isfinite(level) and level != 0 and not st.log:
+                    relative.setdefault(family(column), []).append(float(scale / abs(level)))
     floor = {}
     for name, values in scales.items():
         # Most members constant (availability at 100%): the quietest member that moves at all.
         moving = [x for x in values if x > 0]
         median = float(np.median(values))
         floor[name] = median if median > 0 else min(moving, default=0.0)
+    # Members of a family run at levels orders of magnitude apart (a 5 s step-function lambda and
+    # a 1 ms cache share latency.p50): the absolute floor, set by the many fast ones, lets a slow
+    # member's ordinary wobble read 700 z. Its own level times the family's typical relative
+    # spread bounds that; a measured ratio, not a fixed fraction of the level.
+    ratio = {name: float(np.median(values)) for name, values in relative.items()}
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
     worse: dict[str, bool] = {}  # whether the deciding metric moved the bad way (see `got_worse`)
@@ -349,6 +362,9 @@ def rank_root_causes(
             callees.setdefault(caller, []).append(callee)
     for service, st in stats.items():
         fam = np.array([floor.get(family(c), 0.0) for c in st.columns])
+        if not st.log:
+            by_level = np.array([ratio.get(family(c), 0.0) for c in st.columns])
+            fam = np.fmax(fam, by_level * np.abs(st.median))  # a NaN level keeps the absolute floor
         scale = np.fmax(st.own_scale, fam)
         usable = np.isfinite(scale) & (scale > 0) & np.isfinite(st.median)
         if not usable.any():
@@ -500,6 +516,11 @@ def _single_sample_stats(
         moving = [x for x in values if x > 0]
         median = 1.4826 * float(np.median(values))
         spread[name] = median if median > 0 else min(moving, default=0.0)
+    # A family constant nearly everywhere (availability at 100%) has a quietest mover that barely
+    # moved: a 20% drop read 252 z against it. No family's spread is below the case's typical
+    # family spread, the size of change this step brought to any metric.
+    typical = float(np.median(list(spread.values()))) if spread else 0.0
+    spread = {name: max(value, typical) for name, value in spread.items()}
     out = {}
     for service, (columns, b, p) in logs.items():
         own = np.array([spread.get(family(c), np.nan) for c in columns])
@@ -508,7 +529,7 @@ def _single_sample_stats(
         idle = bool(traffic) and not bool((np.nan_to_num(raw_before[0, traffic]) > 0).any())
         if traffic and not EVIDENCE_FROM_TRAFFIC:
             own[traffic] = np.nan
-        st = _Stats(columns, b[0], own, p, idle)
+        st = _Stats(columns, b[0], own, p, idle, log=True)
         st.added = _added_time(columns, raw_before, single[service][2])
         out[service] = st
     return out

@@ -78,7 +78,8 @@ def test_an_idle_service_is_a_weak_candidate():
     frames["quiet"] = quiet  # its latency moves as much as db's cpu, but it served nothing
     frames["db"].loc[IDX[70:75], "cpu"] -= 30  # db's fault is smaller now
     causes = {c.service: c for c in rank_root_causes(frames, ONSET)}
-    busy = {c.service: c for c in rank_root_causes({**frames, "quiet": quiet + 1.0}, ONSET)}
+    served = quiet.assign(requests=1.0)  # the same latency, but it served requests
+    busy = {c.service: c for c in rank_root_causes({**frames, "quiet": served}, ONSET)}
     assert causes["quiet"].deviation == pytest.approx(busy["quiet"].deviation * 0.5)
     assert busy["quiet"].deviation > causes["db"].deviation > causes["quiet"].deviation
     traced = rank_root_causes(services(), ONSET, active={"fe", "cart"})
@@ -286,3 +287,35 @@ def test_a_slower_callee_does_not_explain_its_callers_failures():
     assert order[:2] == ["api", "db"]  # db still abnormal, but it does not explain api's failures
     frames["db"].loc[IDX[70:76], "availability"] -= 8  # db failing as well does explain them
     assert rank_root_causes(frames, ONSET, edges=edges)[0].service == "db"
+
+
+def test_one_sample_availability_drop_is_bounded_by_the_cases_typical_change():
+    # Availability at 100% nearly everywhere: its family's spread across services is the one
+    # mover's 0.01% (the quietest that moves), and a 20% drop read ~2,000 z against it. No
+    # family's spread is below the case's typical one (latency's ~10% here).
+    idx = pd.date_range("2024-01-01", periods=5, freq="5min", tz="UTC")
+    rng = np.random.default_rng(3)
+    metrics = {}
+    for name in ("web", "queue", "cache", "auth", "lambda", "table"):
+        metrics[name] = pd.DataFrame(
+            {
+                "latency.Average": 0.1 * rng.uniform(0.9, 1.1, 5),
+                "latency.p99": 0.3 * rng.uniform(0.9, 1.1, 5),
+                "availability.Average": 100.0,
+            },
+            index=idx,
+        )
+    metrics["auth"]["availability.Average"] = [100.0, 99.99, 99.99, 99.99, 99.99]
+    metrics["lambda"]["availability.Average"] = [100.0, 80.0, 80.0, 80.0, 80.0]
+    metrics["db"] = pd.DataFrame(
+        {
+            "latency.Average": [0.007, 0.026, 0.051, 0.04, 0.03],
+            "latency.p99": [0.02, 0.09, 0.12, 0.1, 0.1],
+            "availability.Average": 100.0,
+        },
+        index=idx,
+    )
+    causes = {c.service: c for c in rank_root_causes(metrics, idx[1])}
+    assert causes["lambda"].metric == "availability.Average"
+    assert causes["db"].deviation > causes["lambda"].deviation > 1
+    assert causes["lambda"].deviation < 50
