@@ -119,29 +119,21 @@ def window(
     after_minutes: float,
     reference: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
-    """The baseline (pre-onset window, plus `reference` rows) and the post-onset window, or why there are none.
-
-    The frame is sorted and de-duplicated on its time index first: irregular and repeated
-    timestamps are common in scraped metrics. The window after the onset spans `after_minutes`
-    but at least `MIN_AFTER` sampling steps (5-minute aggregates need 15 minutes).
+    """The baseline (pre-onset rows, after `reference` rows) and the post-onset window as frames, or
+    why there are none: the same rows and columns `rank_root_causes` ranks on (`_window_rows`), so
+    a peer ranker (BARO) gets the same inputs.
     """
     import pandas as pd
 
     if frame is None or frame.empty:
         return frame, frame, "no metrics"
-    frame = frame.select_dtypes("number")
-    if not frame.index.is_monotonic_increasing or frame.index.has_duplicates:
-        frame = frame[~frame.index.duplicated(keep="last")].sort_index()
-    step = pd.Series(frame.index).diff().median() if len(frame) > 1 else pd.Timedelta(minutes=1)
-    # Onset times are known to a minute at best: the window opens 30 s early.
-    start = onset - pd.Timedelta(seconds=30)
-    end = onset + max(pd.Timedelta(minutes=after_minutes), MIN_AFTER * step)
-    base = frame[
-        (frame.index >= onset - pd.Timedelta(minutes=baseline_minutes)) & (frame.index < start)
-    ]
-    post = frame[(frame.index >= start) & (frame.index < end)]
-    if reference is not None and not reference.empty:
-        base = pd.concat([reference.reindex(columns=frame.columns), base])
+    normal = reference is not None and not reference.empty
+    frame, keep, (lo, before, mid, hi) = _window_rows(
+        frame, onset, baseline_minutes, after_minutes, normal
+    )
+    base, post = frame.iloc[lo:before, keep], frame.iloc[mid:hi, keep]
+    if normal:
+        base = pd.concat([reference.reindex(columns=base.columns), base])
     if len(base) < MIN_BASELINE:
         return base, post, f"only {len(base)} samples before the onset (need {MIN_BASELINE})"
     if post.empty:
@@ -183,19 +175,20 @@ def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
     return out
 
 
-def _window_arrays(
+def _window_rows(
     frame: pd.DataFrame,
     onset: pd.Timestamp,
     baseline_minutes: float,
     after_minutes: float,
     normal_period: bool = False,
-) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """(columns, baseline rows, post-onset rows) of a frame's numeric non-host metrics.
+) -> tuple[pd.DataFrame, list[int], tuple[int, int, int, int]]:
+    """The one window definition: (the frame sorted and de-duplicated on its time index, the
+    positions of its numeric non-host columns, row positions ``lo, before, mid, hi``). The
+    baseline is rows ``lo:before``, the window after the onset ``mid:hi``.
 
-    Only the rows of the window are converted, on every call. No cache keyed by the frame: one
-    served the first call's values after a column was assigned anew between calls. The
-    window after the onset spans `after_minutes` but at least `MIN_AFTER` sampling steps (the
-    median step over the whole frame).
+    Irregular and repeated timestamps are common in scraped metrics: the last of a repeated time
+    is kept. The window after the onset spans `after_minutes` but at least `MIN_AFTER` sampling
+    steps (the median step over the whole frame; 5-minute aggregates need 15 minutes).
 
     An aggregate row may stand for the interval it opens (CloudWatch's 5-minute periods): a row
     whose interval holds the onset is part fault, so the baseline takes only rows whose interval
@@ -226,8 +219,26 @@ def _window_arrays(
         for i, c in enumerate(frame.columns)
         if c in numeric and not str(c).startswith(HOST_PREFIXES)
     ]
+    return frame, keep, (int(lo), int(before), int(mid), int(hi))
+
+
+def _window_arrays(
+    frame: pd.DataFrame,
+    onset: pd.Timestamp,
+    baseline_minutes: float,
+    after_minutes: float,
+    normal_period: bool = False,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(columns, baseline rows, post-onset rows) of `_window_rows`, as float arrays.
+
+    Only the rows of the window are converted, on every call. No cache keyed by the frame: one
+    served the first call's values after a column was assigned anew between calls.
+    """
+    frame, keep, (lo, before, mid, hi) = _window_rows(
+        frame, onset, baseline_minutes, after_minutes, normal_period
+    )
     part = frame.iloc[lo:hi]
-    if len(numeric) == frame.shape[1]:
+    if frame.iloc[:0].select_dtypes("number").shape[1] == frame.shape[1]:
         # All numeric (the usual case): one conversion, then pick columns in numpy (cheaper than pandas).
         rows = part.to_numpy(dtype=float)[:, keep]
     else:

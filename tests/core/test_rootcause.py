@@ -250,6 +250,29 @@ def test_a_five_minute_row_holding_the_onset_is_not_baseline():
     assert causes[0].service == "db" and causes[0].deviation >= 3
 
 
+def test_the_peer_gets_the_rows_and_columns_the_ranking_uses():
+    """One window definition: `window()` (BARO's) returns the rows and columns `rank_root_causes`
+    scores on, so a 5-minute row holding the onset is in neither baseline and host metrics in
+    neither input."""
+    from mlops_tasks.aiops.rootcause import _window_arrays, window
+
+    rng = np.random.default_rng(4)
+    for freq, onset_at in (("5min", 2.5), ("min", 0.0), ("min", 0.7)):
+        idx = pd.date_range("2024-01-01", periods=40, freq=freq, tz="UTC")
+        frame = pd.DataFrame(
+            {"latency": rng.normal(1, 0.1, 40), "Node_cpu": rng.normal(5, 1, 40), "name": "x"},
+            index=idx,
+        ).sample(frac=1, random_state=0)  # unordered: both sort it the same way
+        onset = idx[30] + pd.Timedelta(minutes=onset_at)
+        base, post, reason = window(frame, onset, 60, 4)
+        columns, before, after = _window_arrays(frame, onset, 60, 4)
+        assert reason is None and list(base.columns) == columns == ["latency"]
+        np.testing.assert_array_equal(base.to_numpy(dtype=float), before)
+        np.testing.assert_array_equal(post.to_numpy(dtype=float), after)
+        step = pd.Timedelta(minutes=5 if freq == "5min" else 1)
+        assert base.index.max() + step <= onset + pd.Timedelta(seconds=30)  # no part-fault row
+
+
 def test_one_sample_before_the_onset_is_scaled_across_services():
     # PetShop's temporal files: one row before the onset and no normal period. Each metric's
     # change is weighed against the same metric's change on the other services.
