@@ -4,7 +4,8 @@ by their largest robust z after it (Pham et al., FSE'24, its "inference" step).
 Every metric of every service is centred on its pre-onset median and divided by its pre-onset
 inter-quartile range (scikit-learn's ``RobustScaler``: a zero range scales by 1); a service
 scores the largest absolute z of any of its metrics after the onset. Normal-period `reference`
-metrics, where a case has them, join the pre-onset baseline.
+metrics, where a case has them, join the pre-onset baseline. The rows and columns are the ones
+`rank_root_causes` scores on (`rootcause.window`): the peer gets the same inputs.
 
 >>> import pandas as pd
 >>> idx = pd.date_range("2024-01-01", periods=20, freq="min", tz="UTC")
