@@ -32,8 +32,9 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    same way in goodness (`got_worse`: a faster callee does not explain a slower caller, a callee's
    availability drop does), that is not weak while the caller is (an idle callee has no before to compare
    with; an untraced one is a caller's view), and that failed if the caller's deciding metric is a
-   failure one (availability, success: a callee that only got slower does not explain them), is
-   explained by it: callers sit below
+   failure one (availability, success: a callee that only got slower does not explain them), and
+   that is abnormal by its own metrics (not only by a caller's client view lent to all its
+   callees, which says one of them is slow, not which), is explained by it: callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
    slowness shows in three layers above it before a load balancer's client view one call below
@@ -438,6 +439,10 @@ def rank_root_causes(
             if callee in weak and caller not in weak:
                 # A callee that served nothing before the onset has no before to compare with:
                 # its numbers after it do not explain an active caller's change.
+                continue
+            if own[callee] < abnormal:
+                # Abnormal only by a caller's client view lent to all its callees: that says one of
+                # the caller's callees is slow, not which one, and explains none of them.
                 continue
             if bad_way[caller] != bad_way[callee]:
                 continue  # a callee that got faster (or fewer errors) does not explain a slower caller

@@ -201,3 +201,15 @@ def test_map_topology_counts_a_service_without_cross_service_calls_as_traced(tmp
     # quiet is traced now: nothing is listed as untraced, and its larger jump ranks it first.
     assert not any(n.startswith("untraced") for n in ranked.notes)
     assert ranked.top[0] == "quiet"
+
+
+def test_a_callers_client_view_lent_to_a_callee_does_not_explain_another_callee():
+    """frontend's client latency rose: one of its callees is slow, not which. catalog is abnormal
+    only by that lent view; rec (which also calls catalog) by its own metric: rec first."""
+    frames = calm(["frontend", "rec", "catalog"])
+    rng = np.random.default_rng(5)
+    frames["frontend"]["PodClientLatencyP95(s)"] = rng.normal(0.2, 0.01, 90)
+    frames["frontend"].loc[IDX[70:], "PodClientLatencyP95(s)"] += 0.1  # 10 z, lent to its callees
+    frames["rec"].loc[IDX[70:], "latency"] += 0.3  # 6 z of its own
+    edges = [("frontend", "rec"), ("frontend", "catalog"), ("rec", "catalog")]
+    assert order(frames, edges=edges)[0] == "rec"
