@@ -449,3 +449,23 @@ def test_blocked_numeric_kernels_match_pandas_across_blocks(inclusive):
         rows = np.flatnonzero(mask.to_numpy())
         assert outcome.failing_rows == len(rows), outcome.id
         assert [r["row"] for r in outcome.samples] == rows[:7].tolist(), outcome.id
+
+
+def test_mean_from_the_stats_pass_block_sums_matches_pandas():
+    """A finite float column's mean comes from the stats pass's block sums (200k rows: several
+    blocks, the last one short); with an inf it is the finite values' mean, as pandas skips NaN."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(50, 20, 200_001)
+    y = x.copy()
+    y[123_456] = np.inf
+    frame = pd.DataFrame({"x": x, "y": y})
+    rules = [
+        parse_rule({"rule": "range", "column": "x", "min": -1e9, "max": 1e9}),
+        parse_rule({"rule": "mean_between", "column": "x", "min": 49.9, "max": 50.1}),
+        parse_rule({"rule": "mean_between", "column": "y", "min": 0, "max": 100}),
+    ]
+    outcomes = validate_frame(frame, rules)
+    assert outcomes[1].observed["mean"] == pytest.approx(frame["x"].mean(), rel=1e-13, abs=0)
+    finite = np.isfinite(y)
+    assert outcomes[2].observed["mean"] == pytest.approx(y[finite].mean(), rel=1e-13, abs=0)
+    assert [o.passed for o in outcomes] == [True, 49.9 <= frame["x"].mean() <= 50.1, True]
