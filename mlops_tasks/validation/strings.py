@@ -4,9 +4,8 @@ Both read the Arrow buffers (offsets + UTF-8 bytes) with numpy, so no Python str
 built: 10 million ids are a few vectorised passes, not 10 million objects.
 
 * `count_duplicates`: each string becomes a 64-bit hash of its bytes (gathered 8 bytes at a
-  time, masked to its length); a sort of the hashes' top halves finds the few that may be
-  equal, their full hashes pick the candidates, and only those few are compared exactly, so
-  a hash collision can never count as a duplicate.
+  time, masked to its length); a sort of the hashes finds equal ones, and only those few
+  candidates are compared exactly, so a hash collision can never count as a duplicate.
   Fixed-width strings already in byte order (but for a few rows) skip the hash sort: equal
   strings are then neighbours (`_ordered_suspects`).
 * `simple_pattern` / `count_simple_mismatches`: ``^<literal><class>+$``-style patterns (an id
@@ -258,45 +257,17 @@ def _hash_suspects(
         hashes.append(h)
         rows.append((base, len(h)) if where is None else where + base)
     keep = np.concatenate(hashes) if len(hashes) > 1 else hashes[0]
-    picked = _equal_hashes(keep)
-    if picked is None:
+    # One sort on this thread: the engine already runs the numeric rules on the other core, and
+    # splitting the sort over two threads cost more than it saved (194 vs 81 ms at 10M ids).
+    ordered = np.sort(keep)
+    equal = ordered[1:] == ordered[:-1]
+    if not equal.any():
         return None
+    picked = np.flatnonzero(np.isin(keep, np.unique(ordered[1:][equal])))
     if len(rows) == 1 and isinstance(rows[0], tuple):
         return picked  # one chunk, every row present: the index is the row
     spelled = [np.arange(r[0], r[0] + r[1]) if isinstance(r, tuple) else r for r in rows]
     return np.concatenate(spelled)[picked]
-
-
-# The sort that finds equal hashes sorts their top TOP_BITS only (a uint32: half the bytes of
-# the hashes, about twice as fast); hashes sharing a top are rare (about n^2 / 2^33 pairs) and
-# only those are compared in full.
-TOP_BITS = 32
-_TABLE_BITS = 22  # a 4 MB table of flags on a top's low bits: stays in cache while looked up
-
-
-def _equal_hashes(keep: np.ndarray) -> np.ndarray | None:
-    """Indices (ascending) of the hashes in `keep` that another one equals; None when none does."""
-    # One sort on this thread: the engine already runs the numeric rules on the other core, and
-    # splitting the sort over two threads cost more than it saved (194 vs 81 ms at 10M ids).
-    top = np.right_shift(keep, np.uint64(64 - TOP_BITS)).astype(np.uint32)
-    ordered = np.sort(top)
-    equal = ordered[1:] == ordered[:-1]
-    if not equal.any():
-        return None
-    shared = np.unique(ordered[1:][equal])
-    # The rows whose top is shared: a flag table on the top's low bits lets a few per cent
-    # through (np.isin over the whole column would sort it again), then an exact test on those.
-    low = np.uint32((1 << _TABLE_BITS) - 1)
-    table = np.zeros(1 << _TABLE_BITS, dtype=bool)
-    table[shared & low] = True
-    maybe = np.flatnonzero(table[top & low])
-    maybe = maybe[np.isin(top[maybe], shared)]
-    full = keep[maybe]
-    ordered = np.sort(full)
-    equal = ordered[1:] == ordered[:-1]
-    if not equal.any():
-        return None
-    return maybe[np.isin(full, np.unique(ordered[1:][equal]))]
 
 
 # Ids in order but for this many rows that break it still skip the hash sort.

@@ -469,29 +469,3 @@ def test_mean_from_the_stats_pass_block_sums_matches_pandas():
     finite = np.isfinite(y)
     assert outcomes[2].observed["mean"] == pytest.approx(y[finite].mean(), rel=1e-13, abs=0)
     assert [o.passed for o in outcomes] == [True, 49.9 <= frame["x"].mean() <= 50.1, True]
-
-
-@pytest.mark.parametrize("top_bits", [32, 10])
-def test_duplicate_hash_check_on_shuffled_ids_matches_pandas(top_bits, monkeypatch):
-    """Shuffled ids (fixed width and varying, some nulls) take the hash check: the sort of the
-    hashes' tops, the flag table, the full-hash test. With 10-bit tops nearly every row shares
-    its top with another, so the table and the full-hash test do the real work; the count and
-    rows equal pandas' either way."""
-    import pyarrow as pa
-
-    from mlops_tasks.validation import strings
-
-    monkeypatch.setattr(strings, "TOP_BITS", top_bits)
-    rng = np.random.default_rng(top_bits)
-    n = 150_000
-    for ids in ([f"id-{i:08d}" for i in range(n)], [f"k{i}" for i in range(n)]):
-        for dup, orig in ((5, 3), (9, 4), (11, 4), (70_000, 69_999), (n - 1, 0)):
-            ids[dup] = ids[orig]
-        shuffled = [ids[i] for i in rng.permutation(n)]
-        values = [None if i % 1009 == 0 else v for i, v in enumerate(shuffled)]
-        series = pd.Series(values)
-        expected = np.flatnonzero((series.duplicated() & series.notna()).to_numpy())
-        array = pa.chunked_array([values[:40_000], values[40_000:]], type=pa.string())
-        count, first = strings.count_duplicates(array, sample=10**6)
-        assert (count, first) == (len(expected), expected.tolist())
-        assert count >= 4
