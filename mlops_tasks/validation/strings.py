@@ -565,6 +565,15 @@ def _word_outside(
     """
     # In place on three buffers: each temporary of a block is a pass over L2 and an allocation.
     low = np.bitwise_and(words, _LOW7)
+    if len(byte_class) == 1:  # one range (digits, hex...): below, above or not ASCII, 7 passes
+        ((lo, hi),) = byte_class
+        outside = np.add(low, np.uint64(0x80 - lo) * _ONES)
+        outside ^= _HIGH  # high bit set: below lo
+        np.add(low, np.uint64(0x7F - hi) * _ONES, out=low)  # high bit set: above hi
+        outside |= low
+        outside |= words
+        outside &= _HIGH & _MASKS[nbytes]
+        return outside
     inside, above = np.empty_like(words), np.empty_like(words)
     for i, (lo, hi) in enumerate(byte_class):
         at_least = inside if i == 0 else np.empty_like(words)
