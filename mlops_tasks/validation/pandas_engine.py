@@ -15,7 +15,6 @@ core while the numeric ones use the other.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 from collections.abc import Callable
@@ -100,8 +99,7 @@ class Column:
     def stats(self) -> dict[str, Any]:
         """nulls, min, max (inf included, NaN excluded) of a numeric column, in one pass; for an
         unmasked float or int column also each block's min and max (``blocks``, so a failing
-        range re-reads only the blocks that hold a value outside), and a float column's sum
-        when every value is finite (``sum``: the mean without another pass)."""
+        range re-reads only the blocks that hold a value outside)."""
         return self._once("stats", self._stats)
 
     def _stats(self) -> dict[str, Any]:
@@ -377,9 +375,10 @@ class _Checker:
             and np.isfinite(stats["min"])
             and np.isfinite(stats["max"])
         ):
-            # Every value finite (the shared stats say so): the stats pass summed the blocks.
-            total = stats["sum"] if stats.get("sum") is not None else np.add.reduce(values)
-            return Measure(observed={"mean": float(total / len(values)), "count": len(values)})
+            # Every value finite (the shared stats say so): a plain pairwise sum, no mask.
+            return Measure(
+                observed={"mean": float(np.add.reduce(values) / len(values)), "count": len(values)}
+            )
         if values.dtype.kind == "f":
             finite = np.isfinite(values) if valid is None else (valid & np.isfinite(values))
             count = int(np.count_nonzero(finite))
@@ -535,20 +534,23 @@ BLOCK = 1 << 16  # values per block of the numeric kernels: a block stays in L2 
 
 
 def _float_stats(values: np.ndarray) -> dict[str, Any]:
-    """nulls (NaN), min, max (inf included), per-block min and max, and the sum when every value
-    is finite, of a float column: each block read from memory once, its NaN count skipped when
-    its sum is finite (a NaN would make it NaN)."""
-    nulls, finite = 0, True
+    """nulls (NaN), min, max (inf included) and each block's min and max of a float column, each
+    block read from memory once: a block without NaN costs a min and a max (np.minimum is NaN
+    if the block holds one), one with NaN a count and the NaN-skipping fmin and fmax."""
+    nulls, dense = 0, False  # dense: the last block held NaN, so this one likely does too
     count = -(-len(values) // BLOCK)
-    sums, lows, highs = np.empty(count), np.empty(count), np.empty(count)
+    lows, highs = np.empty(count), np.empty(count)
     flags = np.empty(min(BLOCK, len(values)), dtype=bool)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore"):
         for k, start in enumerate(range(0, len(values), BLOCK)):
             block = values[start : start + BLOCK]
-            sums[k] = np.add.reduce(block)
-            if not np.isfinite(sums[k]):
-                finite = False
-                nulls += int(np.count_nonzero(np.isnan(block, out=flags[: len(block)])))
+            if not dense:
+                lows[k] = np.minimum.reduce(block)
+                if lows[k] == lows[k]:
+                    highs[k] = np.maximum.reduce(block)
+                    continue
+            found = int(np.count_nonzero(np.isnan(block, out=flags[: len(block)])))
+            nulls, dense = nulls + found, found > 0
             lows[k] = np.fmin.reduce(block, initial=np.inf)
             highs[k] = np.fmax.reduce(block, initial=-np.inf)
     if nulls == len(values):
@@ -558,8 +560,6 @@ def _float_stats(values: np.ndarray) -> dict[str, Any]:
         "min": float(lows.min()),
         "max": float(highs.max()),
         "blocks": (lows, highs),
-        # fsum of the block sums: as exact as numpy's pairwise sum of the whole column
-        "sum": math.fsum(sums.tolist()) if finite else None,
     }
 
 
