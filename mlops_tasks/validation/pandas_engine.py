@@ -97,7 +97,9 @@ class Column:
         return values, None
 
     def stats(self) -> dict[str, Any]:
-        """nulls, min, max (inf included, NaN excluded) of a numeric column, in one pass each."""
+        """nulls, min, max (inf included, NaN excluded) of a numeric column, in one pass; for an
+        unmasked float or int column also each block's min and max (``blocks``, so a failing
+        range re-reads only the blocks that hold a value outside)."""
         return self._once("stats", self._stats)
 
     def _stats(self) -> dict[str, Any]:
@@ -114,6 +116,8 @@ class Column:
         nulls = 0 if mask is None else int(mask.sum())
         if len(values) - nulls == 0:
             return {"nulls": nulls, "min": None, "max": None}
+        if mask is None and values.dtype.kind in "iu":
+            return _int_stats(values)
         if mask is None:
             return {"nulls": 0, "min": values.min().item(), "max": values.max().item()}
         info = np.iinfo(values.dtype) if values.dtype.kind in "iu" else None
@@ -320,7 +324,9 @@ class _Checker:
             # NaN compares false either way, so no validity mask: per block, a compare and a
             # count per bound (a value is below or above, never both), the flags only where
             # samples are still wanted.
-            failing, first = _outside_count(values, lo, hi, rule.inclusive, self.sample_rows)
+            failing, first = _outside_count(
+                values, lo, hi, rule.inclusive, self.sample_rows, stats.get("blocks")
+            )
             return Measure(
                 failing=failing,
                 observed=_finite(observed),
@@ -528,33 +534,78 @@ BLOCK = 1 << 16  # values per block of the numeric kernels: a block stays in L2 
 
 
 def _float_stats(values: np.ndarray) -> dict[str, Any]:
-    """nulls (NaN), min, max (inf included) of a float column: each block read from memory once,
-    its NaN count skipped when its sum is finite (a NaN would make it NaN)."""
-    nulls, lo, hi = 0, np.inf, -np.inf
+    """nulls (NaN), min, max (inf included) and each block's min and max of a float column, each
+    block read from memory once: a block without NaN costs a min and a max (np.minimum is NaN
+    if the block holds one), one with NaN a count and the NaN-skipping fmin and fmax."""
+    nulls, dense = 0, False  # dense: the last block held NaN, so this one likely does too
+    count = -(-len(values) // BLOCK)
+    lows, highs = np.empty(count), np.empty(count)
     flags = np.empty(min(BLOCK, len(values)), dtype=bool)
-    with np.errstate(invalid="ignore", over="ignore"):
-        for start in range(0, len(values), BLOCK):
+    with np.errstate(invalid="ignore"):
+        for k, start in enumerate(range(0, len(values), BLOCK)):
             block = values[start : start + BLOCK]
-            if not np.isfinite(np.add.reduce(block)):
-                nulls += int(np.count_nonzero(np.isnan(block, out=flags[: len(block)])))
-            lo = min(lo, float(np.fmin.reduce(block, initial=np.inf)))
-            hi = max(hi, float(np.fmax.reduce(block, initial=-np.inf)))
+            if not dense:
+                lows[k] = np.minimum.reduce(block)
+                if lows[k] == lows[k]:
+                    highs[k] = np.maximum.reduce(block)
+                    continue
+            found = int(np.count_nonzero(np.isnan(block, out=flags[: len(block)])))
+            nulls, dense = nulls + found, found > 0
+            lows[k] = np.fmin.reduce(block, initial=np.inf)
+            highs[k] = np.fmax.reduce(block, initial=-np.inf)
     if nulls == len(values):
         return {"nulls": nulls, "min": None, "max": None}
-    return {"nulls": nulls, "min": lo, "max": hi}
+    return {
+        "nulls": nulls,
+        "min": float(lows.min()),
+        "max": float(highs.max()),
+        "blocks": (lows, highs),
+    }
+
+
+def _int_stats(values: np.ndarray) -> dict[str, Any]:
+    """min, max and per-block min and max of an int column without nulls, each block read once
+    for both (two whole-column reductions read it twice)."""
+    count = -(-len(values) // BLOCK)
+    lows, highs = np.empty(count, values.dtype), np.empty(count, values.dtype)
+    for k, start in enumerate(range(0, len(values), BLOCK)):
+        block = values[start : start + BLOCK]
+        lows[k], highs[k] = block.min(), block.max()
+    return {
+        "nulls": 0,
+        "min": lows.min().item(),
+        "max": highs.max().item(),
+        "blocks": (lows, highs),
+    }
 
 
 def _outside_count(
-    values: np.ndarray, lo: Any, hi: Any, inclusive: bool, first: int
+    values: np.ndarray,
+    lo: Any,
+    hi: Any,
+    inclusive: bool,
+    first: int,
+    blocks: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[int, np.ndarray]:
-    """(values outside [lo, hi] (or the open interval), positions of the first `first`)."""
+    """(values outside [lo, hi] (or the open interval), positions of the first `first`).
+
+    With `blocks` (each `BLOCK`'s min and max, NaN ignored) only the blocks whose min or max is
+    outside are read: a few bad values cost a few blocks, not the column again."""
     below, above = (np.less, np.greater) if inclusive else (np.less_equal, np.greater_equal)
     if values.dtype.kind in "iu":
         # A whole-number bound as an int: an int column against a float casts every block.
         lo, hi = (_as_int(v) for v in (lo, hi))
+    starts = np.arange(0, len(values), BLOCK)
+    if blocks is not None:
+        hit = np.zeros(len(starts), dtype=bool)
+        if lo is not None:
+            hit |= below(blocks[0], lo)
+        if hi is not None:
+            hit |= above(blocks[1], hi)
+        starts = starts[hit]
     low, high = np.empty(min(BLOCK, len(values)), bool), np.empty(min(BLOCK, len(values)), bool)
     count, positions, have = 0, [], 0
-    for start in range(0, len(values), BLOCK):
+    for start in starts.tolist():
         block = values[start : start + BLOCK]
         lf, hf, found = low[: len(block)], high[: len(block)], 0
         if lo is not None:

@@ -473,6 +473,8 @@ def count_simple_mismatches(
         # Fixed width: a block's few uint64 words per string (512 KB per 64k) stay in L2; each
         # block's mismatches are kept, not a flag per row of the column.
         for where, block in view.blocks(1 << 16 if view.width else None):
+            if block.width and _all_match(block, pattern):
+                continue  # the usual block: no flag per row, no search for mismatches
             bad = ~_simple_matches(block, pattern)
             if block.valid is not None:
                 bad &= block.valid
@@ -503,7 +505,10 @@ def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
         # views, each word tested for the class in a few uint64 operations (no per-byte arrays,
         # no scatter of the prefix bytes): a third of the byte pass at 10M ids.
         for at in range(size, view.width, 8):
-            ok &= _word_in_class(view.word(0, skip=at), min(8, view.width - at), pattern.byte_class)
+            outside = _word_outside(
+                view.word(0, mask=False, skip=at), min(8, view.width - at), pattern.byte_class
+            )
+            ok &= outside == 0
         return ok
     if pattern.byte_class is not None and len(view.data):
         # Flag every byte outside the class, clear the prefix bytes (already checked), and map
@@ -521,10 +526,38 @@ def _simple_matches(view: _Chunk, pattern: SimplePattern) -> np.ndarray:
 _ONES, _HIGH, _LOW7 = (np.uint64(0x0101010101010101 * b) for b in (1, 0x80, 0x7F))
 
 
-def _word_in_class(
+def _all_match(view: _Chunk, pattern: SimplePattern) -> bool:
+    """Whether every string of a fixed-width chunk matches: the prefix's differences and the
+    class's misses OR-reduced over the chunk, with no flag per string (False: look closer)."""
+    size = len(pattern.prefix)
+    if view.valid is not None or (
+        view.width != size
+        if pattern.byte_class is None
+        else view.width < size + (1 if pattern.at_least_one else 0)
+    ):
+        return False
+    for k in range(0, size, 8):
+        piece = pattern.prefix[k : k + 8]
+        word = view.word(k // 8, mask=False)
+        np.bitwise_and(word, _MASKS[len(piece)], out=word)
+        np.bitwise_xor(word, np.uint64(int.from_bytes(piece, "little")), out=word)
+        if np.bitwise_or.reduce(word):
+            return False
+    if pattern.byte_class is not None:
+        for at in range(size, view.width, 8):
+            outside = _word_outside(
+                view.word(0, mask=False, skip=at), min(8, view.width - at), pattern.byte_class
+            )
+            if np.bitwise_or.reduce(outside):
+                return False
+    return True
+
+
+def _word_outside(
     words: np.ndarray, nbytes: int, byte_class: tuple[tuple[int, int], ...]
 ) -> np.ndarray:
-    """bool per word: its first `nbytes` bytes all inside one of the ASCII (lo, hi) ranges.
+    """Per word, the high bit of each of its first `nbytes` bytes that is outside every ASCII
+    (lo, hi) range of the class: 0 where they all are inside.
 
     SWAR on 7-bit lanes: with b <= 0x7F, ``b + (0x80 - lo)`` has its high bit set iff b >= lo
     and ``b + (0x7F - hi)`` iff b > hi, and neither sum carries into the next byte; a byte with
@@ -532,6 +565,15 @@ def _word_in_class(
     """
     # In place on three buffers: each temporary of a block is a pass over L2 and an allocation.
     low = np.bitwise_and(words, _LOW7)
+    if len(byte_class) == 1:  # one range (digits, hex...): below, above or not ASCII, 7 passes
+        ((lo, hi),) = byte_class
+        outside = np.add(low, np.uint64(0x80 - lo) * _ONES)
+        outside ^= _HIGH  # high bit set: below lo
+        np.add(low, np.uint64(0x7F - hi) * _ONES, out=low)  # high bit set: above hi
+        outside |= low
+        outside |= words
+        outside &= _HIGH & _MASKS[nbytes]
+        return outside
     inside, above = np.empty_like(words), np.empty_like(words)
     for i, (lo, hi) in enumerate(byte_class):
         at_least = inside if i == 0 else np.empty_like(words)
@@ -543,8 +585,9 @@ def _word_in_class(
             inside |= at_least
     np.invert(words, out=low)  # a byte with its high bit set is never inside
     inside &= low
+    np.invert(inside, out=inside)
     inside &= _HIGH & _MASKS[nbytes]
-    return inside == (_HIGH & _MASKS[nbytes])
+    return inside
 
 
 def _in_class(data: np.ndarray, byte_class: tuple[tuple[int, int], ...]) -> np.ndarray:

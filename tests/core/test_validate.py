@@ -449,3 +449,33 @@ def test_blocked_numeric_kernels_match_pandas_across_blocks(inclusive):
         rows = np.flatnonzero(mask.to_numpy())
         assert outcome.failing_rows == len(rows), outcome.id
         assert [r["row"] for r in outcome.samples] == rows[:7].tolist(), outcome.id
+
+
+def test_blocked_float_stats_and_mean_match_pandas():
+    """Min, max and mean of float columns over several blocks (the last one short), one clean,
+    one with an inf, one with NaN in some blocks only (the stats switch between the NaN-free and
+    the NaN-counting pass): equal to pandas'."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(50, 20, 200_001)
+    y = x.copy()
+    y[123_456] = np.inf
+    z = x.copy()
+    z[[3, 70_000, 70_001, 140_000]] = np.nan  # blocks 0, 1 and 2 hold NaN, block 3 does not
+    z[150_000] = -1e6
+    frame = pd.DataFrame({"x": x, "y": y, "z": z})
+    rules = [
+        parse_rule({"rule": "range", "column": "x", "min": -1e9, "max": 1e9}),
+        parse_rule({"rule": "mean_between", "column": "x", "min": 49.9, "max": 50.1}),
+        parse_rule({"rule": "mean_between", "column": "y", "min": 0, "max": 100}),
+        parse_rule({"rule": "range", "column": "z", "min": -1e5, "max": z[200_000] - 1e-9}),
+        parse_rule({"rule": "not_null", "column": "z"}),
+    ]
+    outcomes = validate_frame(frame, rules)
+    zs = frame["z"]
+    assert outcomes[3].observed == {"min": zs.min(), "max": zs.max()}
+    assert outcomes[3].failing_rows == int(((zs < -1e5) | (zs > z[200_000] - 1e-9)).sum()) >= 2
+    assert outcomes[4].failing_rows == 4
+    assert outcomes[1].observed["mean"] == pytest.approx(frame["x"].mean(), rel=1e-13, abs=0)
+    finite = np.isfinite(y)
+    assert outcomes[2].observed["mean"] == pytest.approx(y[finite].mean(), rel=1e-13, abs=0)
+    assert [o.passed for o in outcomes[:3]] == [True, 49.9 <= frame["x"].mean() <= 50.1, True]
