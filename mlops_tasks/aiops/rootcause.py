@@ -16,9 +16,11 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    metric, e.g. every pod's ``PodClientLatencyP99(s)``; when most members are constant, as
    availability at 100% is, the quietest member that moves at all), and the family's median
    scale *relative to its level* times the service's own level (members run at levels orders of
-   magnitude apart: a slow member's wobble is not read against fast members' noise). In the
-   one-sample path no family's spread is below the case's typical one. With normal-period metrics
-   the level is the case's own pre-onset median (another period runs at another load) and the
+   magnitude apart: a slow member's wobble is not read against fast members' noise). With fewer
+   than `SHORT_BASELINE` baseline rows (the day's first fault) every member's spread, and so the
+   family's, is too unsure: the scale is at least the family's typical change across the onset
+   (`_change_scales`). In the one-sample path no family's spread is below the case's typical
+   one. With normal-period metrics the level is the case's own pre-onset median (another period runs at another load) and the
    scale at least those samples' own spread. Not a fraction of its own level: that made
    z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
    counts as no deviation.
@@ -75,6 +77,8 @@ HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNO
 MIN_BASELINE = 2
 # Services with one sample of history needed to scale their changes across them.
 MIN_ACROSS = 3
+# Fewer baseline rows than this: a spread too unsure to trust alone (`_change_scales`).
+SHORT_BASELINE = 10
 MIN_AFTER = 3  # samples after the onset the evidence is the median of
 IDLE_WEIGHT = 0.5
 EVIDENCE_FROM_TRAFFIC = False
@@ -151,6 +155,7 @@ class _Stats:
     idle: bool
     added: float | None = None
     log: bool = False  # in log units (`_single_sample_stats`): scales are relative already
+    samples: int = 0  # baseline rows (normal period included)
 
 
 def nanquantiles(values: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -274,7 +279,7 @@ def _stats(
     if traffic and not EVIDENCE_FROM_TRAFFIC:
         # The load is the users', not the fault's: traffic tells idleness only.
         own[traffic] = np.nan
-    return _Stats(columns, median, own, p, idle)
+    return _Stats(columns, median, own, p, idle, samples=len(b))
 
 
 def rank_root_causes(
@@ -363,6 +368,7 @@ def rank_root_causes(
     # member's ordinary wobble read 700 z. Its own level times the family's typical relative
     # spread bounds that; a measured ratio, not a fixed fraction of the level.
     ratio = {name: float(np.median(values)) for name, values in relative.items()}
+    across = _change_scales(stats)
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
     worse: dict[str, bool] = {}  # whether the deciding metric moved the bad way (see `got_worse`)
@@ -377,6 +383,8 @@ def rank_root_causes(
         if not st.log:
             by_level = np.array([ratio.get(family(c), 0.0) for c in st.columns])
             fam = np.fmax(fam, by_level * np.abs(st.median))  # a NaN level keeps the absolute floor
+            if st.samples < SHORT_BASELINE:
+                fam = np.fmax(fam, np.array([across.get(family(c), 0.0) for c in st.columns]))
         scale = np.fmax(st.own_scale, fam)
         usable = np.isfinite(scale) & (scale > 0) & np.isfinite(st.median)
         if not usable.any():
@@ -549,6 +557,31 @@ def _single_sample_stats(
         st.added = _added_time(columns, raw_before, single[service][2])
         out[service] = st
     return out
+
+
+def _change_scales(stats: dict[str, _Stats]) -> dict[str, float]:
+    """Per metric family, how far its members' medians moved across the onset (1.4826 x the median
+    absolute change over the services that have it).
+
+    A few baseline rows (the day's first fault) give every member a spread too small to trust,
+    and the family floor, a median of those, is as small: every change reads 25-125 z. The change
+    most members made across the onset is the size of a normal move at this step. A family most
+    of whose members did not move (availability at 100%) gets 0, leaving the other floors: its
+    quietest mover may be another failing service (PetShop temporal1/train/issue_1: PetSearch's
+    5-point availability drop read 2.4 z against its own client's 2-point drop).
+    """
+    import numpy as np
+
+    changes: dict[str, list[float]] = {}
+    for st in stats.values():
+        if st.log or not len(st.post):
+            continue
+        with np.errstate(invalid="ignore"):
+            (after,) = nanquantiles(st.post, (0.5,))
+        for column, x, own in zip(st.columns, after - st.median, st.own_scale):
+            if np.isfinite(x) and np.isfinite(own):  # no own scale: not evidence (traffic)
+                changes.setdefault(family(column), []).append(abs(float(x)))
+    return {name: 1.4826 * float(np.median(values)) for name, values in changes.items()}
 
 
 def _upstream(service: str, callers: dict[str, set[str]]) -> int:

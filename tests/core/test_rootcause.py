@@ -342,3 +342,27 @@ def test_one_sample_availability_drop_is_bounded_by_the_cases_typical_change():
     assert causes["lambda"].metric == "availability.Average"
     assert causes["db"].deviation > causes["lambda"].deviation > 1
     assert causes["lambda"].deviation < 50
+
+
+def test_a_short_baseline_is_scaled_by_the_change_across_services():
+    """The day's first fault: three samples before the onset. Ordinary minute-to-minute noise
+    (5%) on services whose three samples happened to sit close reads 50 z against their own
+    spread, and the family floor (the median of those spreads) is as small. The truth (+50%)
+    had a wider baseline (2%): the old code ranked a noisy-but-normal service above it."""
+    idx = pd.date_range("2024-01-01", periods=8, freq="min", tz="UTC")
+    onset = idx[3]
+    frames = {}
+    for i in range(8):
+        calm = 1.0 + 0.001 * np.array([0, 1, -1])  # three close samples before the onset
+        step = 0.05 if i % 2 else -0.05  # an ordinary move after it, either way
+        frames[f"svc{i}"] = pd.DataFrame(
+            {"latency": np.concatenate([calm, 1.0 + step + 0.001 * np.arange(5)])}, index=idx
+        )
+    before = 1.0 + 0.02 * np.array([0, 1, -1])
+    frames["truth"] = pd.DataFrame(
+        {"latency": np.concatenate([before, 1.5 + 0.001 * np.arange(5)])}, index=idx
+    )
+    causes = rank_root_causes(frames, onset)
+    assert causes[0].service == "truth"
+    assert causes[0].deviation > 3  # still clearly abnormal
+    assert all(c.deviation < 3 for c in causes[1:])  # ordinary moves are not
