@@ -18,10 +18,10 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    scale *relative to its level* times the service's own level (members run at levels orders of
    magnitude apart: a slow member's wobble is not read against fast members' noise). With fewer
    than `SHORT_BASELINE` baseline rows (the day's first fault) every member's spread, and so the
-   family's, is too unsure: the scale is at least the family's typical change across the onset
-   (`_change_scales`). In the one-sample path no family's spread is below the case's typical
-   one. With normal-period metrics the level is the case's own pre-onset median (another period runs at another load) and the
-   scale at least those samples' own spread. Not a fraction of its own level: that made
+   family's, is too unsure: the scale is at least the family's typical change across the onset,
+   absolute and relative to the level (`_change_scales`). In the one-sample path no family's spread is below the case's typical
+   one. With normal-period metrics the level is the case's own pre-onset median (another period
+   runs at another load) and the scale at least those samples' own spread. Not a fraction of its own level: that made
    z ~ 600,000 of one spike on a near-constant series. A gap after the onset (nothing served)
    counts as no deviation.
 3. **Idle services are weak candidates.** A service absent from the traces (`active`), or whose
@@ -368,7 +368,7 @@ def rank_root_causes(
     # member's ordinary wobble read 700 z. Its own level times the family's typical relative
     # spread bounds that; a measured ratio, not a fixed fraction of the level.
     ratio = {name: float(np.median(values)) for name, values in relative.items()}
-    across = _change_scales(stats)
+    across, across_ratio = _change_scales(stats)
     scored: dict[str, tuple[float, str]] = {}
     weak: set[str] = set()
     worse: dict[str, bool] = {}  # whether the deciding metric moved the bad way (see `got_worse`)
@@ -384,7 +384,9 @@ def rank_root_causes(
             by_level = np.array([ratio.get(family(c), 0.0) for c in st.columns])
             fam = np.fmax(fam, by_level * np.abs(st.median))  # a NaN level keeps the absolute floor
             if st.samples < SHORT_BASELINE:
-                fam = np.fmax(fam, np.array([across.get(family(c), 0.0) for c in st.columns]))
+                moved = np.array([across.get(family(c), 0.0) for c in st.columns])
+                moved_by_level = np.array([across_ratio.get(family(c), 0.0) for c in st.columns])
+                fam = np.fmax(fam, np.fmax(moved, moved_by_level * np.abs(st.median)))
         scale = np.fmax(st.own_scale, fam)
         usable = np.isfinite(scale) & (scale > 0) & np.isfinite(st.median)
         if not usable.any():
@@ -559,9 +561,10 @@ def _single_sample_stats(
     return out
 
 
-def _change_scales(stats: dict[str, _Stats]) -> dict[str, float]:
-    """Per metric family, how far its members' medians moved across the onset (1.4826 x the median
-    absolute change over the services that have it).
+def _change_scales(stats: dict[str, _Stats]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per metric family, how far its members' medians moved across the onset: 1.4826 x the median
+    absolute change over the services that have it, and the same of the change relative to each
+    member's level (members run at levels orders of magnitude apart, as for the family floor).
 
     A few baseline rows (the day's first fault) give every member a spread too small to trust,
     and the family floor, a median of those, is as small: every change reads 25-125 z. The change
@@ -573,15 +576,23 @@ def _change_scales(stats: dict[str, _Stats]) -> dict[str, float]:
     import numpy as np
 
     changes: dict[str, list[float]] = {}
+    relative: dict[str, list[float]] = {}
     for st in stats.values():
         if st.log or not len(st.post):
             continue
         with np.errstate(invalid="ignore"):
             (after,) = nanquantiles(st.post, (0.5,))
-        for column, x, own in zip(st.columns, after - st.median, st.own_scale):
-            if np.isfinite(x) and np.isfinite(own):  # no own scale: not evidence (traffic)
-                changes.setdefault(family(column), []).append(abs(float(x)))
-    return {name: 1.4826 * float(np.median(values)) for name, values in changes.items()}
+        for column, x, own, level in zip(st.columns, after - st.median, st.own_scale, st.median):
+            if not (np.isfinite(x) and np.isfinite(own)):  # no own scale: not evidence (traffic)
+                continue
+            changes.setdefault(family(column), []).append(abs(float(x)))
+            if level != 0:
+                relative.setdefault(family(column), []).append(abs(float(x / level)))
+
+    def typical(groups: dict[str, list[float]]) -> dict[str, float]:
+        return {name: 1.4826 * float(np.median(values)) for name, values in groups.items()}
+
+    return typical(changes), typical(relative)
 
 
 def _upstream(service: str, callers: dict[str, set[str]]) -> int:
