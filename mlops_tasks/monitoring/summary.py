@@ -91,13 +91,13 @@ def summarize_column(ref: ColumnReference, values: Any, grid: bool = True) -> Co
     out = ColumnSummary(kind="numeric", n=len(x), nulls=nulls + nonfinite)
     if not ref.count:
         return out
-    # einsum's own loop, not BLAS: np.dot starts BLAS threads, 10x slower on a busy machine.
-    out.total, out.total_sq = float(x.sum()), float(np.einsum("i,i->", x, x))
     if not (grid and len(ref.grid)):
         # Bins only (PSI and the other binned methods): the values at most each of the ~10
         # edges, counted block by block (`bin_counts`), a linear pass where a sort is n log n.
-        out.hist = bin_counts(x, ref.edges)
+        # The sums come from the same L2-resident blocks: two fewer reads of the column.
+        out.hist, out.total, out.total_sq = binned_moments(x, ref.edges)
         return out
+    out.total, out.total_sq = moments(x)
     # The CDF sketch needs the values against ~1000 points and per-interval sums: one sort,
     # then binary searches of the points in it.
     s = np.sort(x)
@@ -124,20 +124,51 @@ def bin_counts(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     >>> bin_counts(np.array([0.5, 1.0, 1.5, 3.0]), np.array([1.0, 2.0])).tolist()
     [2, 1, 1]
     """
+    return _count_blocks(x, edges, with_moments=False)[0]
+
+
+def binned_moments(x: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """(`bin_counts`, sum, sum of squares) of finite `x`, the sums taken on the counting blocks.
+
+    >>> hist, total, total_sq = binned_moments(np.array([0.5, 1.0, 1.5, 3.0]), np.array([1.0]))
+    >>> hist.tolist(), total, total_sq
+    ([2, 2], 6.0, 12.5)
+    """
+    return _count_blocks(x, edges, with_moments=True)
+
+
+def moments(x: np.ndarray) -> tuple[float, float]:
+    """Sum and sum of squares of `x`. einsum's own loop, not BLAS: np.dot starts BLAS threads,
+    10x slower on a busy machine."""
+    return float(np.add.reduce(x)), float(np.einsum("i,i->", x, x))
+
+
+def _count_blocks(
+    x: np.ndarray, edges: np.ndarray, with_moments: bool
+) -> tuple[np.ndarray, float, float]:
+    """Bin counts of `x` on `edges`, and its `moments` if asked (else zeros)."""
     if len(edges) > MAX_COUNTED_EDGES:
         # side="left": the number of edges below a value, i.e. its bin with right-closed bins.
-        return np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+        hist = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+        return (hist, *(moments(x) if with_moments else (0.0, 0.0)))
     # Values at most each edge, block by block: a compare and a count per edge on L2-resident
     # data, ~30x cheaper than numpy's per-value binary search for the ~10 edges of deciles.
+    # (Tried, slower: uniform buckets via bincount, then exact compares in the edges' buckets,
+    # 44 vs 17 ms per 10M values; numpy's bincount alone costs 11 ms, the 9 compares 11 ms.)
     at_most = np.zeros(len(edges), dtype=np.int64)
     flags = np.empty(min(BLOCK, len(x)), dtype=bool)
+    total = total_sq = 0.0
+    points = edges.tolist()
     for start in range(0, len(x), BLOCK):
         block = x[start : start + BLOCK]
+        if with_moments:
+            total += float(np.add.reduce(block))
+            total_sq += float(np.einsum("i,i->", block, block))
         out = flags[: len(block)]
-        for k, edge in enumerate(edges.tolist()):
+        for k, edge in enumerate(points):
             np.less_equal(block, edge, out=out)
             at_most[k] += np.count_nonzero(out)
-    return np.diff(np.concatenate(([0], at_most, [len(x)])))
+    return np.diff(np.concatenate(([0], at_most, [len(x)]))), total, total_sq
 
 
 def summarize(

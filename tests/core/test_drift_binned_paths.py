@@ -69,3 +69,44 @@ def test_psi_verdicts_same_whichever_fit_path():
         (c.column, c.drifted, c.statistic) for c in b.columns
     ]
     assert "normal" in a.drifted_columns and "constant" not in a.drifted_columns
+
+
+def test_bins_only_counts_and_sums_match_searchsorted_and_numpy():
+    """The bins-only summary counts and sums on the same blocks: counts equal to a searchsorted per
+    value and sums to numpy's, across several blocks, with values exactly on the edges, ties,
+    a heavy tail, a constant, NaN and +-inf (set aside as nulls, out of the sums)."""
+    rng = np.random.default_rng(7)
+    n = 3 * (1 << 16) + 123  # past the counting block, with a partial last block
+    reference = fit_reference(
+        pd.DataFrame(
+            {
+                "cauchy": rng.standard_cauchy(n),
+                "ties": rng.integers(0, 30, n).astype(float),
+                "constant": np.full(n, 2.5),
+            }
+        ),
+        numeric=["cauchy", "ties", "constant"],  # the constant too: numeric, two edges
+        sketch=0,
+    )
+    current = pd.DataFrame(
+        {
+            "cauchy": rng.standard_cauchy(n) * 2,
+            "ties": rng.integers(0, 40, n).astype(float),
+            "constant": np.r_[np.full(n - 3, 2.5), 1.0, 2.5, 9.0],
+        }
+    )
+    for name in current:
+        edges = reference.columns[name].edges
+        values = current[name].to_numpy().copy()
+        values[rng.integers(0, n, 500)] = rng.choice(edges, 500)  # exactly on an edge
+        values[[5, 70_000, n - 1]] = [np.nan, np.inf, -np.inf]
+        current[name] = values
+    summaries = summarize(reference, current, grid=False)
+    for name, s in summaries.items():
+        x = current[name].to_numpy()
+        x = x[np.isfinite(x)]
+        edges = reference.columns[name].edges
+        want = np.bincount(np.searchsorted(edges, x, side="left"), minlength=len(edges) + 1)
+        assert s.hist.tolist() == want.tolist(), name
+        assert (s.n, s.nulls) == (len(x), 3), name
+        np.testing.assert_allclose([s.total, s.total_sq], [x.sum(), (x * x).sum()], rtol=1e-12)
