@@ -78,7 +78,8 @@ TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps
 HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNORECASE)
 # A service's own resources (CPU, memory, syscalls, disk, network bytes of its host or container):
 # nothing of these travels along a call, so a callee's anomaly does not explain a caller's rise.
-RESOURCE = re.compile(r"cpu|mem|syscall|disk|network|bytes", re.IGNORECASE)
+# Not a bare "network" or "mem": a network latency or a memcached hit rate does travel along calls.
+RESOURCE = re.compile(r"cpu|memory|\bmem_|syscall|disk|filesystem|bytes", re.IGNORECASE)
 MIN_BASELINE = 2
 # Services with one sample of history needed to scale their changes across them.
 MIN_ACROSS = 3
