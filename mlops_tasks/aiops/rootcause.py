@@ -36,7 +36,9 @@ every system (chosen on the development systems' training parts, see ``bench/roo
    with; an untraced one is a caller's view), and that failed if the caller's deciding metric is a
    failure one (availability, success: a callee that only got slower does not explain them), and
    that is abnormal by its own metrics (not only by a caller's client view lent to all its
-   callees, which says one of them is slow, not which), is explained by it: callers sit below
+   callees, which says one of them is slow, not which), is explained by it, unless the caller's
+   deciding metric is one of its own resources (`RESOURCE`: CPU, memory, disk, network bytes;
+   only latency, errors and availability travel along a call): callers sit below
    the callees whose own callees are normal, the anomaly-traversal rule. Among the unexplained,
    the one whose anomaly reaches furthest up abnormal callers comes first (a database whose
    slowness shows in three layers above it before a load balancer's client view one call below
@@ -74,6 +76,10 @@ CLIENT = re.compile(r"client", re.IGNORECASE)
 TRAFFIC = re.compile(r"workload|request|\bops\b|\(ops\)|calls|throughput|qps|rps", re.IGNORECASE)
 # Metrics where higher is better (a fall is the bad way): availability, success rates, hit rates.
 HIGHER_IS_BETTER = re.compile(r"availab|success|hit.?rate|apdex|uptime", re.IGNORECASE)
+# A service's own resources (CPU, memory, syscalls, disk, network bytes of its host or container):
+# nothing of these travels along a call, so a callee's anomaly does not explain a caller's rise.
+# Not a bare "network" or "mem": a network latency or a memcached hit rate does travel along calls.
+RESOURCE = re.compile(r"cpu|memory|\bmem_|syscall|disk|filesystem|bytes", re.IGNORECASE)
 MIN_BASELINE = 2
 # Services with one sample of history needed to scale their changes across them.
 MIN_ACROSS = 3
@@ -453,6 +459,11 @@ def rank_root_causes(
             if own[callee] < abnormal:
                 # Abnormal only by a caller's client view lent to all its callees: that says one of
                 # the caller's callees is slow, not which one, and explains none of them.
+                continue
+            if own[caller] >= final[caller] and RESOURCE.search(family(metric[caller])):
+                # A callee reaches its caller only through what travels along the call (latency,
+                # errors, availability): a caller's memory rise beside a callee's is its own. (A
+                # lent client view is a call metric; the family drops a replica's pod name.)
                 continue
             if bad_way[caller] != bad_way[callee]:
                 continue  # a callee that got faster (or fewer errors) does not explain a slower caller

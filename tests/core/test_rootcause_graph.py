@@ -213,3 +213,19 @@ def test_a_callers_client_view_lent_to_a_callee_does_not_explain_another_callee(
     frames["rec"].loc[IDX[70:], "latency"] += 0.3  # 6 z of its own
     edges = [("frontend", "rec"), ("frontend", "catalog"), ("rec", "catalog")]
     assert order(frames, edges=edges)[0] == "rec"
+
+
+def test_a_callees_memory_rise_does_not_explain_its_callers_own_memory_rise():
+    """Memory does not travel along a call: web's louder memory rise is its own, beside db's. A
+    rise of web's latency (what a call carries) is still explained by db."""
+    rng = np.random.default_rng(7)
+    frames = {
+        name: pd.DataFrame({"MemoryUsage(Mi)": 500 + rng.normal(0, 5, 90)}, index=IDX)
+        for name in ("web", "db")
+    }
+    frames["web"].loc[IDX[70:], "MemoryUsage(Mi)"] += 200.0
+    frames["db"].loc[IDX[70:], "MemoryUsage(Mi)"] += 100.0
+    edges = [("web", "db")]
+    assert order(frames, edges=edges)[0] == "web"
+    frames["web"] = frames["web"].rename(columns={"MemoryUsage(Mi)": "latency"})
+    assert order(frames, edges=edges)[0] == "db"
