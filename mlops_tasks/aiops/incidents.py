@@ -37,6 +37,7 @@ An incident is resolved once every alert in it is resolved, or nothing in it was
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -232,8 +233,6 @@ def _in_company(
     ordered: list[Alert], known: set[tuple[str, datetime]], company: timedelta
 ) -> list[bool]:
     """Per alert (sorted by start): did another alert start within `company` of it?"""
-    import bisect
-
     starts = sorted({(a.fingerprint, a.starts_at) for a in ordered} | known, key=lambda k: k[1])
     times = [t for _, t in starts]
     out = []

@@ -14,13 +14,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from test_drift_sql import METHODS, _close  # noqa: E402
-from test_validate_engines import FRAME, RULES, verdicts  # noqa: E402
+from test_validate_engines import FRAME, RULES, pushed_agrees  # noqa: E402
 
 from mlops_tasks.monitoring import detect_drift, fit_reference  # noqa: E402
 from mlops_tasks.monitoring.sql import summarize_table  # noqa: E402
-from mlops_tasks.validation.pandas_engine import validate_frame  # noqa: E402
 from mlops_tasks.validation.rules import parse_rule  # noqa: E402
-from mlops_tasks.validation.sql_engine import validate_table  # noqa: E402
 
 
 @pytest.fixture
@@ -38,11 +36,7 @@ def _load(url: str, frame: pd.DataFrame, table: str) -> None:
 def test_validate_pushdown_on_duckdb_agrees_with_pandas(duckdb_url):
     _load(duckdb_url, FRAME, "data")
     rules = [parse_rule(r) for r in RULES]
-    in_memory = validate_frame(FRAME, rules)
-    rows, pushed = validate_table(duckdb_url, "data", rules)
-    assert rows == 10
-    assert verdicts(pushed) == verdicts(in_memory)
-    by_id = {o.id: o for o in pushed}
+    _, by_id = pushed_agrees(duckdb_url, FRAME, rules)
     assert by_id["range:x"].failing_rows == 3 and by_id["regex:s"].failing_rows == 2
     assert by_id["unique:s"].samples == [{"s": "id-2", "count": 2}]
 

@@ -72,14 +72,22 @@ def verdicts(outcomes):
     return [(o.id, o.passed, o.failing_rows, o.message) for o in outcomes]
 
 
+def pushed_agrees(url, frame, rules):
+    """Validate `frame` in memory and its loaded table by push-down; assert equal verdicts.
+
+    Returns the in-memory outcomes and the pushed-down ones by rule id, for spelled-out counts.
+    """
+    in_memory = validate_frame(frame, rules)
+    rows, pushed = validate_table(url, "data", rules)
+    assert rows == len(frame)
+    assert verdicts(pushed) == verdicts(in_memory)
+    return in_memory, {o.id: o for o in pushed}
+
+
 def test_pushdown_agrees_with_pandas_rule_by_rule(db_url):
     load(db_url, FRAME)
     rules = [parse_rule(r) for r in RULES]
-    in_memory = validate_frame(FRAME, rules)
-    rows, pushed = validate_table(db_url, "data", rules)
-    assert rows == 10
-    assert verdicts(pushed) == verdicts(in_memory)
-    by_id = {o.id: o for o in pushed}
+    in_memory, by_id = pushed_agrees(db_url, FRAME, rules)
     # a few of the counts spelled out, so agreement is not agreement on nothing
     assert by_id["range:x"].failing_rows == 3  # inf, 12, -1 (NaN and null are not compared)
     assert by_id["not_null:x"].failing_rows == 2 and by_id["not_null:x"].passed is False
@@ -202,11 +210,7 @@ def test_pushdown_treats_stored_nan_as_missing_like_pandas(nan_db_url):
     engine.dispose()
     assert tuple(stored) == (1, 2)  # the table really holds NaN beside NULL
     rules = [parse_rule(r) for r in NAN_RULES]
-    in_memory = validate_frame(NAN_FRAME, rules)
-    rows, pushed = validate_table(nan_db_url, "data", rules)
-    assert rows == 10
-    assert verdicts(pushed) == verdicts(in_memory)
-    by_id = {o.id: o for o in pushed}
+    in_memory, by_id = pushed_agrees(nan_db_url, NAN_FRAME, rules)
     assert by_id["not_null:v"].failing_rows == 3 and by_id["range:v"].failing_rows == 3
     assert by_id["finite:v"].failing_rows == 2 and by_id["unique:v"].failing_rows == 1
     assert by_id["allowed:v"].failing_rows == 3  # inf, -inf, 3.0; not the NaN rows
