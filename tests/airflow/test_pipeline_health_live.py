@@ -33,7 +33,10 @@ from mlops_tasks.aiops.pipeline_health import (
 USER, PASSWORD = "health", "live-test-pw"
 SLOW, FAILING = "mlops_tasks_test_health_slow", "mlops_tasks_test_health_failing"
 QUICK_RUNS = MIN_HISTORY + 2
-SLOW_SECONDS = 6.0  # quick runs take ~0.3 s, but a busy machine has hiccups of a second or two
+# The slow run sleeps at least this long, and at least SLOW_FACTOR times the slowest quick run:
+# a quick dag.test() run takes 0.3 s on a quiet box but 2-3.5 s on a busy one, where a fixed 6 s
+# left the slow run inside the quick runs' spread (level score 0.49 against the alarm at 0.5).
+SLOW_SECONDS, SLOW_FACTOR = 6.0, 4.0
 
 DAG_FILE = f'''"""Test DAGs of test_pipeline_health_live.py (written by it): one task that sleeps or fails as the run's conf says."""
 
@@ -135,7 +138,9 @@ def history(airflow_db, api_server):
             made[FAILING].append(module.failing.test(run_conf=conf))
         for _ in range(QUICK_RUNS):
             made[SLOW].append(module.slow.test(run_conf={}))
-        made[SLOW].append(module.slow.test(run_conf={"sleep": SLOW_SECONDS}))
+        slowest = max((r.end_date - r.start_date).total_seconds() for r in made[SLOW])
+        sleep = max(SLOW_SECONDS, SLOW_FACTOR * slowest)
+        made[SLOW].append(module.slow.test(run_conf={"sleep": sleep}))
         yield made
     finally:
         path.unlink()

@@ -152,6 +152,9 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
             "MLOPS_TASKS_MONITORING_CURRENT": f"{data}/drifted.csv",
             "MLOPS_TASKS_EXAMPLE_SOURCE": f"{data}/newest.csv",
             "MLOPS_TASKS_EXAMPLE_CONTRACT": str(dags / "contracts" / "bike_sharing.yaml"),
+            # Triggered monitoring runs only: the @daily DAG, first seen within 2.4 h after
+            # midnight UTC, would also run at once for that midnight (and train a second model).
+            "MLOPS_TASKS_MONITORING_SCHEDULE": "none",
             "PYTHONPATH": str(hooks),
         }
     )
@@ -187,8 +190,9 @@ def test_celery_workers_close_the_loop_on_shared_s3_and_postgres(
         timeout=180,
     )
 
-    # The daily monitoring schedule (a cron timetable) would next fire at midnight UTC: the only
-    # monitoring run is the one triggered below. Nothing is paused (DAGS_ARE_PAUSED_AT_CREATION).
+    # The monitoring schedule is off (MLOPS_TASKS_MONITORING_SCHEDULE): the only monitoring run is
+    # the one triggered below. Nothing is paused (DAGS_ARE_PAUSED_AT_CREATION).
+    assert api.get(f"/dags/{MONITORING}")["timetable_summary"] in (None, "None"), "scheduled"
     assert not any(api.get(f"/dags/{d}")["is_paused"] for d in (MONITORING, TRAINING, WAIT_DAG))
 
     # A deferred wait for the new champion first: the triggerer holds it while the loop runs.
