@@ -92,6 +92,20 @@ def test_the_default_finds_a_spike_in_a_daily_pattern_without_false_alarms():
     assert len(alarms[alarms > 288]) <= 3  # after a day of warm-up
 
 
+def test_the_ensembles_candidates_are_what_its_surprise_is_the_max_of():
+    ts, x = daily_series(anomaly_at=2000)
+    spec = {**DEFAULT_DETECTOR, "runs": [6, 12], "runs_only": [2]}
+    inspect, det = make_detector(spec), make_detector(spec)
+    candidates = inspect.candidate_surprise(x, ts)
+    labels = inspect.candidate_labels()
+    assert labels == ["level", "seasonal"] + [
+        f"{name} run {m}" for m in (6, 12) for name in ("level", "seasonal", "moving std")
+    ]
+    assert candidates.shape == (len(labels), len(x))
+    assert np.array_equal(candidates.max(axis=0), det.surprise(x, ts))
+    assert labels[int(np.argmax(candidates[:, 2000]))] in ("level", "seasonal")  # the spike itself
+
+
 def test_seasonal_detector_ignores_the_daily_cycle_but_not_a_night_time_peak():
     ts = pd.date_range("2024-01-01", periods=288 * 6, freq="5min")
     office = (ts.hour >= 9) & (ts.hour < 17)

@@ -81,7 +81,15 @@ class EnsembleDetector(Detector):
     def history(self) -> int:
         return 0  # members keep their own past
 
-    def surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
+    def candidate_labels(self) -> list[str]:
+        """One label per row of ``candidate_surprise``: ``member`` or ``member run m``."""
+        names = [m["detector"] + ("" if "stat" not in m else f" {m['stat']}") for m in self.members]
+        single = [names[i] for i in range(len(names)) if i not in self.runs_only]
+        return single + [f"{name} run {m}" for m in self.runs for name in names]
+
+    def candidate_surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
+        """Every candidate's ``-log10 p`` of each new value (rows as ``candidate_labels``),
+        advancing the detector: what the ensemble's max (or ``agree``-th largest) is taken over."""
         each = np.vstack(
             [w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)]
         )
@@ -90,7 +98,10 @@ class EnsembleDetector(Detector):
         if self.runs:
             rows.append(self._run_surprise(each))
         self.seen += each.shape[1]
-        candidates = np.vstack(rows)
+        return np.vstack(rows)
+
+    def surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
+        candidates = self.candidate_surprise(values, timestamps)
         if self.agree == 1:
             combined = candidates.max(axis=0)
         else:
