@@ -26,6 +26,7 @@ SPECS = [
     {"detector": "moving", "stat": "std", "span": 24},
     {"detector": "moving", "stat": "mean", "span": 12},
     {"detector": "pattern", "span": 16, "lags": 300},
+    {"detector": "local", "span": 48, "stride": 5},
     DEFAULT_DETECTOR,
     {
         "detector": "ensemble",
@@ -90,6 +91,37 @@ def test_the_default_finds_a_spike_in_a_daily_pattern_without_false_alarms():
     alarms = np.flatnonzero(s >= 0.5)
     assert 2000 in alarms
     assert len(alarms[alarms > 288]) <= 3  # after a day of warm-up
+
+
+def test_the_ensembles_candidates_are_what_its_surprise_is_the_max_of():
+    ts, x = daily_series(anomaly_at=2000)
+    members = [{"detector": "level"}, {"detector": "seasonal"}, {"detector": "local", "span": 48}]
+    spec = {"detector": "ensemble", "members": members, "runs": [6, 12]}
+    spec |= {"runs_only": [1], "singles_only": [2]}
+    inspect, det = make_detector(spec), make_detector(spec)
+    candidates = inspect.candidate_surprise(x, ts)
+    labels = inspect.candidate_labels()
+    # The seasonal member has runs only, the local one single points only.
+    assert labels == ["level", "local"] + [
+        f"{name} run {m}" for m in (6, 12) for name in ("level", "seasonal")
+    ]
+    assert candidates.shape == (len(labels), len(x))
+    assert np.array_equal(candidates.max(axis=0), det.surprise(x, ts))
+    with pytest.raises(ValueError, match="both"):
+        make_detector({**spec, "singles_only": [1]})
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_local_member_sees_a_spike_inside_the_range_that_the_level_member_misses(seed):
+    # A slow swing of +-20 with noise 1: at 3500, on the way down, a departure of 8 noise units
+    # stays inside the values of the last 2000 points but is far from its own neighbourhood.
+    rng = np.random.default_rng(seed)
+    x = 20 * np.sin(2 * np.pi * np.arange(6000) / 8000) + rng.normal(0, 1, 6000)
+    x[3500] += 8.0
+    local = make_detector({"detector": "local", "span": 96}).update(x)
+    level = make_detector({"detector": "level"}).update(x)
+    assert local[3500] >= 0.5 > level[3500]
+    assert (local[2500:] >= 0.5).sum() <= 2  # the spike, and not an alarm every swing
 
 
 def test_seasonal_detector_ignores_the_daily_cycle_but_not_a_night_time_peak():

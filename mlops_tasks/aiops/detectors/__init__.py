@@ -7,7 +7,7 @@ A plugin adds one with the ``mlops_tasks_register_detectors`` hook::
         return {"my_detector": MyDetector}     # a subclass of Detector
 
 >>> sorted(BUILTIN)
-['ensemble', 'entropy', 'jump', 'level', 'moving', 'pattern', 'seasonal', 'stl']
+['ensemble', 'entropy', 'jump', 'level', 'local', 'moving', 'pattern', 'seasonal', 'stl']
 >>> make_detector({"detector": "level", "window": 500}).window
 500
 """
@@ -21,6 +21,7 @@ from mlops_tasks.aiops.detectors.ensemble import EnsembleDetector
 from mlops_tasks.aiops.detectors.entropy import RelativeEntropyDetector
 from mlops_tasks.aiops.detectors.jump import JumpDetector
 from mlops_tasks.aiops.detectors.level import LevelDetector
+from mlops_tasks.aiops.detectors.local import LocalDetector
 from mlops_tasks.aiops.detectors.moving import MovingDetector
 from mlops_tasks.aiops.detectors.pattern import PatternDetector
 from mlops_tasks.aiops.detectors.seasonal import SeasonalDetector
@@ -30,6 +31,7 @@ BUILTIN: dict[str, type[Detector]] = {
     cls.name: cls
     for cls in (
         LevelDetector,
+        LocalDetector,
         JumpDetector,
         MovingDetector,
         PatternDetector,

@@ -12,7 +12,8 @@ surprises. The members' past surprises are kept in the state, so this stays exac
 A member listed in ``runs_only`` competes through its runs alone: one more candidate in the max
 is one more chance for a normal point to look rare, and a member whose single points add false
 alarms but whose runs add detections (the pattern member, a window statistic already) is
-worth only its runs.
+worth only its runs. A member listed in ``singles_only`` competes through its single points
+alone and gets no runs (a member whose runs add false alarms but no detections).
 
 >>> import numpy as np
 >>> x = np.r_[np.random.default_rng(0).normal(0, 1, 1500), [9.0], np.zeros(10)]
@@ -44,6 +45,7 @@ class EnsembleDetector(Detector):
         "window",
         "block",
         "runs_only",
+        "singles_only",
     )
 
     def __init__(
@@ -55,6 +57,7 @@ class EnsembleDetector(Detector):
         window: int = 1000,
         block: int = 50,
         runs_only: list[int] | None = None,
+        singles_only: list[int] | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -74,23 +77,44 @@ class EnsembleDetector(Detector):
             raise ValueError(f"runs_only must list member indices below {len(self.members)}")
         if self.runs_only and not self.runs:
             raise ValueError("runs_only needs runs")
+        self.singles_only = sorted({int(i) for i in (singles_only or [])})
+        if any(not 0 <= i < len(self.members) for i in self.singles_only):
+            raise ValueError(f"singles_only must list member indices below {len(self.members)}")
+        if set(self.runs_only) & set(self.singles_only):
+            raise ValueError("a member cannot be in both runs_only and singles_only")
         self._detectors = [make_detector(m) for m in self.members]
-        self._past = np.zeros((len(self.members), 0))  # members' recent surprises, for the runs
+        # Recent surprises of the members that have runs (all but ``singles_only``).
+        self._past = np.zeros((len(self._run_members()), 0))
 
     @property
     def history(self) -> int:
         return 0  # members keep their own past
 
-    def surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
+    def candidate_labels(self) -> list[str]:
+        """One label per row of ``candidate_surprise``: ``member`` or ``member run m``."""
+        names = [m["detector"] + ("" if "stat" not in m else f" {m['stat']}") for m in self.members]
+        single = [names[i] for i in range(len(names)) if i not in self.runs_only]
+        summed = [names[i] for i in self._run_members()]
+        return single + [f"{name} run {m}" for m in self.runs for name in summed]
+
+    def _run_members(self) -> list[int]:
+        return [i for i in range(len(self.members)) if i not in self.singles_only]
+
+    def candidate_surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
+        """Every candidate's ``-log10 p`` of each new value (rows as ``candidate_labels``),
+        advancing the detector: what the ensemble's max (or ``agree``-th largest) is taken over."""
         each = np.vstack(
             [w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)]
         )
         single = [i for i in range(len(self.members)) if i not in self.runs_only]
         rows = [each[single]]
         if self.runs:
-            rows.append(self._run_surprise(each))
+            rows.append(self._run_surprise(each[self._run_members()]))
         self.seen += each.shape[1]
-        candidates = np.vstack(rows)
+        return np.vstack(rows)
+
+    def surprise(self, values: Any, timestamps: Any = None) -> np.ndarray:
+        candidates = self.candidate_surprise(values, timestamps)
         if self.agree == 1:
             combined = candidates.max(axis=0)
         else:
@@ -133,4 +157,4 @@ class EnsembleDetector(Detector):
                 detector_class(s["detector"]).from_state(s) for s in extra["members"]
             ]
         if "past" in extra:
-            self._past = np.array(extra["past"], dtype=float).reshape(len(self._detectors), -1)
+            self._past = np.array(extra["past"], dtype=float).reshape(len(self._run_members()), -1)
