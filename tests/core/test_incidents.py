@@ -31,15 +31,16 @@ def test_time_topology_and_labels_decide_the_grouping():
 
 def test_a_rule_firing_a_little_late_keeps_its_incident():
     # A 1-minute rule on one service: its next alerts start 61 s and 62 s after the one before
-    # (scrape jitter). Two minutes of silence later is a new problem.
-    starts = [0, 61, 123, 243]
+    # (scrape jitter). Three minutes of silence later is a new problem (two would be its tail).
+    starts = [0, 61, 123, 303]
     alerts = [
         Alert({"alertname": f"Latency{i}", "service": "cart"}, T + timedelta(seconds=s))
         for i, s in enumerate(starts)
     ]
     incidents = correlate(alerts)
     assert [len(i.alerts) for i in incidents] == [3, 1]
-    assert [len(i.alerts) for i in correlate(alerts, gap=timedelta(seconds=60))] == [1, 1, 1, 1]
+    strict = correlate(alerts, gap=timedelta(seconds=60), late=timedelta(seconds=60))
+    assert [len(i.alerts) for i in strict] == [1, 1, 1, 1]
 
 
 def test_alerts_in_one_connected_part_join_but_only_neighbours_keep_it_open():
@@ -179,9 +180,10 @@ def test_lone_strays_after_a_burst_do_not_chain_it_into_the_next_problem():
         return {(a.service, (a.starts_at - T).seconds): i.key for i in incidents for a in i.alerts}
 
     where = home(correlate(first + strays + second, edges=edges))
-    # The first stray joins the burst's incident but does not hold it open past 90 s.
-    assert where["cart", 0] == where["redis", 0] == where["frontend", 60]
-    assert where["cart", 120] != where["cart", 0]
+    # The first stray joins the burst's incident, the second as its tail, but neither holds it
+    # open: the third, 180 s after the burst, is beyond the gap and the 150 s tail.
+    assert where["cart", 0] == where["redis", 0] == where["frontend", 60] == where["cart", 120]
+    assert where["redis", 180] != where["cart", 0]
     assert where["frontend", 240] == where["ads", 240] != where["cart", 0]
     # The same strays each with a second rule firing at once are evidence that it goes on.
     company = [
@@ -212,9 +214,38 @@ def test_whether_an_incident_fired_in_company_survives_between_runs():
     run2 = correlate(lone, edges=[("cart", "redis")], open_incidents=again(run1))
     assert len(run2) == 1 and len(run2[0].alerts) == 3
     run3 = correlate(
-        burst(["cart", "redis"], 120, "Errors"),
+        burst(["cart", "redis"], 180, "Errors"),
         edges=[("cart", "redis")],
         open_incidents=again(run2),
     )
-    # 120 s after the last alert in company: beyond the 90 s gap, a new incident.
+    # 180 s after the last alert in company: beyond the 90 s gap and the 150 s tail, a new incident.
     assert sorted(len(i.alerts) for i in run3) == [2, 3]
+
+
+def test_a_faults_tail_joins_its_incident_but_does_not_hold_it_open():
+    """Two evaluations after a burst, a service two calls away breaches as the fault recovers:
+    the same fault. It joins without moving the clock, so alerts two evaluations after it (four
+    after the burst) are a new incident rather than a chain."""
+    edges = [("frontend", "cart"), ("cart", "redis")]
+    first = burst(["cart", "redis"], 0)
+    tail = burst(["frontend"], 120, "ClientLatency")
+    incidents = correlate(first + tail, edges=edges)
+    assert [sorted(i.services) for i in incidents] == [["cart", "frontend", "redis"]]
+    # Not past the tail: 180 s after the burst is a new incident.
+    assert len(correlate(first + burst(["frontend"], 180), edges=edges)) == 2
+    later = burst(["frontend", "cart"], 240, "Errors")
+    incidents = correlate(first + tail + later, edges=edges)
+    assert [len(i.alerts) for i in incidents] == [3, 2]
+
+    # The tail scales with the rules' interval: 5-minute aggregates' tail is 10 minutes later.
+    def every_5_min(service, minute):
+        start = T + timedelta(minutes=minute)
+        return Alert(
+            {"alertname": "Latency", "service": service},
+            start,
+            last_seen=start + timedelta(minutes=5),
+            count=2,
+        )
+
+    slow = [every_5_min("cart", 0), every_5_min("redis", 0), every_5_min("frontend", 10)]
+    assert len(correlate(slow, edges=edges)) == 1
