@@ -93,9 +93,12 @@ class EnsembleDetector(Detector):
     def candidate_labels(self) -> list[str]:
         """One label per row of ``candidate_surprise``: ``member`` or ``member run m``."""
         names = [m["detector"] + ("" if "stat" not in m else f" {m['stat']}") for m in self.members]
-        single = [names[i] for i in range(len(names)) if i not in self.runs_only]
+        single = [names[i] for i in self._single_members()]
         summed = [names[i] for i in self._run_members()]
         return single + [f"{name} run {m}" for m in self.runs for name in summed]
+
+    def _single_members(self) -> list[int]:
+        return [i for i in range(len(self.members)) if i not in self.runs_only]
 
     def _run_members(self) -> list[int]:
         return [i for i in range(len(self.members)) if i not in self.singles_only]
@@ -106,8 +109,7 @@ class EnsembleDetector(Detector):
         each = np.vstack(
             [w * d.surprise(values, timestamps) for w, d in zip(self.weights, self._detectors)]
         )
-        single = [i for i in range(len(self.members)) if i not in self.runs_only]
-        rows = [each[single]]
+        rows = [each[self._single_members()]]
         if self.runs:
             rows.append(self._run_surprise(each[self._run_members()]))
         self.seen += each.shape[1]
